@@ -1,0 +1,14 @@
+// The Wasm module's exports: one name per kernel, the same name the TS engine calls
+// (src/engine/kernels.ts lists them; a test checks the two agree).
+export { add, sub, mul, div, maximum, minimum, eq,
+  relu, relu_grad, leaky_relu, leaky_relu_grad, elu, elu_grad, gelu, gelu_grad,
+  gelu_tanh, gelu_tanh_grad, sigmoid, sigmoid_grad, tanh, tanh_grad, softplus, softplus_grad,
+  exp, exp_grad, log, log_grad, sqrt, sqrt_grad, abs, abs_grad, clamp, clamp_grad,
+  neg, neg_grad, square, square_grad, affine, affine_grad } from "./kernels/elementwise";
+export { fill, fill_i32, copy, axpy, axpby, dot, sumsq, count_nonfinite, copy2d, add2d, gather_rows, scatter_add_rows } from "./kernels/blas";
+export { sum3, max3, max3_grad, expand3, transpose4 } from "./kernels/reduce";
+export { rng_uniform, rng_normal, rng_truncnormal, rng_bernoulli, rng_u32 } from "./kernels/rng";
+export { matmul, matmul_ref } from "./kernels/matmul";
+
+// First byte the host allocator may hand out (static data lies below it).
+export function heap_base(): usize { return __heap_base; }

@@ -1,0 +1,11 @@
+// The public API, shared by every entry point (index.ts, edge.ts, node.ts).
+export { init, simdSupported, memoryStats, type InitOptions, type MemoryStats } from "./engine/engine.js";
+export { scope, scopeDepth } from "./engine/scope.js";
+export { Tensor, type DType, type Shape } from "./tensor.js";
+export { Rng, seed, type RngState } from "./random.js";
+export * from "./ops/creation.js";
+export * from "./ops/elementwise.js";
+export * from "./ops/reduce.js";
+export * from "./ops/shape.js";
+export * from "./ops/matmul.js";
+export * from "./autograd/index.js";

@@ -1,0 +1,22 @@
+// Autograd entry: the tape's API, every gradient rule registered, and how a leaf's
+// `.grad` accumulates (a persistent buffer, added to in place by the axpy kernel).
+import { K } from "../engine/engine.js";
+import { Tensor } from "../tensor.js";
+import { accumulateHook } from "./tape.js";
+import "./grads/elementwise.js";
+import "./grads/reduce.js";
+import "./grads/shape.js";
+import "./grads/matmul.js";
+
+accumulateHook.fn = (t: Tensor, g: Tensor) => {
+  if (!t.grad || t.grad.isDisposed) {
+    t.grad = new Tensor(t.shape).keep();
+    K().copy(t.grad.ptr, g.ptr, t.size);
+  } else {
+    K().axpy(t.grad.ptr, g.ptr, t.size, 1);
+  }
+};
+
+export { backward, gradients, noGrad, isGradEnabled, registerGradient, hasGradient, needsGrad, record } from "./tape.js";
+export type { Node, GradRule } from "./tape.js";
+export { sumToShape } from "./grads/elementwise.js";

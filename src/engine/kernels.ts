@@ -1,0 +1,60 @@
+// The Wasm kernels as the host sees them: one entry per export of assembly/index.ts,
+// same name. Pointers are byte offsets into the module's linear memory.
+type P = number; // pointer (byte offset)
+type I = number; // i32
+type F = number; // f32 / f64 scalar
+
+export type Binary3 = (o: P, a: P, b: P, d0: I, d1: I, d2: I, as0: I, as1: I, as2: I, bs0: I, bs1: I, bs2: I) => void;
+export type Unary = (o: P, x: P, n: I, p0: F, p1: F) => void;
+export type UnaryGrad = (dx: P, x: P, y: P, dy: P, n: I, p0: F, p1: F) => void;
+
+export interface Kernels {
+  memory: WebAssembly.Memory;
+  heap_base(): P;
+  add: Binary3; sub: Binary3; mul: Binary3; div: Binary3; maximum: Binary3; minimum: Binary3; eq: Binary3;
+  relu: Unary; relu_grad: UnaryGrad; leaky_relu: Unary; leaky_relu_grad: UnaryGrad;
+  elu: Unary; elu_grad: UnaryGrad; gelu: Unary; gelu_grad: UnaryGrad;
+  gelu_tanh: Unary; gelu_tanh_grad: UnaryGrad; sigmoid: Unary; sigmoid_grad: UnaryGrad;
+  tanh: Unary; tanh_grad: UnaryGrad; softplus: Unary; softplus_grad: UnaryGrad;
+  exp: Unary; exp_grad: UnaryGrad; log: Unary; log_grad: UnaryGrad; sqrt: Unary; sqrt_grad: UnaryGrad;
+  abs: Unary; abs_grad: UnaryGrad; clamp: Unary; clamp_grad: UnaryGrad; neg: Unary; neg_grad: UnaryGrad;
+  square: Unary; square_grad: UnaryGrad; affine: Unary; affine_grad: UnaryGrad;
+  fill(out: P, n: I, value: F): void;
+  fill_i32(out: P, n: I, value: I): void;
+  copy(out: P, x: P, n: I): void;
+  axpy(y: P, x: P, n: I, alpha: F): void;
+  axpby(out: P, x: P, y: P, n: I, a: F, b: F): void;
+  dot(x: P, y: P, n: I): F;
+  sumsq(x: P, n: I): F;
+  count_nonfinite(x: P, n: I): I;
+  copy2d(out: P, x: P, rows: I, cols: I, outStride: I, xStride: I): void;
+  add2d(out: P, x: P, rows: I, cols: I, outStride: I, xStride: I): void;
+  gather_rows(out: P, x: P, idx: P, n: I, row: I): void;
+  scatter_add_rows(dx: P, dy: P, idx: P, n: I, row: I): void;
+  sum3(out: P, x: P, d0: I, d1: I, d2: I): void;
+  max3(out: P, idx: P, x: P, d0: I, d1: I, d2: I): void;
+  max3_grad(dx: P, idx: P, dy: P, d0: I, d1: I, d2: I): void;
+  expand3(out: P, x: P, d0: I, d1: I, d2: I): void;
+  transpose4(out: P, x: P, d0: I, d1: I, d2: I, d3: I): void;
+  rng_uniform(out: P, n: I, k0: I, k1: I, counter: F, low: F, high: F): void;
+  rng_normal(out: P, n: I, k0: I, k1: I, counter: F, mean: F, std: F): void;
+  rng_truncnormal(out: P, n: I, k0: I, k1: I, counter: F, mean: F, std: F, limit: F): void;
+  rng_bernoulli(out: P, n: I, k0: I, k1: I, counter: F, p: F, scale: F): void;
+  rng_u32(out: P, n: I, k0: I, k1: I, counter: F): void;
+  matmul(c: P, a: P, b: P, m: I, n: I, k: I, transA: I, transB: I, alpha: F, beta: F): void;
+  matmul_ref(c: P, a: P, b: P, m: I, n: I, k: I, transA: I, transB: I, alpha: F, beta: F): void;
+}
+
+/** Every kernel name the host expects; a test checks the Wasm module exports exactly these. */
+export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
+  "heap_base", "add", "sub", "mul", "div", "maximum", "minimum", "eq",
+  "relu", "relu_grad", "leaky_relu", "leaky_relu_grad", "elu", "elu_grad", "gelu", "gelu_grad",
+  "gelu_tanh", "gelu_tanh_grad", "sigmoid", "sigmoid_grad", "tanh", "tanh_grad", "softplus", "softplus_grad",
+  "exp", "exp_grad", "log", "log_grad", "sqrt", "sqrt_grad", "abs", "abs_grad", "clamp", "clamp_grad",
+  "neg", "neg_grad", "square", "square_grad", "affine", "affine_grad",
+  "fill", "fill_i32", "copy", "axpy", "axpby", "dot", "sumsq", "count_nonfinite",
+  "copy2d", "add2d", "gather_rows", "scatter_add_rows",
+  "sum3", "max3", "max3_grad", "expand3", "transpose4",
+  "rng_uniform", "rng_normal", "rng_truncnormal", "rng_bernoulli", "rng_u32",
+  "matmul", "matmul_ref",
+];

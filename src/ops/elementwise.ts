@@ -1,0 +1,89 @@
+// Elementwise ops: binary with broadcasting, unary ops and activations. Each op checks
+// dtypes and shapes, calls the Wasm kernel of the same name and records itself for
+// autograd; the gradient rules are in src/autograd/grads/elementwise.ts.
+import { K } from "../engine/engine.js";
+import type { Binary3, Kernels, Unary } from "../engine/kernels.js";
+import { Tensor } from "../tensor.js";
+import { needsGrad, record, tapeOps } from "../autograd/tape.js";
+import { broadcastShape, plan } from "./broadcast.js";
+import { scalar } from "./creation.js";
+
+export type BinaryOp = "add" | "sub" | "mul" | "div" | "maximum" | "minimum" | "eq";
+
+function asTensor(x: Tensor | number): Tensor { return typeof x === "number" ? scalar(x) : x; }
+
+function checkFloat(op: string, name: string, t: Tensor): void {
+  if (t.dtype !== "float32") throw new Error(`${op}: ${name} ${t.describe()} must be float32`);
+}
+
+function binary(op: BinaryOp, a0: Tensor | number, b0: Tensor | number): Tensor {
+  const a = asTensor(a0), b = asTensor(b0);
+  checkFloat(op, "a", a); checkFloat(op, "b", b);
+  const shape = broadcastShape(a.shape, b.shape, op);
+  const out = new Tensor(shape);
+  const k = K()[op] as Binary3;
+  const p = plan(a.shape, b.shape, shape);
+  const inner = p.d[0] * p.d[1] * p.d[2];
+  const loops = p.outer.reduce((x, y) => x * y, 1);
+  const idx = new Array<number>(p.outer.length).fill(0);
+  for (let it = 0; it < loops; it++) {
+    let ao = 0, bo = 0;
+    for (let j = 0; j < idx.length; j++) { ao += idx[j] * p.aOuter[j]; bo += idx[j] * p.bOuter[j]; }
+    k(out.ptr + it * inner * 4, a.ptr + ao * 4, b.ptr + bo * 4, p.d[0], p.d[1], p.d[2],
+      p.as[0], p.as[1], p.as[2], p.bs[0], p.bs[1], p.bs[2]);
+    for (let j = idx.length - 1; j >= 0; j--) { if (++idx[j] < p.outer[j]) break; idx[j] = 0; }
+  }
+  if (op !== "eq" && needsGrad(a, b)) record(out, op, [a, b]);
+  return out;
+}
+
+/** a + b with broadcasting. @example add(x, tensor([1, 2, 3])) */
+export function add(a: Tensor | number, b: Tensor | number): Tensor { return binary("add", a, b); }
+/** a - b with broadcasting. */
+export function sub(a: Tensor | number, b: Tensor | number): Tensor { return binary("sub", a, b); }
+/** a * b (elementwise) with broadcasting. */
+export function mul(a: Tensor | number, b: Tensor | number): Tensor { return binary("mul", a, b); }
+/** a / b with broadcasting. */
+export function div(a: Tensor | number, b: Tensor | number): Tensor { return binary("div", a, b); }
+/** Elementwise maximum (NaN propagates). */
+export function maximum(a: Tensor | number, b: Tensor | number): Tensor { return binary("maximum", a, b); }
+/** Elementwise minimum (NaN propagates). */
+export function minimum(a: Tensor | number, b: Tensor | number): Tensor { return binary("minimum", a, b); }
+/** 1 where a == b, else 0 (float32 mask, with broadcasting; no gradient). */
+export function equal(a: Tensor | number, b: Tensor | number): Tensor { return binary("eq", a, b); }
+
+// ------------------------------------------------------------------ unary
+export type UnaryOp = "relu" | "leaky_relu" | "elu" | "gelu" | "gelu_tanh" | "sigmoid" | "tanh" | "softplus" |
+  "exp" | "log" | "sqrt" | "abs" | "clamp" | "neg" | "square" | "affine";
+
+/** Apply a unary kernel by name with its two scalar parameters (see assembly/kernels/elementwise.ts). */
+export function unary(op: UnaryOp, x: Tensor, p0 = 0, p1 = 0): Tensor {
+  checkFloat(op, "x", x);
+  const out = new Tensor(x.shape);
+  (K()[op as keyof Kernels] as Unary)(out.ptr, x.ptr, x.size, p0, p1);
+  if (needsGrad(x)) record(out, op, [x], { p0, p1 });
+  return out;
+}
+
+export const relu = (x: Tensor): Tensor => unary("relu", x);
+export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => unary("leaky_relu", x, negativeSlope);
+export const elu = (x: Tensor, alpha = 1): Tensor => unary("elu", x, alpha);
+/** GELU; `approximate: "tanh"` for the tanh form (as torch). */
+export const gelu = (x: Tensor, approximate: "none" | "tanh" = "none"): Tensor => unary(approximate === "tanh" ? "gelu_tanh" : "gelu", x);
+export const sigmoid = (x: Tensor): Tensor => unary("sigmoid", x);
+export const tanh = (x: Tensor): Tensor => unary("tanh", x);
+export const softplus = (x: Tensor, beta = 1, threshold = 20): Tensor => unary("softplus", x, beta, threshold);
+export const exp = (x: Tensor): Tensor => unary("exp", x);
+export const log = (x: Tensor): Tensor => unary("log", x);
+export const sqrt = (x: Tensor): Tensor => unary("sqrt", x);
+export const abs = (x: Tensor): Tensor => unary("abs", x);
+export const clamp = (x: Tensor, min: number, max: number): Tensor => {
+  if (!(min <= max)) throw new Error(`clamp: min (${min}) must be <= max (${max})`);
+  return unary("clamp", x, min, max);
+};
+export const neg = (x: Tensor): Tensor => unary("neg", x);
+export const square = (x: Tensor): Tensor => unary("square", x);
+/** scale * x + shift, without a broadcast operand. */
+export const affine = (x: Tensor, scale: number, shift = 0): Tensor => unary("affine", x, scale, shift);
+
+tapeOps.add = add;

@@ -1,0 +1,101 @@
+// Tensor: a shape, a dtype and a region of Wasm memory (Storage), plus the autograd
+// record. Contiguous row-major always; reshape shares storage, everything else copies.
+import { F32, I32, isReady } from "./engine/engine.js";
+import { allocStorage, keepStorage, release, Storage } from "./engine/scope.js";
+import type { Node } from "./autograd/tape.js";
+
+export type DType = "float32" | "int32";
+export type Shape = readonly number[];
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function checkShape(shape: Shape, what: string): void {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new Error(`${what}: invalid shape [${shape.join(", ")}] (dimensions must be non-negative integers)`);
+  }
+}
+
+let nextId = 1;
+
+export class Tensor {
+  readonly id = nextId++;
+  readonly size: number;
+  /** True when gradients flow to this tensor (parameters, and results of ops on them). */
+  requiresGrad = false;
+  /** Accumulated gradient of a leaf after `backward()`. */
+  grad: Tensor | null = null;
+  /** The op that produced this tensor, for autograd (null for leaves). */
+  node: Node | null = null;
+  /** Optional name used in error messages (parameters get their dotted path). */
+  name?: string;
+
+  /** @internal Use the creation ops (`tensor`, `zeros`, ...) instead. */
+  constructor(readonly shape: Shape, readonly dtype: DType = "float32", storage?: Storage) {
+    if (!isReady()) throw new Error("polyhead: call `await init()` before creating tensors");
+    checkShape(shape, "Tensor");
+    this.size = sizeOf(shape);
+    this.storage = storage ?? allocStorage(this.size * 4);
+  }
+  readonly storage: Storage;
+
+  /** Byte offset of the data in Wasm memory. Throws if the storage was freed. */
+  get ptr(): number {
+    if (this.storage.freed) {
+      throw new Error(`${this.describe()} was freed when its scope ended; return it from the scope or call .keep()`);
+    }
+    return this.storage.ptr;
+  }
+
+  get rank(): number { return this.shape.length; }
+
+  /** A short description for error messages: name (if any), shape and dtype. */
+  describe(): string {
+    return `Tensor${this.name ? ` "${this.name}"` : ""} [${this.shape.join(", ")}] ${this.dtype}`;
+  }
+
+  /** A copy of the values as a typed array. */
+  data(): Float32Array | Int32Array {
+    const p = this.ptr >> 2;
+    return this.dtype === "int32" ? I32().slice(p, p + this.size) : F32().slice(p, p + this.size);
+  }
+
+  /** A copy of the values as a Float32Array (int32 values are converted). */
+  f32(): Float32Array {
+    const d = this.data();
+    return d instanceof Float32Array ? d : Float32Array.from(d);
+  }
+
+  /** The values as nested arrays. */
+  toArray(): unknown {
+    const d = Array.from(this.data());
+    if (this.rank === 0) return d[0];
+    const build = (dim: number, off: number): unknown => {
+      const n = this.shape[dim];
+      if (dim === this.rank - 1) return d.slice(off, off + n);
+      const stride = sizeOf(this.shape.slice(dim + 1));
+      return Array.from({ length: n }, (_, i) => build(dim + 1, off + i * stride));
+    };
+    return build(0, 0);
+  }
+
+  /** The single value of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1) throw new Error(`item(): ${this.describe()} has ${this.size} elements, expected 1`);
+    const p = this.ptr >> 2;
+    return this.dtype === "int32" ? I32()[p] : F32()[p];
+  }
+
+  /** Keep this tensor out of scopes: it lives until garbage collected or disposed. */
+  keep(): this { keepStorage(this.storage); return this; }
+
+  /** Free the storage now (optional: scopes and garbage collection do it otherwise). */
+  dispose(): void { release(this.storage); }
+
+  get isDisposed(): boolean { return this.storage.freed; }
+
+  toString(): string { return `${this.describe()} ${JSON.stringify(this.toArray())}`; }
+}

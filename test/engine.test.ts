@@ -1,0 +1,84 @@
+// Engine: init, the export table, memory growth and views, scopes, OOM errors.
+import { describe, it, expect, beforeAll } from "vitest";
+import { readFileSync } from "node:fs";
+import { init, simdSupported, tensor, zeros, scope, memoryStats, Tensor, add, relu, sum, matmul, randn, Rng, backward } from "../src/index.js";
+import { KERNEL_NAMES } from "../src/engine/kernels.js";
+import { F32, K } from "../src/engine/engine.js";
+
+beforeAll(async () => { await init(); });
+
+describe("engine", () => {
+  it("init is idempotent and concurrent calls share one load", async () => {
+    await Promise.all([init(), init(), init()]);
+    expect(simdSupported()).toBe(true);
+  });
+
+  it("the Wasm exports are exactly the kernels the host names", async () => {
+    const bytes = readFileSync(new URL("../build/polyhead.wasm", import.meta.url));
+    const mod = await WebAssembly.compile(bytes);
+    const exported = WebAssembly.Module.exports(mod).filter((e) => e.kind === "function").map((e) => e.name).sort();
+    expect(exported).toEqual([...KERNEL_NAMES].sort());
+  });
+
+  it("views stay valid after memory grows", () => {
+    const a = tensor([1, 2, 3]);
+    const before = K().memory.buffer.byteLength;
+    const big = zeros([4 * 1024 * 1024]); // 16 MiB forces growth
+    expect(K().memory.buffer.byteLength).toBeGreaterThan(before);
+    expect(Array.from(a.data())).toEqual([1, 2, 3]);
+    expect(F32().buffer).toBe(K().memory.buffer);
+    big.dispose();
+  });
+
+  it("scope frees temporaries and keeps what it returns", () => {
+    const x = tensor([1, -2, 3]);
+    const live0 = memoryStats().liveAllocations;
+    let tmp: Tensor | null = null;
+    const y = scope(() => { tmp = add(x, x); return relu(tmp); });
+    expect(memoryStats().liveAllocations).toBe(live0 + 1);
+    expect(Array.from(y.data())).toEqual([2, 0, 6]);
+    expect(() => tmp!.data()).toThrow(/freed when its scope ended/);
+  });
+
+  it("nested scopes hand returned tensors to the enclosing scope", () => {
+    const live0 = memoryStats().liveAllocations;
+    const outer = scope(() => {
+      const inner = scope(() => tensor([1, 2]));
+      expect(inner.isDisposed).toBe(false);
+      return sum(inner).item();
+    });
+    expect(outer).toBe(3);
+    expect(memoryStats().liveAllocations).toBe(live0);
+  });
+
+  it("a throwing scope frees everything and rethrows", () => {
+    const live0 = memoryStats().liveAllocations;
+    expect(() => scope(() => { tensor([1, 2]); throw new Error("boom"); })).toThrow("boom");
+    expect(memoryStats().liveAllocations).toBe(live0);
+  });
+
+  it("out of memory is a clear error, not a trap", async () => {
+    await init({ maxMemoryMB: 64 });
+    try {
+      expect(() => zeros([32 * 1024 * 1024])).toThrow(/out of memory.*maxMemoryMB/);
+      // the engine still works afterwards
+      expect(sum(tensor([1, 2, 3])).item()).toBe(6);
+    } finally { await init({ maxMemoryMB: 2048 }); }
+  });
+
+  it("10,000 forward/backward steps hold memory flat", () => {
+    const rng = new Rng(7);
+    const w = randn([16, 8], 0, 0.1, rng).keep(); w.requiresGrad = true;
+    const x = randn([32, 16], 0, 1, rng).keep();
+    const marks: number[] = [];
+    for (let i = 0; i < 10000; i++) {
+      scope(() => {
+        const loss = sum(relu(matmul(x, w)));
+        backward(loss);
+      });
+      if (i % 1000 === 999) marks.push(memoryStats().highWater);
+    }
+    // after warm-up the high-water mark does not move
+    expect(new Set(marks.slice(1)).size).toBe(1);
+  });
+});

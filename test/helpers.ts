@@ -1,0 +1,75 @@
+// Test helpers: init once, finite-difference gradient checks, golden fixtures, and a
+// comparison that reports the max difference.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
+import { init, tensor, gradients, sum, mul, noGrad, Tensor, Rng, randn } from "../src/index.js";
+
+export async function setup(): Promise<void> { await init(); }
+
+export interface GoldenTensor { shape: number[]; data: number[] }
+
+let golden: any = null; // eslint-disable-line @typescript-eslint/no-explicit-any
+export function loadGolden(): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (!golden) {
+    const p = fileURLToPath(new URL("./fixtures/golden.json", import.meta.url));
+    golden = JSON.parse(readFileSync(p, "utf8"));
+    if (golden.magic !== "polyhead-golden" || golden.version !== 1) throw new Error("golden.json: bad magic/version");
+  }
+  return golden;
+}
+
+export function fromGolden(g: GoldenTensor, dtype: "float32" | "int32" = "float32"): Tensor {
+  return tensor(g.data, g.shape, dtype);
+}
+
+/** max |a - b| / (atol + rtol |b|) must be <= 1; returns the max absolute difference. */
+export function expectClose(actual: Tensor | ArrayLike<number>, expected: Tensor | GoldenTensor | ArrayLike<number>,
+  rtol = 1e-5, atol = 1e-6, label = ""): number {
+  const a = actual instanceof Tensor ? actual.data() : actual;
+  const e = expected instanceof Tensor ? expected.data() : ("data" in (expected as object) && !ArrayBuffer.isView(expected) ? (expected as GoldenTensor).data : expected as ArrayLike<number>);
+  if (expected && !(expected instanceof Tensor) && "shape" in (expected as object) && actual instanceof Tensor) {
+    expect([...actual.shape], `${label} shape`).toEqual((expected as GoldenTensor).shape);
+  }
+  expect(a.length, `${label} length`).toBe(e.length);
+  let maxDiff = 0, worst = 0, at = -1;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - e[i]);
+    const r = d / (atol + rtol * Math.abs(e[i]));
+    if (Number.isNaN(d)) { worst = Infinity; at = i; break; }
+    if (d > maxDiff) maxDiff = d;
+    if (r > worst) { worst = r; at = i; }
+  }
+  if (worst > 1) throw new Error(`${label}: mismatch at ${at}: got ${a[at]}, expected ${e[at]} (max |diff| ${maxDiff})`);
+  return maxDiff;
+}
+
+/**
+ * Compare autograd with central finite differences (in f64 on the host, evaluating the
+ * f32 function) for f(inputs) contracted with a fixed random cotangent.
+ */
+export function gradCheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: { eps?: number; rtol?: number; atol?: number; skip?: number[] } = {}): void {
+  const eps = opts.eps ?? 1e-2, rtol = opts.rtol ?? 2e-2, atol = opts.atol ?? 2e-3;
+  for (const x of inputs) x.requiresGrad = true;
+  const y0 = f(...inputs);
+  const cot = randn(y0.shape, 0, 1, new Rng(1234));
+  const scalar = (ys: Tensor) => sum(mul(ys, cot));
+  const grads = gradients(scalar(y0), inputs);
+  inputs.forEach((x, xi) => {
+    if (opts.skip?.includes(xi)) return;
+    const base = x.data() as Float32Array;
+    const g = grads[xi].data();
+    for (let i = 0; i < x.size; i++) {
+      const eval1 = (v: number) => {
+        const arr = Float32Array.from(base); arr[i] = v;
+        const xs = inputs.map((t, k) => (k === xi ? tensor(arr, t.shape) : t));
+        return noGrad(() => scalar(f(...xs)).item());
+      };
+      const num = (eval1(base[i] + eps) - eval1(base[i] - eps)) / (2 * eps);
+      const diff = Math.abs(num - g[i]);
+      if (diff > atol + rtol * Math.abs(num)) {
+        throw new Error(`gradCheck: input ${xi} element ${i}: autograd ${g[i]}, finite difference ${num}`);
+      }
+    }
+  });
+}
