@@ -9,3 +9,4 @@ export * from "./ops/reduce.js";
 export * from "./ops/shape.js";
 export * from "./ops/matmul.js";
 export * from "./autograd/index.js";
+export * from "./nn/index.js";

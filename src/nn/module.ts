@@ -1,0 +1,148 @@
+// Module: the base of layers and models. Parameters, buffers and child modules are
+// found by walking the instance's fields (as PyTorch's __setattr__ registers them), so a
+// model is a class with fields; names are dotted paths ("trunk.0.weight").
+import { Tensor } from "../tensor.js";
+import { K } from "../engine/engine.js";
+
+const PARAMS = new WeakSet<Tensor>();
+const BUFFERS = new WeakSet<Tensor>();
+
+export abstract class Module {
+  /** Dotted path of this module inside the model it was found in ("" for the root). */
+  path = "";
+  training = true;
+
+  abstract forward(...args: never[]): unknown;
+
+  /** Mark `t` as a trainable parameter of this module (kept out of scopes). */
+  protected param(t: Tensor): Tensor {
+    t.keep();
+    t.requiresGrad = true;
+    PARAMS.add(t);
+    return t;
+  }
+
+  /** Mark `t` as a buffer: state saved with the model but not trained (running statistics). */
+  protected buffer(t: Tensor): Tensor {
+    t.keep();
+    BUFFERS.add(t);
+    return t;
+  }
+
+  /** A name for error messages: `Linear "trunk.0"`. */
+  protected label(): string { return `${this.constructor.name}${this.path ? ` "${this.path}"` : ""}`; }
+
+  /** Child modules with their dotted names (fields, arrays and plain objects of modules). */
+  namedChildren(): [string, Module][] {
+    const out: [string, Module][] = [];
+    const visit = (key: string, v: unknown, depth: number) => {
+      if (v instanceof Module) out.push([key, v]);
+      else if (depth < 2 && Array.isArray(v)) v.forEach((x, i) => visit(`${key}.${i}`, x, depth + 1));
+      else if (depth < 2 && v instanceof Map) for (const [k, x] of v) visit(`${key}.${k}`, x, depth + 1);
+      else if (depth < 2 && v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+        for (const [k, x] of Object.entries(v)) visit(`${key}.${k}`, x, depth + 1);
+      }
+    };
+    for (const [k, v] of Object.entries(this)) if (k !== "path") visit(k, v, 0);
+    return out;
+  }
+
+  /** This module and every descendant, depth first, with dotted paths (root is ""). */
+  namedModules(prefix = ""): [string, Module][] {
+    this.path = prefix;
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [k, m] of this.namedChildren()) out.push(...m.namedModules(prefix ? `${prefix}.${k}` : k));
+    return out;
+  }
+
+  private own(set: WeakSet<Tensor>): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [k, v] of Object.entries(this)) {
+      if (v instanceof Tensor && set.has(v)) out.push([k, v]);
+      else if (Array.isArray(v)) v.forEach((x, i) => { if (x instanceof Tensor && set.has(x)) out.push([`${k}.${i}`, x]); });
+    }
+    return out;
+  }
+
+  /** Parameters with dotted names (each parameter once, in definition order). */
+  namedParameters(): [string, Tensor][] { return this.collect(PARAMS); }
+  namedBuffers(): [string, Tensor][] { return this.collect(BUFFERS); }
+
+  private collect(set: WeakSet<Tensor>): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    const seen = new Set<Tensor>();
+    for (const [p, m] of this.namedModules(this.path)) {
+      for (const [k, t] of m.own(set)) {
+        if (seen.has(t)) continue;
+        seen.add(t);
+        const rel = this.path && p.startsWith(this.path) ? p.slice(this.path.length).replace(/^\./, "") : p;
+        t.name = p ? `${p}.${k}` : k;
+        out.push([rel ? `${rel}.${k}` : k, t]);
+      }
+    }
+    return out;
+  }
+
+  parameters(): Tensor[] { return this.namedParameters().map(([, t]) => t); }
+  /** Parameters that currently train (not frozen). */
+  trainableParameters(): Tensor[] { return this.parameters().filter((t) => t.requiresGrad); }
+  numParameters(): number { return this.parameters().reduce((s, t) => s + t.size, 0); }
+
+  /** Set training mode (dropout active, batch norm uses batch statistics) for the whole tree. */
+  train(mode = true): this {
+    for (const [, m] of this.namedModules(this.path)) m.training = mode;
+    return this;
+  }
+  eval(): this { return this.train(false); }
+
+  /** Stop training these parameters (all, or those whose name starts with a prefix). */
+  freeze(prefix = ""): this {
+    for (const [n, t] of this.namedParameters()) if (n.startsWith(prefix)) t.requiresGrad = false;
+    return this;
+  }
+  unfreeze(prefix = ""): this {
+    for (const [n, t] of this.namedParameters()) if (n.startsWith(prefix)) t.requiresGrad = true;
+    return this;
+  }
+
+  /** Clear accumulated gradients (keeps the buffers, filled with zeros). */
+  zeroGrad(): void {
+    for (const t of this.parameters()) if (t.grad && !t.grad.isDisposed) K().fill(t.grad.ptr, t.size, 0);
+  }
+
+  /** Parameters and buffers by dotted name (the tensors themselves, not copies). */
+  stateDict(): Record<string, Tensor> {
+    const d: Record<string, Tensor> = {};
+    for (const [n, t] of this.namedParameters()) d[n] = t;
+    for (const [n, t] of this.namedBuffers()) d[n] = t;
+    return d;
+  }
+
+  /**
+   * Copy values into parameters and buffers by name. Checks every name and shape first,
+   * so a bad dict changes nothing. `strict` (default) also rejects missing/unexpected names.
+   */
+  loadStateDict(dict: Record<string, Tensor | { shape: readonly number[]; data: ArrayLike<number> }>, strict = true): void {
+    const own = this.stateDict();
+    const problems: string[] = [];
+    for (const [n, t] of Object.entries(own)) {
+      const v = dict[n];
+      if (!v) { if (strict) problems.push(`missing "${n}" [${t.shape.join(", ")}]`); continue; }
+      const shape = v instanceof Tensor ? v.shape : v.shape;
+      if (shape.length !== t.shape.length || shape.some((d, i) => d !== t.shape[i])) {
+        problems.push(`"${n}": shape [${shape.join(", ")}], expected [${t.shape.join(", ")}]`);
+      }
+    }
+    if (strict) for (const n of Object.keys(dict)) if (!(n in own)) problems.push(`unexpected "${n}"`);
+    if (problems.length) throw new Error(`loadStateDict(${this.constructor.name}): ${problems.join("; ")}`);
+    for (const [n, t] of Object.entries(own)) {
+      const v = dict[n];
+      if (!v) continue;
+      const data = v instanceof Tensor ? v.data() : v.data;
+      if (t.dtype === "int32") new Int32Array(K().memory.buffer, t.ptr, t.size).set(data);
+      else new Float32Array(K().memory.buffer, t.ptr, t.size).set(data);
+    }
+  }
+}
+
+export function isParameter(t: Tensor): boolean { return PARAMS.has(t); }
