@@ -69,6 +69,14 @@ export class Tensor {
     return d instanceof Float32Array ? d : Float32Array.from(d);
   }
 
+  /** Overwrite the values in place (same number of elements). */
+  write(values: ArrayLike<number>): this {
+    if (values.length !== this.size) throw new Error(`write: ${values.length} values for ${this.describe()} (${this.size} elements)`);
+    const p = this.ptr >> 2;
+    if (this.dtype === "int32") I32().set(values, p); else F32().set(values, p);
+    return this;
+  }
+
   /** The values as nested arrays. */
   toArray(): unknown {
     const d = Array.from(this.data());

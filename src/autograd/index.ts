@@ -8,14 +8,16 @@ import "./grads/reduce.js";
 import "./grads/shape.js";
 import "./grads/matmul.js";
 
-accumulateHook.fn = (t: Tensor, g: Tensor) => {
+/** Add `g` into `t.grad` (allocating it once, outside any scope). */
+export function accumulateGrad(t: Tensor, g: Tensor): void {
   if (!t.grad || t.grad.isDisposed) {
     t.grad = new Tensor(t.shape).keep();
     K().copy(t.grad.ptr, g.ptr, t.size);
   } else {
     K().axpy(t.grad.ptr, g.ptr, t.size, 1);
   }
-};
+}
+accumulateHook.fn = accumulateGrad;
 
 export { backward, gradients, noGrad, isGradEnabled, registerGradient, hasGradient, needsGrad, record } from "./tape.js";
 export type { Node, GradRule } from "./tape.js";

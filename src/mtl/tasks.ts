@@ -1,0 +1,82 @@
+// Task declarations: a name, a kind, a loss (built-in by name, or a function), metrics,
+// an optional static weight, and the output width its head must produce. The trainer
+// reads only this; a label mask keeps unlabelled examples out of loss and metrics.
+import type { Tensor } from "../tensor.js";
+
+export type TaskKind = "classification" | "binary" | "multilabel" | "regression" | "reconstruction";
+export type BuiltinLoss = "cross_entropy" | "bce" | "mse" | "mae" | "huber";
+
+/** A user loss: prediction, labels, mask (float32 [batch], 1 = labelled) -> scalar. */
+export type LossFn = (pred: Tensor, labels: Tensor, mask: Tensor) => Tensor;
+
+export interface TaskSpec {
+  /** What the task predicts; sets the default loss and metrics. */
+  kind: TaskKind;
+  /** Output width of the head: classes for classification, targets for regression, labels for multi-label. */
+  outputs: number;
+  loss?: BuiltinLoss | LossFn;
+  /** Metric names (see metrics.ts); the first is the task's headline metric. */
+  metrics?: string[];
+  /** Static loss weight used by the static weighting (default 1). */
+  weight?: number;
+  /** Huber's delta, when loss is "huber". */
+  delta?: number;
+  /** Label smoothing for cross-entropy. */
+  labelSmoothing?: number;
+}
+
+export interface Task extends Required<Pick<TaskSpec, "kind" | "outputs" | "weight">> {
+  name: string;
+  loss: BuiltinLoss | LossFn;
+  metrics: string[];
+  delta: number;
+  labelSmoothing: number;
+}
+
+const DEFAULTS: Record<TaskKind, { loss: BuiltinLoss; metrics: string[] }> = {
+  classification: { loss: "cross_entropy", metrics: ["accuracy"] },
+  binary: { loss: "bce", metrics: ["accuracy", "auc"] },
+  multilabel: { loss: "bce", metrics: ["f1"] },
+  regression: { loss: "mse", metrics: ["mse", "r2"] },
+  reconstruction: { loss: "mse", metrics: ["mse"] },
+};
+
+const KNOWN_KEYS = new Set(["kind", "outputs", "loss", "metrics", "weight", "delta", "labelSmoothing"]);
+
+/**
+ * Declare a task.
+ * @example
+ * const digit = task("digit", { kind: "classification", outputs: 10 });
+ * const parity = task("parity", { kind: "binary", outputs: 1, weight: 0.5 });
+ */
+export function task(name: string, spec: TaskSpec): Task {
+  if (!name || typeof name !== "string") throw new Error(`task: name must be a non-empty string, got ${JSON.stringify(name)}`);
+  for (const k of Object.keys(spec)) {
+    if (!KNOWN_KEYS.has(k)) throw new Error(`task "${name}": unknown option "${k}" (known: ${[...KNOWN_KEYS].join(", ")})`);
+  }
+  const d = DEFAULTS[spec.kind];
+  if (!d) throw new Error(`task "${name}": kind must be one of ${Object.keys(DEFAULTS).join(", ")}, got "${spec.kind}"`);
+  if (!(Number.isInteger(spec.outputs) && spec.outputs > 0)) throw new Error(`task "${name}": outputs must be a positive integer, got ${spec.outputs}`);
+  if (spec.kind === "binary" && spec.outputs !== 1) throw new Error(`task "${name}": a binary task has outputs: 1, got ${spec.outputs}`);
+  const loss = spec.loss ?? d.loss;
+  if (typeof loss === "string" && !["cross_entropy", "bce", "mse", "mae", "huber"].includes(loss)) {
+    throw new Error(`task "${name}": unknown loss "${loss}" (cross_entropy, bce, mse, mae, huber, or a function)`);
+  }
+  const weight = spec.weight ?? 1;
+  if (!(weight >= 0) || !Number.isFinite(weight)) throw new Error(`task "${name}": weight must be a finite number >= 0, got ${weight}`);
+  return {
+    name, kind: spec.kind, outputs: spec.outputs, loss, metrics: spec.metrics ?? d.metrics, weight,
+    delta: spec.delta ?? 1, labelSmoothing: spec.labelSmoothing ?? 0,
+  };
+}
+
+/** Check that a list of tasks has unique names; returns them by name. */
+export function taskMap(tasks: Task[]): Map<string, Task> {
+  const m = new Map<string, Task>();
+  for (const t of tasks) {
+    if (m.has(t.name)) throw new Error(`tasks: the name "${t.name}" is used twice`);
+    m.set(t.name, t);
+  }
+  if (m.size === 0) throw new Error("tasks: at least one task is needed");
+  return m;
+}
