@@ -18,7 +18,7 @@ export abstract class MultiTaskModel extends Module {
   abstract readonly taskNames: string[];
 
   /** Forward for all tasks, or only those listed (alternating schedules skip the others' heads). */
-  abstract forward(x: Tensor, tasks?: string[]): MultiTaskOutput;
+  abstract override forward(x: Tensor, tasks?: string[]): MultiTaskOutput;
 
   /** Name prefixes of the parameters that belong to one task only. */
   taskPrefixes(task: string): string[] { return [`towers.${task}.`]; }
