@@ -1,0 +1,92 @@
+// Cross-runtime identity in real browsers: Debian's Chromium (CDP) and Firefox ESR
+// (WebDriver BiDi), both driven by puppeteer-core at the system binaries (never a
+// downloaded browser). The repository is served on 127.0.0.1; the workload runs on the
+// page's main thread and in a module Web Worker and must give Node's checksums.
+// Playwright is not used: it drives Firefox only through its own patched build (Juggler),
+// and stock firefox-esr exits at once when launched by it.
+// A missing browser fails the suite; POLYHEAD_SKIP_BROWSERS=1 skips it, visibly.
+import { describe, it, beforeAll, afterAll } from "vitest";
+import { createServer, type Server } from "node:http";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { extname, join, normalize, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import puppeteer from "puppeteer-core";
+import { nodeResult, expectSameChecksums, type WorkloadResult } from "./runtimes/compare.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const SKIP = process.env.POLYHEAD_SKIP_BROWSERS === "1";
+
+const BROWSERS = [
+  { name: "chromium", browser: "chrome" as const, exe: "/usr/bin/chromium", pkg: "chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"] },
+  { name: "firefox-esr", browser: "firefox" as const, exe: "/usr/bin/firefox-esr", pkg: "firefox-esr", args: [] },
+];
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript",
+  ".wasm": "application/wasm", ".json": "application/json",
+};
+
+/** A static server for the repository root (files only, nothing outside it). */
+function serve(): Promise<{ server: Server; origin: string }> {
+  const server = createServer((req, res) => {
+    const path = normalize(join(root, decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)));
+    if (!path.startsWith(root.endsWith(sep) ? root : root + sep) || !existsSync(path) || !statSync(path).isFile()) {
+      res.writeHead(404).end("not found");
+      return;
+    }
+    res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream", "cache-control": "no-store" });
+    res.end(readFileSync(path));
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => {
+    const addr = server.address();
+    resolve({ server, origin: `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}` });
+  }));
+}
+
+/** Launch one browser, open the workload page, return { page, worker } results. */
+async function inBrowser(b: (typeof BROWSERS)[number], origin: string): Promise<{ ua: string; page: WorkloadResult; worker: WorkloadResult }> {
+  const userDataDir = mkdtempSync(join(tmpdir(), `polyhead-${b.name}-`));
+  const browser = await puppeteer.launch({ browser: b.browser, executablePath: b.exe, userDataDir, headless: true, args: b.args, timeout: 60_000 });
+  try {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(`${origin}/test/runtimes/index.html`, { waitUntil: "load" });
+    try {
+      const r = await page.evaluate(() => (window as unknown as { results: Promise<{ page: WorkloadResult; worker: WorkloadResult }> }).results);
+      return { ua: await browser.version(), ...r };
+    } catch (e) {
+      throw new Error(`${b.name}: the workload failed in the page: ${String(e)}${errors.length ? `\npage errors:\n${errors.join("\n")}` : ""}`);
+    }
+  } finally {
+    await browser.close();
+    rmSync(userDataDir, { recursive: true, force: true });
+  }
+}
+
+describe("browsers", () => {
+  if (SKIP) {
+    for (const b of BROWSERS) it.skip(`${b.name}: skipped because POLYHEAD_SKIP_BROWSERS=1`, () => {});
+    return;
+  }
+
+  let server: Server, origin: string, node: WorkloadResult;
+  beforeAll(async () => { ({ server, origin } = await serve()); node = await nodeResult(); });
+  afterAll(() => new Promise<void>((r) => { server?.close(() => r()); server?.closeAllConnections(); }));
+
+  for (const b of BROWSERS) {
+    it(`${b.name}: main thread and module Web Worker give node's checksums`, async () => {
+      if (!existsSync(b.exe)) {
+        throw new Error(`${b.exe} is missing: install it with \`apt-get update && apt-get install -y ${b.pkg}\` ` +
+          "(as root; .ci/run does this), or set POLYHEAD_SKIP_BROWSERS=1 to skip the browser suite");
+      }
+      const r = await inBrowser(b, origin);
+      expectSameChecksums(r.page.checksums, node.checksums, `${b.name} ${r.ua} main thread`);
+      expectSameChecksums(r.worker.checksums, node.checksums, `${b.name} ${r.ua} worker`);
+      if (!/^worker /.test(r.worker.runtime)) throw new Error(`${b.name}: the worker result did not come from a worker: ${r.worker.runtime}`);
+    }, 120_000);
+  }
+});

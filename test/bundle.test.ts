@@ -1,0 +1,117 @@
+// Bundle checks: the universal bundle stays platform-neutral and under its size budget,
+// the package's exports resolve, and src/ keeps to the determinism and platform rules
+// (no Node APIs outside src/node.ts; no transcendental JS Math anywhere).
+import { describe, it, expect } from "vitest";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const read = (p: string) => readFileSync(join(root, p), "utf8");
+const GZIP_BUDGET = 60 * 1024;
+
+/** Code with comments blanked out (strings kept: they are code too). */
+function stripComments(src: string): string {
+  let out = "", i = 0;
+  while (i < src.length) {
+    const c = src[i], d = src[i + 1];
+    if (c === "/" && d === "/") { while (i < src.length && src[i] !== "\n") i++; continue; }
+    if (c === "/" && d === "*") { const e = src.indexOf("*/", i + 2); i = e < 0 ? src.length : e + 2; out += " "; continue; }
+    if (c === '"' || c === "'" || c === "`") {
+      let j = i + 1;
+      while (j < src.length && src[j] !== c) j += src[j] === "\\" ? 2 : 1;
+      out += src.slice(i, j + 1); i = j + 1; continue;
+    }
+    out += c; i++;
+  }
+  return out;
+}
+
+/** Each `pattern` hit as "file:line: text", over .ts files under src/ except `skip`. */
+function findInSrc(pattern: RegExp, skip: string[] = []): string[] {
+  const hits: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) { walk(p); continue; }
+      const rel = relative(root, p);
+      if (!rel.endsWith(".ts") || skip.includes(rel)) continue;
+      stripComments(readFileSync(p, "utf8")).split("\n").forEach((line, n) => {
+        if (pattern.test(line)) hits.push(`${rel}:${n + 1}: ${line.trim()}`);
+      });
+    }
+  };
+  walk(join(root, "src"));
+  return hits;
+}
+
+describe("dist/index.js (the universal bundle)", () => {
+  const code = read("dist/index.js");
+  for (const [what, re] of [
+    ["import.meta", /import\.meta/], ["require(", /\brequire\s*\(/], ["node: imports", /["'`]node:/], ["fetch(", /\bfetch\s*\(/],
+  ] as const) {
+    it(`has no ${what}`, () => {
+      const m = re.exec(code);
+      expect(m ? code.slice(Math.max(0, m.index - 60), m.index + 60) : null, `dist/index.js contains ${what}`).toBeNull();
+    });
+  }
+
+  it(`is at most ${GZIP_BUDGET / 1024} KiB gzipped, and dist/sizes.json agrees`, () => {
+    const gz = gzipSync(readFileSync(join(root, "dist/index.js")), { level: 9 }).length;
+    expect(gz, `dist/index.js is ${gz} bytes gzipped`).toBeLessThanOrEqual(GZIP_BUDGET);
+    expect(JSON.parse(read("dist/sizes.json"))["index.js"].gzip).toBe(gz);
+  });
+});
+
+describe("package entry points", () => {
+  const pkg = JSON.parse(read("package.json"));
+
+  it("every exports / main / types target exists", () => {
+    const targets: string[] = [pkg.main, pkg.types];
+    const walk = (v: unknown): void => {
+      if (typeof v === "string") targets.push(v);
+      else if (v && typeof v === "object") Object.values(v).forEach(walk);
+    };
+    walk(pkg.exports);
+    const missing = targets.filter((t) => !existsSync(join(root, t)));
+    expect(targets.length).toBeGreaterThan(8);
+    expect(missing, "package.json points at files the build did not make").toEqual([]);
+  });
+
+  // A child Node process, so the import goes through Node's own resolver (not vitest's).
+  it('import("polyhead") (package self-reference) works from Node, and conditions pick the right file', () => {
+    const script = `
+      const ph = await import("polyhead");
+      await ph.init();
+      const s = ph.sum(ph.tensor([1, 2, 3])).item();
+      const node = await import("polyhead/node");
+      console.log(JSON.stringify({ s, node: typeof node.init, index: import.meta.resolve("polyhead"),
+        wasm: import.meta.resolve("polyhead/polyhead.wasm") }));`;
+    const run = (args: string[]) => JSON.parse(execFileSync(process.execPath, [...args, "--input-type=module", "-e", script], { cwd: root, encoding: "utf8" }));
+    const r = run([]);
+    expect(r.s).toBe(6);
+    expect(r.node).toBe("function");
+    expect(r.index).toMatch(/\/dist\/index\.js$/);
+    expect(r.wasm).toMatch(/\/dist\/polyhead\.wasm$/);
+    const edge = execFileSync(process.execPath, ["--conditions=workerd", "--input-type=module", "-e",
+      `console.log(import.meta.resolve("polyhead"))`], { cwd: root, encoding: "utf8" });
+    expect(edge.trim()).toMatch(/\/dist\/edge\.js$/);
+  });
+});
+
+describe("src/ rules", () => {
+  it("no Node-only APIs outside src/node.ts (process., require(, node:, Buffer)", () => {
+    expect(findInSrc(/\bprocess\.|\brequire\s*\(|["'`]node:|\bBuffer\b/, ["src/node.ts"])).toEqual([]);
+  });
+
+  it("no transcendental JS Math (results differ between engines; use the Wasm kernels)", () => {
+    const fns = "exp|expm1|log|log1p|log2|log10|pow|sin|cos|tan|asin|acos|atan|atan2|sinh|cosh|tanh|asinh|acosh|atanh|cbrt|hypot|random";
+    expect(findInSrc(new RegExp(`\\bMath\\.(${fns})\\b|\\*\\*`))).toEqual([]);
+  });
+
+  it("the comment stripper keeps code and strings, drops comments", () => {
+    expect(stripComments('a /* Math.exp */ b // Math.log\nc "// x" `/* y */`')).toBe('a   b \nc "// x" `/* y */`');
+  });
+});

@@ -1,0 +1,151 @@
+// The cross-runtime identity workload: a few SGD steps of a tiny two-head MLP, every
+// unary kernel (and its gradient) over a spread of inputs, matmul, reductions and the
+// RNG, each result reduced to an FNV-1a 64 checksum of its raw float32 bytes. Plain ESM
+// with no imports and no platform APIs, so Node, Deno, Bun, browser pages, Web Workers
+// and edge runtimes all run this same file; the checksums must agree bit for bit.
+
+/** The universal bundle, found beside this file (a file: or http: URL alike). */
+export const BUNDLE_URL = new URL("../../dist/index.js", import.meta.url);
+
+/** Import the built library (the universal bundle unless another entry is given) and run. */
+export async function run(entry = BUNDLE_URL) {
+  const ph = await import(String(entry));
+  return workload(ph);
+}
+
+// FNV-1a 64 in two 32-bit halves, integer math only (no BigInt, no WebCrypto: both are
+// missing somewhere). prime = 2^40 + 0x1b3, so h * prime = h * 0x1b3 + (h << 40).
+function fnv1a64(bytes) {
+  let lo = 0x84222325, hi = 0xcbf29ce4;
+  for (let i = 0; i < bytes.length; i++) {
+    lo = (lo ^ bytes[i]) >>> 0;
+    const l = lo * 0x1b3; // < 2^41, exact in a double
+    hi = (Math.imul(hi, 0x1b3) + Math.floor(l / 4294967296) + (lo << 8)) >>> 0;
+    lo = l >>> 0;
+  }
+  return hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0");
+}
+
+/** Checksum of a tensor's float32 bytes, prefixed by its shape. Wasm leaves the sign and
+ * payload of a NaN result unspecified, so every NaN is hashed as the canonical 0x7fc00000. */
+function checksum(t) {
+  const f = t.f32();
+  const u = new Uint32Array(f.buffer, f.byteOffset, f.length);
+  for (let i = 0; i < f.length; i++) if (f[i] !== f[i]) u[i] = 0x7fc00000;
+  const bytes = new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
+  return `[${t.shape.join(",")}]:${fnv1a64(bytes)}`;
+}
+
+/** Where this is running, for messages only (never part of a checksum). */
+function runtimeName() {
+  const g = globalThis;
+  if (g.Deno?.version) return `deno ${g.Deno.version.deno}`;
+  if (g.Bun?.version) return `bun ${g.Bun.version}`;
+  if (g.process?.versions?.node) return `node ${g.process.versions.node}`;
+  const ua = g.navigator?.userAgent ?? "unknown";
+  return (typeof g.WorkerGlobalScope === "function" ? "worker " : "page ") + ua;
+}
+
+/**
+ * Run everything on the library namespace `ph` (any entry: index.js, edge.js, node.js).
+ * Returns { runtime, checksums: { name: "[shape]:hex" }, losses: number[] }.
+ */
+export async function workload(ph) {
+  await ph.init();
+  const sums = {};
+  const put = (name, t) => { sums[name] = checksum(t); };
+  const rng = new ph.Rng(20240601);
+
+  // ---- inputs: a grid over [-32, 32), Gaussian draws, and edge cases
+  const grid = [];
+  for (let i = 0; i < 512; i++) grid.push((i - 256) / 8);
+  const special = [0, -0, 1e-30, -1e-30, 1e-45, -1e-45, 1e-38, 0.5, -0.5, 1, -1, 2, 3, 5, 10, 15, 19.9, 20, 20.1,
+    30, 40, 80, 88.7, 89, -87.3, -104, -150, 1e10, -1e10, 1e30, -1e30, 3.4e38, -3.4e38, Infinity, -Infinity, NaN];
+  const res = ph.scope(() => {
+    const x = ph.tensor([...grid, ...special]).keep();
+    const g = ph.mul(ph.randn([1000], 0, 4, rng), 1).keep();
+    return { x, g };
+  });
+  const inputs = { grid: res.x, gauss: res.g };
+  put("rng.randn", inputs.gauss);
+  ph.scope(() => {
+    put("rng.rand", ph.rand([257], -2, 3, rng));
+    put("rng.randn.small", ph.randn([3], 1, 0.5, rng));
+  });
+
+  // ---- unary kernels, forward and gradient (gradients of sum(op(x)) w.r.t. x)
+  const unary = {
+    relu: (x) => ph.relu(x), leakyRelu: (x) => ph.leakyRelu(x, 0.1), elu: (x) => ph.elu(x, 1.5),
+    gelu: (x) => ph.gelu(x), gelu_tanh: (x) => ph.gelu(x, "tanh"), sigmoid: (x) => ph.sigmoid(x),
+    tanh: (x) => ph.tanh(x), softplus: (x) => ph.softplus(x), softplus_b2: (x) => ph.softplus(x, 2, 10),
+    exp: (x) => ph.exp(x), log: (x) => ph.log(x), sqrt: (x) => ph.sqrt(x), abs: (x) => ph.abs(x),
+    clamp: (x) => ph.clamp(x, -1.5, 2.5), neg: (x) => ph.neg(x), square: (x) => ph.square(x),
+    affine: (x) => ph.affine(x, 0.3, -0.7),
+  };
+  for (const [inName, x0] of Object.entries(inputs)) {
+    for (const [name, f] of Object.entries(unary)) {
+      ph.scope(() => {
+        const x = ph.mul(x0, 1); // a fresh leaf per op, so gradients start clean
+        x.requiresGrad = true;
+        const y = f(x);
+        put(`${name}.${inName}`, y);
+        put(`${name}.grad.${inName}`, ph.gradients(ph.sum(y), [x])[0]);
+      });
+    }
+  }
+
+  // ---- binary ops with broadcasting, reductions, matmul at sizes off the SIMD width
+  ph.scope(() => {
+    const a = ph.randn([7, 13], 0, 1, rng), b = ph.randn([13], 0, 1, rng), c = ph.add(ph.rand([7, 1], 0, 1, rng), 0.5);
+    put("add.bcast", ph.add(a, b));
+    put("sub.bcast", ph.sub(a, c));
+    put("mul.bcast", ph.mul(a, b));
+    put("div.bcast", ph.div(a, c));
+    put("sum.all", ph.sum(inputs.gauss));
+    put("sum.axis0", ph.sum(a, 0));
+    put("sum.axis1", ph.sum(a, 1));
+    put("mean.all", ph.mean(inputs.gauss));
+    put("mean.axis1", ph.mean(a, 1, true));
+    put("max.all", ph.max(inputs.gauss));
+    put("max.axis0", ph.max(a, 0));
+    const m = ph.randn([37, 53], 0, 1, rng), n = ph.randn([53, 29], 0, 1, rng);
+    put("matmul.37x53x29", ph.matmul(m, n));
+    const p = ph.randn([64, 128], 0, 1, rng), q = ph.randn([128, 64], 0, 1, rng);
+    put("matmul.64x128x64", ph.matmul(p, q));
+  });
+
+  // ---- a tiny two-head MLP trained by hand: 8 -> 16 (gelu) -> {2 (sigmoid), 3 (tanh)}
+  const init = (shape, std) => { const t = ph.randn(shape, 0, std, rng).keep(); t.requiresGrad = true; return t; };
+  let params = [init([8, 16], 0.5), init([16], 0.1), init([16, 2], 0.5), init([2], 0.1), init([16, 3], 0.5), init([3], 0.1)];
+  const data = ph.scope(() => ({
+    x: ph.randn([32, 8], 0, 1, rng).keep(),
+    y1: ph.rand([32, 2], 0, 1, rng).keep(),
+    y2: ph.rand([32, 3], -0.9, 0.9, rng).keep(),
+  }));
+  const mse = (p, y) => { const e = ph.sub(p, y); return ph.mean(ph.mul(e, e)); };
+  const lr = 0.25;
+  const losses = [];
+  for (let step = 0; step < 6; step++) {
+    params = ph.scope(() => {
+      const [w1, b1, w2, b2, w3, b3] = params;
+      const h = ph.gelu(ph.add(ph.matmul(data.x, w1), b1));
+      const o1 = ph.sigmoid(ph.add(ph.matmul(h, w2), b2));
+      const o2 = ph.tanh(ph.add(ph.matmul(h, w3), b3));
+      const loss = ph.add(mse(o1, data.y1), mse(o2, data.y2));
+      losses.push(loss.item());
+      put(`mlp.loss.${step}`, loss);
+      const grads = ph.gradients(loss, params);
+      if (step === 0) grads.forEach((g, i) => put(`mlp.grad0.${i}`, g));
+      return ph.noGrad(() => params.map((p, i) => {
+        const next = ph.sub(p, ph.mul(grads[i], lr)).keep();
+        next.requiresGrad = true;
+        p.dispose();
+        return next;
+      }));
+    });
+  }
+  params.forEach((p, i) => put(`mlp.param.${i}`, p));
+
+  for (const t of [...params, inputs.grid, inputs.gauss, data.x, data.y1, data.y2]) t.dispose();
+  return { runtime: runtimeName(), checksums: sums, losses };
+}
