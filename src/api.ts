@@ -11,3 +11,4 @@ export * from "./ops/matmul.js";
 export * from "./autograd/index.js";
 export * from "./nn/index.js";
 export * from "./data/index.js";
+export * from "./mtl/metrics.js";
