@@ -288,6 +288,8 @@ describe("fromAsyncIterable", () => {
     await expect(it2.next()).rejects.toThrow('fromAsyncIterable: example 0: label for unknown task "clss"');
     const it3 = fromAsyncIterable([{ x: [1, 2], labels: { cls: 1.5 } }], { batchSize: 2, xShape: [2], tasks });
     await expect(it3.next()).rejects.toThrow('label "cls" is 1.5, expected an integer class index');
+    const it4 = fromAsyncIterable([{ x: [1, 2], labels: {} }, { x: [1, 2], labels: { vec: [1, NaN] } }], { batchSize: 2, xShape: [2], tasks });
+    await expect(it4.next()).rejects.toThrow('fromAsyncIterable: labels "vec": row 1 has 1 of 2 values NaN; a row is labelled or missing as a whole (set its mask to 0, or fill the gaps) (row 0 is example 0)');
   });
 });
 

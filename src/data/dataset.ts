@@ -49,7 +49,7 @@ export interface Batch {
 }
 
 /** One pass over a dataset: iterable any number of times, always in the same order. */
-export interface Epoch extends Iterable<Batch> {
+export interface EpochBatches extends Iterable<Batch> {
   /** Number of batches. */
   readonly length: number;
   /** The order of dataset positions for this pass. */
@@ -364,7 +364,7 @@ export class MultiTaskDataset {
    * One pass in batches. The order (a seeded permutation when shuffling) is drawn when
    * this is called; tensors are made as batches are read.
    */
-  batches(batchSize: number, opts: BatchOptions = {}): Epoch {
+  batches(batchSize: number, opts: BatchOptions = {}): EpochBatches {
     checkBatchSize(batchSize, "MultiTaskDataset.batches");
     const n = this.size;
     const order = opts.shuffle ? (opts.rng ?? defaultRng()).permutation(n) : Int32Array.from({ length: n }, (_, i) => i);

@@ -65,7 +65,13 @@ export async function* fromAsyncIterable(source: AsyncIterable<StreamExample> | 
     tasks.forEach((t, k) => {
       labels[t.name] = { values: vals[k].subarray(0, fill * t.width), shape: t.shape, mask: masks[k].subarray(0, fill), numClasses: t.numClasses };
     });
-    const store = buildStore({ x: x.subarray(0, fill * xWidth), xShape: opts.xShape, labels }, "fromAsyncIterable");
+    let store;
+    try {
+      store = buildStore({ x: x.subarray(0, fill * xWidth), xShape: opts.xShape, labels }, "fromAsyncIterable");
+    } catch (e) {
+      // rows are counted within the batch; say where it starts in the stream
+      throw new Error(`${(e as Error).message} (row 0 is example ${seen - fill})`);
+    }
     const rows = Int32Array.from({ length: fill }, (_, i) => i);
     const indices = Int32Array.from({ length: fill }, (_, i) => seen - fill + i);
     // the batch reads these arrays lazily, so the next batch gets fresh ones

@@ -6,13 +6,13 @@
 import { Tensor } from "../tensor.js";
 
 /** A Tensor or a host array of numbers. */
-export type Values = Tensor | ArrayLike<number>;
+export type MetricInput = Tensor | ArrayLike<number>;
 
 export interface MetricOptions {
   /** 0 = unlabelled (excluded). One entry per example (broadcast over its values) or per target value. */
-  mask?: Values | null;
+  mask?: MetricInput | null;
   /**
-   * Values per example for per-output averages (R², multi-label macro, AUC macro).
+   * MetricInput per example for per-output averages (R², multi-label macro, AUC macro).
    * Default: from the target Tensor's shape, else target.length / mask.length, else 1.
    */
   width?: number;
@@ -24,7 +24,7 @@ export interface MetricOptions {
 
 /** Batch-by-batch evaluation: `update` per batch, `compute` at the end. */
 export interface MetricAccumulator {
-  update(pred: Values, target: Values, mask?: Values | null): void;
+  update(pred: MetricInput, target: MetricInput, mask?: MetricInput | null): void;
   compute(): number;
   reset(): void;
   /** Labelled targets counted so far. */
@@ -40,7 +40,7 @@ export interface Metric {
 
 // ---------------------------------------------------------------- shared plumbing
 
-function host(v: Values): ArrayLike<number> { return v instanceof Tensor ? v.data() : v; }
+function host(v: MetricInput): ArrayLike<number> { return v instanceof Tensor ? v.data() : v; }
 
 interface Prepared {
   p: ArrayLike<number>;
@@ -52,7 +52,7 @@ interface Prepared {
   width: number;
 }
 
-function prepare(who: string, pred: Values, target: Values, mask: Values | null | undefined, width?: number): Prepared {
+function prepare(who: string, pred: MetricInput, target: MetricInput, mask: MetricInput | null | undefined, width?: number): Prepared {
   const p = host(pred), t = host(target), m = mask == null ? null : host(mask);
   let mw = 1;
   if (m) {
@@ -104,7 +104,7 @@ class AccuracyAccumulator implements MetricAccumulator {
   constructor(private readonly k: number, private readonly threshold = 0, private readonly who = "accuracy") {
     if (!(Number.isInteger(k) && k > 0)) throw new Error(`${who}: k must be a positive integer, got ${k}`);
   }
-  update(pred: Values, target: Values, mask?: Values | null): void {
+  update(pred: MetricInput, target: MetricInput, mask?: MetricInput | null): void {
     const d = prepare(this.who, pred, target, mask);
     const c = classesOf(this.who, d);
     const { p, t } = d;
@@ -134,14 +134,14 @@ class AccuracyAccumulator implements MetricAccumulator {
  * default 0 on logits). NaN when nothing is labelled.
  * @example accuracy(logits, labels, { mask }) // logits [n, 10], labels int32 [n]
  */
-export function accuracy(pred: Values, target: Values, opts: MetricOptions = {}): number {
+export function accuracy(pred: MetricInput, target: MetricInput, opts: MetricOptions = {}): number {
   const a = new AccuracyAccumulator(1, opts.threshold);
   a.update(pred, target, opts.mask);
   return a.compute();
 }
 
 /** Fraction of examples whose class is among the k highest scores (ties toward the lower index). */
-export function topKAccuracy(pred: Values, target: Values, k: number, opts: MetricOptions = {}): number {
+export function topKAccuracy(pred: MetricInput, target: MetricInput, k: number, opts: MetricOptions = {}): number {
   const a = new AccuracyAccumulator(k, 0, "topKAccuracy");
   a.update(pred, target, opts.mask);
   return a.compute();
@@ -176,7 +176,7 @@ class ConfusionAccumulator {
 
   constructor(private readonly threshold = 0, private readonly zeroDivision = 0, private readonly width?: number, private readonly who = "precisionRecallF1") {}
 
-  update(pred: Values, target: Values, mask?: Values | null): void {
+  update(pred: MetricInput, target: MetricInput, mask?: MetricInput | null): void {
     const d = prepare(this.who, pred, target, mask, this.width);
     const c = classesOf(this.who, d);
     const mode = c > 1 ? "multiclass" : d.width > 1 ? "multilabel" : "binary";
@@ -245,7 +245,7 @@ class ConfusionAccumulator {
  * indices. Empty denominators give `zeroDivision` (default 0), as scikit-learn.
  * @example precisionRecallF1(logits, labels).macro.f1
  */
-export function precisionRecallF1(pred: Values, target: Values, opts: MetricOptions = {}): PRFReport {
+export function precisionRecallF1(pred: MetricInput, target: MetricInput, opts: MetricOptions = {}): PRFReport {
   const a = new ConfusionAccumulator(opts.threshold, opts.zeroDivision, opts.width);
   a.update(pred, target, opts.mask);
   return a.report();
@@ -259,7 +259,7 @@ class PRFMetricAccumulator implements MetricAccumulator {
     this.acc = new ConfusionAccumulator(opts.threshold, opts.zeroDivision, opts.width, who);
   }
   get count(): number { return this.acc.count; }
-  update(pred: Values, target: Values, mask?: Values | null): void { this.acc.update(pred, target, mask); }
+  update(pred: MetricInput, target: MetricInput, mask?: MetricInput | null): void { this.acc.update(pred, target, mask); }
   compute(): number { return this.acc.count === 0 ? NaN : this.pick(this.acc.report()); }
   reset(): void { this.acc.reset(); }
 }
@@ -288,7 +288,7 @@ class AucAccumulator implements MetricAccumulator {
   private labels: number[][] = [];
   constructor(private readonly width?: number, private readonly who = "rocAuc") {}
 
-  update(pred: Values, target: Values, mask?: Values | null): void {
+  update(pred: MetricInput, target: MetricInput, mask?: MetricInput | null): void {
     const d = prepare(this.who, pred, target, mask, this.width);
     const c = classesOf(this.who, d);
     const n = c > 1 ? c : d.width;
@@ -332,7 +332,7 @@ function checkScore(who: string, v: number, i: number): number {
  * Multiclass ([n, c] scores, class indices): one-vs-rest macro over the scores as given
  * (pass probabilities to match scikit-learn). NaN when no label has both classes.
  */
-export function rocAuc(pred: Values, target: Values, opts: MetricOptions = {}): number {
+export function rocAuc(pred: MetricInput, target: MetricInput, opts: MetricOptions = {}): number {
   const a = new AucAccumulator(opts.width);
   a.update(pred, target, opts.mask);
   return a.compute();
@@ -349,7 +349,7 @@ class RegressionAccumulator implements MetricAccumulator {
   private sae = new Float64Array(0);
   constructor(private readonly kind: "mse" | "mae" | "rmse" | "r2", private readonly width?: number, private readonly who: string = kind) {}
 
-  update(pred: Values, target: Values, mask?: Values | null): void {
+  update(pred: MetricInput, target: MetricInput, mask?: MetricInput | null): void {
     const d = prepare(this.who, pred, target, mask, this.width);
     const { p, t, width: w } = d;
     if (p.length !== t.length) throw new Error(`${this.who}: pred has ${p.length} values, target ${t.length}; expected the same`);
@@ -403,7 +403,7 @@ class RegressionAccumulator implements MetricAccumulator {
 }
 
 function regression(kind: "mse" | "mae" | "rmse" | "r2", who: string) {
-  return (pred: Values, target: Values, opts: MetricOptions = {}): number => {
+  return (pred: MetricInput, target: MetricInput, opts: MetricOptions = {}): number => {
     const a = new RegressionAccumulator(kind, opts.width, who);
     a.update(pred, target, opts.mask);
     return a.compute();
