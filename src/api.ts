@@ -10,4 +10,5 @@ export * from "./ops/shape.js";
 export * from "./ops/matmul.js";
 export * from "./autograd/index.js";
 export * from "./nn/index.js";
+export * from "./data/index.js";
 export * from "./mtl/index.js";

@@ -1,0 +1,123 @@
+// Per-task datasets: tasks with their own inputs and sizes that share a trunk, and
+// endless per-task batch streams (a fresh seeded shuffle each pass) for the schedules
+// that interleave them (alternating, sampled, curriculum).
+import { defaultRng, Rng, type RngState } from "../random.js";
+import { MultiTaskDataset, type Batch, type InputArray, type TaskLabels } from "./dataset.js";
+
+/** One single-task dataset per task, keyed by the task name. */
+export type TaskDatasets = Record<string, MultiTaskDataset>;
+
+export interface TaskDataSpec {
+  x: InputArray;
+  xShape: number[];
+  /** This task's labels (the task name is the key this spec is under). */
+  labels: TaskLabels | Float32Array | Int32Array;
+}
+
+/**
+ * Build per-task datasets.
+ * @example
+ * const tds = taskDatasets({
+ *   sentiment: { x: reviewsX, xShape: [128], labels: new Int32Array(stars) },
+ *   topic:     { x: newsX,    xShape: [128], labels: { values: topics, numClasses: 20 } },
+ * });
+ */
+export function taskDatasets(spec: Record<string, TaskDataSpec>): TaskDatasets {
+  const names = Object.keys(spec ?? {});
+  if (names.length === 0) throw new Error("taskDatasets: no tasks given; expected { taskName: { x, xShape, labels }, ... }");
+  const out: TaskDatasets = {};
+  for (const t of names) {
+    const s = spec[t];
+    if (s === null || typeof s !== "object" || !("labels" in s)) throw new Error(`taskDatasets: task "${t}" must be { x, xShape, labels }`);
+    try {
+      out[t] = new MultiTaskDataset({ x: s.x, xShape: s.xShape, labels: { [t]: s.labels } });
+    } catch (e) {
+      throw new Error(`taskDatasets: task "${t}": ${(e as Error).message}`);
+    }
+  }
+  return out;
+}
+
+/** Where a cycle is, for checkpoints: the stream state before the current pass was drawn. */
+export interface CycleState { epoch: number; position: number; rng: RngState }
+
+export interface CycleOptions {
+  /** Reshuffle each pass (default true). */
+  shuffle?: boolean;
+  /** Drop each pass's last short batch (default false). */
+  dropLast?: boolean;
+  /** The stream for the shuffles (default: the global seeded stream). */
+  rng?: Rng;
+  /** Resume from a `state()`; the rng option is then ignored. */
+  state?: CycleState;
+}
+
+/**
+ * An endless stream of batches over one dataset: each pass is a new seeded shuffle.
+ * `nextBatch()` never ends; `epoch` counts completed passes.
+ */
+export class BatchCycle implements IterableIterator<Batch> {
+  /** Passes completed. */
+  epoch = 0;
+  /** Batches taken from the current pass. */
+  position = 0;
+  readonly batchesPerEpoch: number;
+  private rng: Rng;
+  private passStart!: RngState;
+  private order!: Int32Array;
+
+  constructor(readonly dataset: MultiTaskDataset, readonly batchSize: number, private readonly opts: CycleOptions = {}) {
+    this.batchesPerEpoch = dataset.numBatches(batchSize, opts.dropLast);
+    if (this.batchesPerEpoch === 0) {
+      throw new Error(`BatchCycle: a dataset of ${dataset.size} examples gives no batches of ${batchSize}${opts.dropLast ? " with dropLast" : ""}`);
+    }
+    this.rng = opts.state ? Rng.fromState(opts.state.rng) : opts.rng ?? defaultRng();
+    this.draw();
+    if (opts.state) { this.epoch = opts.state.epoch; this.position = opts.state.position; }
+  }
+
+  private draw(): void {
+    this.passStart = this.rng.state();
+    const n = this.dataset.size;
+    this.order = this.opts.shuffle === false ? Int32Array.from({ length: n }, (_, i) => i) : this.rng.permutation(n);
+  }
+
+  /** The next batch, starting a freshly shuffled pass when one ends. */
+  nextBatch(): Batch {
+    if (this.position === this.batchesPerEpoch) { this.epoch++; this.position = 0; this.draw(); }
+    const s = this.position++ * this.batchSize;
+    return this.dataset.batch(this.order.subarray(s, Math.min(s + this.batchSize, this.order.length)));
+  }
+
+  next(): IteratorResult<Batch> { return { value: this.nextBatch(), done: false }; }
+  [Symbol.iterator](): this { return this; }
+
+  state(): CycleState { return { epoch: this.epoch, position: this.position, rng: { ...this.passStart, key: [...this.passStart.key] } }; }
+}
+
+// FNV-1a over UTF-16 code units (Math.imul only): a stream label from a task's name, so
+// adding or reordering tasks leaves every other task's shuffles unchanged.
+function nameLabel(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * One BatchCycle per task, each shuffling with its own stream split from `rng` by the
+ * task's name.
+ * @example
+ * const cycles = taskCycles(tds, 32, { rng: new Rng(0) });
+ * const b = cycles.sentiment.nextBatch();
+ */
+export function taskCycles(tasks: TaskDatasets, batchSize: number | Record<string, number>,
+  opts: Omit<CycleOptions, "state"> = {}): Record<string, BatchCycle> {
+  const rng = opts.rng ?? defaultRng();
+  const out: Record<string, BatchCycle> = {};
+  for (const t of Object.keys(tasks)) {
+    const bs = typeof batchSize === "number" ? batchSize : batchSize[t];
+    if (bs === undefined) throw new Error(`taskCycles: no batch size for task "${t}" (sizes given for: ${Object.keys(batchSize).join(", ")})`);
+    out[t] = new BatchCycle(tasks[t], bs, { ...opts, rng: rng.split(nameLabel(t)) });
+  }
+  return out;
+}
