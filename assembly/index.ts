@@ -15,4 +15,4 @@ export function heap_base(): usize { return __heap_base; }
 
 // Optimisers: fused parameter updates, clipping, and the scalar math the host needs.
 export { sgd_step, adam_step, rmsprop_step, adagrad_step, sumsq_f64, scale } from "./kernels/optim";
-export { math_pow, math_cos } from "./kernels/scalar";
+export { math_cos } from "./kernels/scalar";

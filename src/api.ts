@@ -10,3 +10,6 @@ export * from "./ops/shape.js";
 export * from "./ops/matmul.js";
 export * from "./autograd/index.js";
 export * from "./nn/index.js";
+
+// Optimisers, learning-rate schedules and gradient clipping.
+export * from "./optim/index.js";

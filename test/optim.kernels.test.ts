@@ -81,7 +81,7 @@ describe("adam_step", () => {
     it(c.name, () => {
       const p0 = vec(4), g = vec(5), m0 = vec(6, 0.1), v0 = vec(7, 0.01, true), x0 = vec(8, 0.01, true);
       const p = T(p0), m = T(m0), v = T(v0), vmax = T(x0);
-      const bc1 = 1 - K().math_pow(c.b1, c.t), bc2 = 1 - K().math_pow(c.b2, c.t);
+      const bc1 = 1 - c.b1 ** c.t, bc2 = 1 - c.b2 ** c.t;
       const ss = c.lr / bc1, b2s = Math.sqrt(bc2);
       const wdIn = c.decoupled ? 0 : c.wd, decay = c.decoupled ? 1 - c.lr * c.wd : 1;
       K().adam_step(p.ptr, T(g).ptr, m.ptr, v.ptr, vmax.ptr, N, ss, b2s, 1 - c.b1, 1 - c.b2, c.b2, c.eps, wdIn, decay, c.l1, c.ams ? 1 : 0);
@@ -169,11 +169,9 @@ describe("clipping kernels", () => {
     expectBits(t, Array.from(x, (v) => f(v * f(0.37))), "x");
   });
 
-  it("math_pow and math_cos are the correctly rounded values on easy inputs", () => {
-    expect(K().math_pow(0.5, 3)).toBe(0.125);
-    expect(K().math_pow(0.9, 0)).toBe(1);
+  it("math_cos is exact where the answer is", () => {
     expect(K().math_cos(0)).toBe(1);
     expect(K().math_cos(Math.PI)).toBe(-1);
-    expect(Math.abs(K().math_pow(0.999, 1000) - 0.36769542477096373)).toBeLessThan(1e-15);
+    expect(Math.abs(K().math_cos(Math.PI / 3) - 0.5)).toBeLessThan(1e-15);
   });
 });

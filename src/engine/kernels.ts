@@ -53,7 +53,6 @@ export interface Kernels {
   adagrad_step(p: P, g: P, sum: P, n: I, clr: F, eps: F, wd: F, l1: F): void;
   sumsq_f64(x: P, n: I): F;
   scale(x: P, n: I, c: F): void;
-  math_pow(x: F, y: F): F;
   math_cos(x: F): F;
 }
 
@@ -70,5 +69,5 @@ export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   "rng_uniform", "rng_normal", "rng_truncnormal", "rng_bernoulli", "rng_u32",
   "matmul", "matmul_ref",
   // optimisers
-  "sgd_step", "adam_step", "rmsprop_step", "adagrad_step", "sumsq_f64", "scale", "math_pow", "math_cos",
+  "sgd_step", "adam_step", "rmsprop_step", "adagrad_step", "sumsq_f64", "scale", "math_cos",
 ];
