@@ -12,3 +12,7 @@ export { matmul, matmul_ref } from "./kernels/matmul";
 
 // First byte the host allocator may hand out (static data lies below it).
 export function heap_base(): usize { return __heap_base; }
+
+// Optimisers: fused parameter updates, clipping, and the scalar math the host needs.
+export { sgd_step, adam_step, rmsprop_step, adagrad_step, sumsq_f64, scale } from "./kernels/optim";
+export { math_cos } from "./kernels/scalar";

@@ -12,3 +12,5 @@ export * from "./autograd/index.js";
 export * from "./nn/index.js";
 export * from "./data/index.js";
 export * from "./mtl/index.js";
+// Optimisers, learning-rate schedules and gradient clipping.
+export * from "./optim/index.js";

@@ -43,6 +43,17 @@ export interface Kernels {
   rng_u32(out: P, n: I, k0: I, k1: I, counter: F): void;
   matmul(c: P, a: P, b: P, m: I, n: I, k: I, transA: I, transB: I, alpha: F, beta: F): void;
   matmul_ref(c: P, a: P, b: P, m: I, n: I, k: I, transA: I, transB: I, alpha: F, beta: F): void;
+
+  // optimisers (assembly/kernels/optim.ts, scalar.ts)
+  sgd_step(p: P, g: P, buf: P, n: I, lr: F, momentum: F, oneMinusDampening: F, wd: F, l1: F, flags: I): void;
+  adam_step(p: P, g: P, m: P, v: P, vmax: P, n: I, stepSize: F, bc2Sqrt: F, w1: F, w2: F, beta2: F, eps: F,
+    wd: F, decay: F, l1: F, amsgrad: I): void;
+  rmsprop_step(p: P, g: P, sq: P, gavg: P, buf: P, n: I, lr: F, alpha: F, w: F, eps: F, wd: F, momentum: F,
+    l1: F, centered: I): void;
+  adagrad_step(p: P, g: P, sum: P, n: I, clr: F, eps: F, wd: F, l1: F): void;
+  sumsq_f64(x: P, n: I): F;
+  scale(x: P, n: I, c: F): void;
+  math_cos(x: F): F;
 }
 
 /** Every kernel name the host expects; a test checks the Wasm module exports exactly these. */
@@ -57,4 +68,6 @@ export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   "sum3", "max3", "max3_grad", "expand3", "transpose4",
   "rng_uniform", "rng_normal", "rng_truncnormal", "rng_bernoulli", "rng_u32",
   "matmul", "matmul_ref",
+  // optimisers
+  "sgd_step", "adam_step", "rmsprop_step", "adagrad_step", "sumsq_f64", "scale", "math_cos",
 ];
