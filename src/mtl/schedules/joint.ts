@@ -1,0 +1,25 @@
+// Joint training: every active task every step. On one dataset each batch trains all
+// tasks; with one dataset per task, a step draws one batch from each task (smaller
+// datasets cycle) and an epoch is as long as the largest task's pass.
+import { activeTasks, cyclers, isPerTask, type Schedule, type ScheduleContext, type StepPlan } from "./base.js";
+
+export function joint(): Schedule {
+  return {
+    name: "joint",
+    stepsPerEpoch(ctx) {
+      if (!isPerTask(ctx.data)) return ctx.data.numBatches(ctx.batchSize);
+      const d = ctx.data;
+      return Math.max(...activeTasks(ctx).map((t) => d[t].numBatches(ctx.batchSize)));
+    },
+    *epoch(ctx: ScheduleContext): Iterable<StepPlan> {
+      const tasks = activeTasks(ctx);
+      if (!isPerTask(ctx.data)) {
+        for (const batch of ctx.data.batches(ctx.batchSize, { shuffle: true, rng: ctx.rng })) yield { parts: [{ tasks, batch }] };
+        return;
+      }
+      const next = cyclers(ctx.data, tasks, ctx.batchSize, ctx.rng, ctx.epoch);
+      const steps = this.stepsPerEpoch!(ctx);
+      for (let s = 0; s < steps; s++) yield { parts: tasks.map((t) => ({ tasks: [t], batch: next.get(t)!() })) };
+    },
+  };
+}

@@ -1,0 +1,323 @@
+// The multi-task trainer: fit / evaluate / predict. Each step runs inside a memory
+// scope: the schedule picks tasks and batches, the architecture computes the heads, each
+// task's masked loss is taken, the weighting plug-in combines the update, the optimiser
+// applies it. The trainer calls plug-in hooks and never asks which method it runs.
+import { Tensor } from "../tensor.js";
+import { K } from "../engine/engine.js";
+import { scope } from "../engine/scope.js";
+import { backward, gradients, noGrad, accumulateGrad } from "../autograd/index.js";
+import { add, affine } from "../ops/elementwise.js";
+import { concat, reshape, slice } from "../ops/shape.js";
+import { sum } from "../ops/reduce.js";
+import { Rng } from "../random.js";
+import type { Batch, MultiTaskDataset } from "../data/index.js";
+import type { MultiTaskModel } from "./architectures/base.js";
+import { taskMap, type Task } from "./tasks.js";
+import { taskLoss } from "./losses.js";
+import type { Weighting, WeightingContext } from "./weighting/base.js";
+import { EqualWeighting } from "./weighting/ew.js";
+import { joint } from "./schedules/joint.js";
+import type { Schedule, TrainData } from "./schedules/base.js";
+import { getMetric, type MetricAccumulator } from "./metrics.js";
+import { Adam, clipGradNorm, type Optimizer as OptimizerBase, type BaseOptions } from "../optim/index.js";
+
+/** Any optimiser (SGD, Adam, ...). */
+export type Optimizer = OptimizerBase<BaseOptions>;
+
+export interface TrainerOptions {
+  tasks: Task[];
+  /** An optimiser over the given parameters (model + weighting's); default Adam(lr 1e-3). */
+  optimizer?: (params: Tensor[]) => Optimizer;
+  weighting?: Weighting;
+  schedule?: Schedule;
+  /** Seed of the trainer's stream (shuffling, sampling, PCGrad's order). */
+  seed?: number;
+  /** Clip the global gradient norm before each update. */
+  clipGradNorm?: number;
+  /** Stop with a clear error when a loss or gradient is NaN/Inf, before the update (default true). */
+  nanCheck?: boolean;
+}
+
+export interface FitOptions {
+  epochs: number;
+  batchSize?: number;
+  validation?: MultiTaskDataset;
+  callbacks?: Callback[];
+  /** Called after every step with progress figures (for progress bars and UIs). */
+  onProgress?: (p: Progress) => void;
+  /** Yield to the event loop at least this often (ms) so UIs stay responsive (default 50). */
+  yieldEveryMs?: number;
+}
+
+export interface Progress {
+  epoch: number; epochs: number; step: number; steps: number;
+  /** Running mean loss per task this epoch. */
+  losses: Record<string, number>;
+  weights: Record<string, number>;
+}
+
+export type TaskMetrics = Record<string, Record<string, number>>;
+
+export interface EpochLogs {
+  epoch: number;
+  /** Mean training loss per task. */
+  loss: Record<string, number>;
+  /** Effective task weights of the last step. */
+  weights: Record<string, number>;
+  /** Validation metrics per task (with "loss"), when validation data was given. */
+  validation?: TaskMetrics;
+  seconds: number;
+}
+
+export interface Callback {
+  onTrainBegin?(trainer: Trainer): void;
+  onEpochBegin?(epoch: number, trainer: Trainer): void;
+  onBatchEnd?(step: number, losses: Record<string, number>, trainer: Trainer): void;
+  /** Return "stop" (or set trainer.stopTraining) to end training after this epoch. */
+  onEpochEnd?(logs: EpochLogs, trainer: Trainer): void | "stop" | Promise<void | "stop">;
+  onTrainEnd?(history: EpochLogs[], trainer: Trainer): void | Promise<void>;
+}
+
+export class Trainer {
+  readonly tasks: Map<string, Task>;
+  readonly weighting: Weighting;
+  readonly schedule: Schedule;
+  readonly optimizer: Optimizer;
+  readonly rng: Rng;
+  readonly history: EpochLogs[] = [];
+  stopTraining = false;
+  epoch = 0;
+  step = 0;
+  private readonly nanCheck: boolean;
+
+  constructor(readonly model: MultiTaskModel, readonly options: TrainerOptions) {
+    this.tasks = taskMap(options.tasks);
+    for (const t of this.tasks.keys()) {
+      if (!model.taskNames.includes(t)) throw new Error(`Trainer: task "${t}" has no head in the model (model tasks: ${model.taskNames.join(", ")})`);
+    }
+    for (const t of model.taskNames) {
+      if (!this.tasks.has(t)) throw new Error(`Trainer: the model has a head "${t}" with no task declaration`);
+    }
+    this.weighting = options.weighting ?? new EqualWeighting();
+    this.schedule = options.schedule ?? joint();
+    this.rng = new Rng(options.seed ?? 0);
+    this.nanCheck = options.nanCheck ?? true;
+    const params = [...model.parameters(), ...this.weighting.parameters()];
+    this.optimizer = options.optimizer ? options.optimizer(params) : new Adam(params, { lr: 1e-3 }) as unknown as Optimizer;
+    model.namedParameters(); // names every parameter for error messages
+  }
+
+  get taskNames(): string[] { return [...this.tasks.keys()]; }
+
+  /**
+   * Train for `epochs` over `data` (one dataset with several labels, or one per task).
+   * @example
+   * const history = await trainer.fit(train, { epochs: 5, batchSize: 128, validation: val });
+   */
+  async fit(data: TrainData, opts: FitOptions): Promise<EpochLogs[]> {
+    if (!(Number.isInteger(opts.epochs) && opts.epochs > 0)) throw new Error(`fit: epochs must be a positive integer, got ${opts.epochs}`);
+    const batchSize = opts.batchSize ?? 64;
+    if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`fit: batchSize must be a positive integer, got ${batchSize}`);
+    const cbs = opts.callbacks ?? [];
+    const yieldMs = opts.yieldEveryMs ?? 50;
+    this.stopTraining = false;
+    for (const cb of cbs) cb.onTrainBegin?.(this);
+    const startEpoch = this.epoch;
+    for (let e = startEpoch; e < startEpoch + opts.epochs && !this.stopTraining; e++) {
+      this.epoch = e;
+      for (const cb of cbs) cb.onEpochBegin?.(e, this);
+      const t0 = Date.now();
+      let lastYield = t0;
+      const sums: Record<string, number> = {}, counts: Record<string, number> = {};
+      let weights: Record<string, number> = {};
+      const ctx = { data, batchSize, epoch: e, rng: this.rng.split(e + 1), taskNames: this.taskNames };
+      const steps = this.schedule.stepsPerEpoch?.(ctx) ?? 0;
+      let s = 0;
+      this.model.train();
+      for (const plan of this.schedule.epoch(ctx)) {
+        const r = this.trainStep(plan.parts);
+        for (const [t, v] of Object.entries(r.losses)) { sums[t] = (sums[t] ?? 0) + v; counts[t] = (counts[t] ?? 0) + 1; }
+        weights = r.weights;
+        s++;
+        for (const cb of cbs) cb.onBatchEnd?.(this.step, r.losses, this);
+        if (opts.onProgress) {
+          const losses: Record<string, number> = {};
+          for (const t of Object.keys(sums)) losses[t] = sums[t] / counts[t];
+          opts.onProgress({ epoch: e, epochs: startEpoch + opts.epochs, step: s, steps: Math.max(steps, s), losses, weights });
+        }
+        if (Date.now() - lastYield >= yieldMs) { await new Promise((res) => setTimeout(res, 0)); lastYield = Date.now(); }
+      }
+      const loss: Record<string, number> = {};
+      for (const t of Object.keys(sums)) loss[t] = sums[t] / counts[t];
+      this.weighting.onEpochEnd?.(loss);
+      const logs: EpochLogs = { epoch: e, loss, weights, seconds: (Date.now() - t0) / 1000 };
+      if (opts.validation) logs.validation = this.evaluate(opts.validation, { batchSize });
+      this.history.push(logs);
+      this.epoch = e + 1;
+      for (const cb of cbs) if ((await cb.onEpochEnd?.(logs, this)) === "stop") this.stopTraining = true;
+    }
+    for (const cb of cbs) await cb.onTrainEnd?.(this.history, this);
+    return this.history;
+  }
+
+  /** One optimisation step over the parts of a plan. Returns loss values and weights. */
+  trainStep(parts: { tasks: string[]; batch: Batch }[]): { losses: Record<string, number>; weights: Record<string, number> } {
+    return scope(() => {
+      const names: string[] = [];
+      const losses: Tensor[] = [];
+      const reps: (Tensor | null)[] = [];
+      for (const part of parts) {
+        const out = this.model.forward(part.batch.x, part.tasks);
+        for (const t of part.tasks) {
+          const task = this.tasks.get(t)!;
+          const lbl = part.batch.labels[t], mask = part.batch.masks[t];
+          if (!lbl) throw new Error(`Trainer: the batch has no labels for task "${t}"`);
+          names.push(t);
+          losses.push(taskLoss(task, out.outputs[t], lbl, mask));
+        }
+        reps.push(out.representation);
+      }
+      const values = losses.map((l) => l.item());
+      if (this.nanCheck) {
+        values.forEach((v, i) => {
+          if (!Number.isFinite(v)) {
+            throw new Error(`Trainer: loss of task "${names[i]}" is ${v} at epoch ${this.epoch}, step ${this.step}; ` +
+              `parameters were not updated (lower the learning rate, clip gradients, or check the labels)`);
+          }
+        });
+      }
+      this.optimizer.zeroGrad();
+      const ctx = this.context(names, losses, reps);
+      const w = this.weighting.backward(ctx);
+      const reg = this.model.regularization();
+      if (reg) backward(reg);
+      if (this.nanCheck) this.checkGrads();
+      if (this.options.clipGradNorm) clipGradNorm(this.optimizer.paramGroups.flatMap((g) => g.params), this.options.clipGradNorm);
+      this.optimizer.step();
+      this.step++;
+      const lossOut: Record<string, number> = {}, weights: Record<string, number> = {};
+      names.forEach((t, i) => { lossOut[t] = values[i]; weights[t] = w[i]; });
+      return { losses: lossOut, weights };
+    });
+  }
+
+  private checkGrads(): void {
+    for (const [name, p] of this.model.namedParameters()) {
+      if (p.grad && !p.grad.isDisposed && K().count_nonfinite(p.grad.ptr, p.size) > 0) {
+        throw new Error(`Trainer: gradient of "${name}" has NaN/Inf at epoch ${this.epoch}, step ${this.step}; parameters were not updated`);
+      }
+    }
+  }
+
+  private context(tasks: string[], losses: Tensor[], reps: (Tensor | null)[]): WeightingContext {
+    const model = this.model;
+    const shared = model.sharedParameters();
+    const taskOwn = () => tasks.flatMap((t) => model.taskParameters(t));
+    let sharedCache: Tensor[] | null = null;
+    const weighted = (w: number[]): Tensor => {
+      let total: Tensor | null = null;
+      losses.forEach((l, i) => { if (w[i] !== 0) total = total ? add(total, affine(l, w[i])) : affine(l, w[i]); });
+      return total ?? affine(losses[0], 0);
+    };
+    const accumulate = (params: Tensor[], gs: Tensor[]) => params.forEach((p, i) => accumulateGrad(p, gs[i]));
+    const rep = (): Tensor => {
+      if (reps.length !== 1 || !reps[0]) throw new Error(`${this.weighting.name}: needs one shared representation per step; this model/schedule gives ${reps.length === 1 ? "none" : reps.length}`);
+      return reps[0];
+    };
+    return {
+      tasks, losses, step: this.step, epoch: this.epoch, rng: this.rng.split(0x5eed + this.step),
+      staticWeights: tasks.map((t) => this.tasks.get(t)!.weight),
+      backwardLoss: (total) => backward(total),
+      backwardWeighted: (w) => backward(weighted(w)),
+      backwardTaskSpecific: (w) => { const ps = taskOwn(); if (ps.length) accumulate(ps, gradients(weighted(w), ps)); },
+      sharedGrads: () => {
+        if (!sharedCache) {
+          sharedCache = losses.map((l) => {
+            const gs = gradients(l, shared);
+            return gs.length ? concat(gs.map((g) => reshape(g, [-1]))) : new Tensor([0]);
+          });
+        }
+        return sharedCache;
+      },
+      addSharedGrad: (flat) => {
+        let off = 0;
+        for (const p of shared) {
+          if (!p.grad || p.grad.isDisposed) accumulateGrad(p, new Tensor(p.shape, "float32").write(new Float32Array(p.size)));
+          K().axpy(p.grad!.ptr, flat.ptr + off * 4, p.size, 1);
+          off += p.size;
+        }
+        if (off !== flat.size) throw new Error(`addSharedGrad: vector has ${flat.size} values, shared parameters have ${off}`);
+      },
+      representationGrads: () => { const z = rep(); return losses.map((l) => gradients(l, [z])[0]); },
+      backwardRepresentation: (g) => { const z = rep(); if (shared.length) accumulate(shared, gradients([z], shared, [g])); },
+    };
+  }
+
+  /** Metrics per task (the task's metrics plus "loss") over a dataset, in eval mode. */
+  evaluate(data: MultiTaskDataset, opts: { batchSize?: number } = {}): TaskMetrics {
+    const batchSize = opts.batchSize ?? 256;
+    const wasTraining = this.model.training;
+    this.model.eval();
+    const acc = new Map<string, MetricAccumulator[]>();
+    const lossSum: Record<string, number> = {}, lossN: Record<string, number> = {};
+    for (const t of this.tasks.values()) acc.set(t.name, t.metrics.map((m) => getMetric(m).create()));
+    try {
+      for (const batch of data.batches(batchSize, { shuffle: false })) {
+        scope(() => noGrad(() => {
+          const tasks = this.taskNames.filter((t) => batch.labels[t]);
+          const out = this.model.forward(batch.x, tasks);
+          for (const t of tasks) {
+            const task = this.tasks.get(t)!;
+            const mask = batch.masks[t];
+            const n = mask ? sumOf(mask) : batch.size;
+            if (n === 0) continue;
+            const l = taskLoss(task, out.outputs[t], batch.labels[t], mask).item();
+            lossSum[t] = (lossSum[t] ?? 0) + l * n; lossN[t] = (lossN[t] ?? 0) + n;
+            for (const m of acc.get(t)!) m.update(out.outputs[t], batch.labels[t], mask);
+          }
+        }));
+      }
+    } finally { this.model.train(wasTraining); }
+    const res: TaskMetrics = {};
+    for (const [t, ms] of acc) {
+      res[t] = { loss: lossN[t] ? lossSum[t] / lossN[t] : NaN };
+      this.tasks.get(t)!.metrics.forEach((name, i) => { res[t][name] = ms[i].compute(); });
+    }
+    return res;
+  }
+
+  /** Head outputs for inputs `x` (all tasks), in eval mode, batch by batch. */
+  predict(x: Tensor, opts: { batchSize?: number; tasks?: string[] } = {}): Record<string, Tensor> {
+    const batchSize = opts.batchSize ?? 256;
+    const tasks = opts.tasks ?? this.taskNames;
+    const wasTraining = this.model.training;
+    this.model.eval();
+    try {
+      return scope(() => noGrad(() => {
+        const parts: Record<string, Tensor[]> = {};
+        for (let i = 0; i < x.shape[0]; i += batchSize) {
+          const xb = sliceRows(x, i, Math.min(x.shape[0], i + batchSize));
+          const out = this.model.forward(xb, tasks).outputs;
+          for (const t of tasks) (parts[t] ??= []).push(out[t]);
+        }
+        const res: Record<string, Tensor> = {};
+        for (const t of tasks) res[t] = parts[t].length === 1 ? parts[t][0] : concat(parts[t], 0);
+        return res;
+      }));
+    } finally { this.model.train(wasTraining); }
+  }
+
+  /** Everything needed to resume: model, optimiser, weighting, counters and the stream. */
+  stateDict(): Record<string, unknown> {
+    const model: Record<string, { shape: number[]; dtype: string; data: number[] }> = {};
+    for (const [k, t] of Object.entries(this.model.stateDict())) model[k] = { shape: [...t.shape], dtype: t.dtype, data: Array.from(t.data()) };
+    return {
+      format: "polyhead-trainer", version: 1, epoch: this.epoch, step: this.step, rng: this.rng.state(),
+      model, optimizer: this.optimizer.stateDict(), weighting: this.weighting.stateDict(),
+    };
+  }
+}
+
+function sumOf(t: Tensor): number { return sum(t).item(); }
+
+function sliceRows(x: Tensor, a: number, b: number): Tensor { return a === 0 && b === x.shape[0] ? x : slice(x, 0, a, b); }

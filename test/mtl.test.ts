@@ -1,0 +1,266 @@
+// The multi-task trainer end to end: data modes, schedules, weighting plug-ins, masks
+// for partially labelled data, NaN guards, callbacks, determinism and flat memory.
+import { describe, it, expect, beforeAll } from "vitest";
+import {
+  init, Rng, MultiTaskDataset, task, SharedBottom, Trainer, Adam, SGD, EqualWeighting, StaticWeighting,
+  UncertaintyWeighting, PCGrad, joint, alternating, sampled, curriculum, trainWithAveraging, averageParameters,
+  earlyStopping, checkpoint, memoryStats, randn, tensor, samplingProbabilities, singleTaskBaselines, compareWithBaselines,
+  type Weighting, type WeightingContext, type Task, type TrainerOptions,
+} from "../src/index.js";
+
+beforeAll(async () => { await init(); });
+
+/** Synthetic 3-task data: class = argmax of a linear map, a regression target, a binary label. */
+function synth(n: number, seed: number, missing = 0): MultiTaskDataset {
+  const rng = new Rng(seed);
+  const x = randn([n, 8], 0, 1, rng).data() as Float32Array;
+  const W = randn([8, 3], 0, 1, new Rng(99)).data() as Float32Array;
+  const cls = new Int32Array(n), reg = new Float32Array(n), bin = new Float32Array(n);
+  const drop = rng.u32(n);
+  for (let i = 0; i < n; i++) {
+    const s = [0, 1, 2].map((k) => { let v = 0; for (let j = 0; j < 8; j++) v += x[i * 8 + j] * W[j * 3 + k]; return v; });
+    cls[i] = s.indexOf(Math.max(...s));
+    reg[i] = s[0] - 0.5 * s[1];
+    bin[i] = s[2] > 0 ? 1 : 0;
+    if (missing > 0 && drop[i] / 4294967296 < missing) reg[i] = NaN; // unlabelled for "reg"
+  }
+  return new MultiTaskDataset({ x, xShape: [8], labels: { cls, reg, bin } });
+}
+
+const TASKS = (): Task[] => [
+  task("cls", { kind: "classification", outputs: 3 }),
+  task("reg", { kind: "regression", outputs: 1 }),
+  task("bin", { kind: "binary", outputs: 1 }),
+];
+const model = (tasks = TASKS(), seed = 1) => new SharedBottom({ tasks, inputs: 8, trunk: [32], towers: [16], rng: new Rng(seed) });
+const adam = (lr = 1e-2): TrainerOptions["optimizer"] => (p) => new Adam(p, { lr });
+const weightsOf = (m: SharedBottom) => m.parameters().map((p) => Array.from(p.data()));
+
+describe("Trainer", () => {
+  it("learns all three tasks jointly (equal weighting)", async () => {
+    const tasks = TASKS();
+    const tr = new Trainer(model(tasks), { tasks, optimizer: adam(), seed: 1 });
+    const before = tr.evaluate(synth(300, 2));
+    await tr.fit(synth(600, 1), { epochs: 8, batchSize: 32 });
+    const after = tr.evaluate(synth(300, 2));
+    expect(after.cls.accuracy).toBeGreaterThan(0.85);
+    expect(after.bin.accuracy).toBeGreaterThan(0.85);
+    expect(after.reg.mse).toBeLessThan(before.reg.mse * 0.2);
+    expect(after.reg.r2).toBeGreaterThan(0.8);
+  });
+
+  it("is deterministic: same seed and data give bit-identical weights", async () => {
+    const run = async () => {
+      const tasks = TASKS();
+      const m = model(tasks, 5);
+      const tr = new Trainer(m, { tasks, optimizer: adam(), seed: 3, weighting: new PCGrad() });
+      await tr.fit(synth(200, 1), { epochs: 2, batchSize: 16 });
+      return weightsOf(m);
+    };
+    expect(await run()).toEqual(await run());
+  });
+
+  it("partially labelled data: unlabelled examples add nothing to loss or gradient", async () => {
+    const data = synth(64, 4, 0.5);
+    const tasks = TASKS();
+    const m = model(tasks);
+    const tr = new Trainer(m, { tasks, optimizer: adam() });
+    const b = [...data.batches(64)][0];
+    const l1 = tr.trainStep([{ tasks: ["reg"], batch: b }]).losses.reg;
+    // the same loss from only the labelled rows
+    const rows = Array.from(b.indices).filter((i) => data.taskLabels("reg").mask[i] === 1);
+    expect(rows.length).toBeGreaterThan(10);
+    expect(rows.length).toBeLessThan(54);
+    const m2 = model(tasks);
+    const tr2 = new Trainer(m2, { tasks, optimizer: adam() });
+    const l2 = tr2.trainStep([{ tasks: ["reg"], batch: data.subset(rows).batch([...rows.keys()]) }]).losses.reg;
+    expect(Math.abs(l1 - l2)).toBeLessThan(1e-5 * Math.abs(l2) + 1e-6);
+    expect(weightsOf(m)).toEqual(weightsOf(m2));
+  });
+
+  it("a NaN loss stops training with a clear error and leaves parameters unchanged", async () => {
+    const tasks = TASKS();
+    const m = model(tasks);
+    const tr = new Trainer(m, { tasks, optimizer: adam() });
+    const data = synth(32, 1);
+    const x = data.inputs().slice(); x[5] = NaN;
+    const bad = new MultiTaskDataset({ x, xShape: [8], labels: { cls: data.taskLabels("cls").values, reg: data.taskLabels("reg").values, bin: data.taskLabels("bin").values } });
+    const w0 = weightsOf(m);
+    await expect(tr.fit(bad, { epochs: 1, batchSize: 32 })).rejects.toThrow(/loss of task "cls" is NaN at epoch 0, step 0; parameters were not updated/);
+    expect(weightsOf(m)).toEqual(w0);
+  });
+
+  it("rejects a model/task mismatch and config typos by name", () => {
+    const tasks = TASKS();
+    expect(() => new Trainer(model(tasks.slice(0, 2)), { tasks })).toThrow(/task "bin" has no head in the model/);
+    expect(() => task("x", { kind: "regression", outputs: 1, wieght: 2 } as never)).toThrow(/unknown option "wieght"/);
+    expect(() => task("x", { kind: "binary", outputs: 2 })).toThrow(/binary task has outputs: 1/);
+  });
+
+  it("holds memory flat over many steps", async () => {
+    const tasks = TASKS();
+    const tr = new Trainer(model(tasks), { tasks, optimizer: adam(), weighting: new PCGrad() });
+    const data = synth(256, 1);
+    await tr.fit(data, { epochs: 2, batchSize: 32 });
+    const hw = memoryStats().highWater;
+    await tr.fit(data, { epochs: 6, batchSize: 32 });
+    expect(memoryStats().highWater).toBe(hw);
+  });
+
+  it("predict returns every head for new inputs", () => {
+    const tasks = TASKS();
+    const tr = new Trainer(model(tasks), { tasks });
+    const out = tr.predict(randn([10, 8], 0, 1, new Rng(1)), { batchSize: 4 });
+    expect(out.cls.shape).toEqual([10, 3]);
+    expect(out.reg.shape).toEqual([10, 1]);
+  });
+});
+
+describe("schedules and data modes", () => {
+  const perTask = () => {
+    const d = synth(300, 7);
+    return { cls: d.subset([...Array(100).keys()]).withTasks(["cls"]), reg: d.subset([...Array(200).keys()].map((i) => i + 100)).withTasks(["reg"]), bin: d.subset([...Array(60).keys()]).withTasks(["bin"]) };
+  };
+
+  for (const [name, make] of [["joint", joint], ["alternating", alternating], ["sampled", () => sampled({ temperature: 2 })]] as const) {
+    it(`${name}: one dataset and one dataset per task both train`, async () => {
+      for (const data of [synth(200, 1), perTask()]) {
+        const tasks = TASKS();
+        const tr = new Trainer(model(tasks), { tasks, optimizer: adam(), schedule: make() });
+        const h = await tr.fit(data, { epochs: 4, batchSize: 20 });
+        for (const t of ["cls", "reg", "bin"]) expect(h[3].loss[t]).toBeLessThan(h[0].loss[t]);
+      }
+    });
+  }
+
+  it("alternating trains one task per step, in turn", async () => {
+    const tasks = TASKS();
+    const tr = new Trainer(model(tasks), { tasks, schedule: alternating() });
+    const seen: string[] = [];
+    await tr.fit(synth(60, 1), { epochs: 1, batchSize: 10, callbacks: [{ onBatchEnd: (_s, l) => { seen.push(Object.keys(l).join()); } }] });
+    expect(seen).toEqual(["cls", "reg", "bin", "cls", "reg", "bin"]);
+  });
+
+  it("sampling probabilities follow size^(1/T)", () => {
+    const p = samplingProbabilities([100, 400], 2);
+    expect(p[0]).toBeCloseTo(10 / 30, 6);
+    expect(samplingProbabilities([100, 400], 1)[1]).toBeCloseTo(0.8, 6);
+  });
+
+  it("curriculum adds tasks at the given epochs", async () => {
+    const tasks = TASKS();
+    const tr = new Trainer(model(tasks), { tasks, schedule: curriculum({ 0: ["cls"], 2: ["bin", "reg"] }) });
+    const h = await tr.fit(synth(40, 1), { epochs: 3, batchSize: 20 });
+    expect(Object.keys(h[0].loss)).toEqual(["cls"]);
+    expect(Object.keys(h[2].loss).sort()).toEqual(["bin", "cls", "reg"]);
+    expect(() => curriculum({ 0: ["nope"] }).epoch({ data: synth(4, 1), batchSize: 2, epoch: 0, rng: new Rng(1), taskNames: ["cls"] })).toThrow(/unknown task "nope"/);
+  });
+
+  it("parameter averaging trains per-task copies and averages the shared trunk", async () => {
+    const tasks = TASKS();
+    const m = model(tasks);
+    const data = synth(200, 3);
+    const tr0 = new Trainer(m, { tasks });
+    const before = tr0.evaluate(data);
+    await trainWithAveraging(m, { tasks, optimizer: adam() }, data, { create: () => model(tasks, 9), rounds: 3, localEpochs: 1, batchSize: 20 });
+    const after = new Trainer(m, { tasks }).evaluate(data);
+    for (const t of ["cls", "reg", "bin"]) expect(after[t].loss).toBeLessThan(before[t].loss);
+  });
+
+  it("averageParameters is the weighted mean", () => {
+    const a = model(TASKS(), 1), b = model(TASKS(), 2);
+    const pa = Array.from(a.parameters()[0].data()), pb = Array.from(b.parameters()[0].data());
+    averageParameters([a, b], [1, 3]);
+    const avg = a.parameters()[0].data();
+    pa.forEach((v, i) => expect(avg[i]).toBeCloseTo(0.25 * v + 0.75 * pb[i], 6));
+    expect(Array.from(b.parameters()[0].data())).toEqual(Array.from(avg));
+  });
+});
+
+describe("weighting plug-ins", () => {
+  it("static weights scale each task's gradient", async () => {
+    const tasks = TASKS();
+    const data = synth(32, 1);
+    const grads = (w: Weighting) => {
+      const b = data.batch([...Array(32).keys()]); // a batch's tensors live in one step's scope
+      const m = model(tasks);
+      const tr = new Trainer(m, { tasks, weighting: w, optimizer: (p) => new SGD(p, { lr: 1 }) });
+      const w0 = weightsOf(m);
+      tr.trainStep([{ tasks: ["cls", "reg", "bin"], batch: b }]);
+      return weightsOf(m).map((p, i) => p.map((v, j) => w0[i][j] - v)); // lr 1: the gradient
+    };
+    const g1 = grads(new EqualWeighting());
+    const g2 = grads(new StaticWeighting({ cls: 2, reg: 2, bin: 2 }));
+    g1.forEach((p, i) => p.forEach((v, j) => expect(g2[i][j]).toBeCloseTo(2 * v, 4)));
+  });
+
+  it("uncertainty weighting learns log-variances and reports weights", async () => {
+    const tasks = TASKS();
+    const uw = new UncertaintyWeighting(tasks.map((t) => t.name));
+    const tr = new Trainer(model(tasks), { tasks, weighting: uw, optimizer: adam(0.05) });
+    const data = synth(200, 1);
+    await tr.fit(data, { epochs: 5, batchSize: 20 });
+    const s = Array.from(uw.logVars.data());
+    expect(s.some((v) => Math.abs(v) > 0.05)).toBe(true);
+    const { weights } = tr.trainStep([{ tasks: ["cls", "reg", "bin"], batch: data.batch([0, 1, 2, 3]) }]);
+    ["cls", "reg", "bin"].forEach((t, i) => expect(weights[t]).toBeCloseTo(0.5 * Math.exp(-s[i]), 5));
+    const s2 = Array.from(uw.logVars.data());
+    expect(uw.stateDict().logVars).toEqual(s2);
+  });
+
+  it("PCGrad projects away conflicting components (hand-made gradients)", () => {
+    // Two tasks with g1 = (1, 0), g2 = (-1, 1): conflicting. PCGrad gives
+    // g1' = g1 - (g1.g2/|g2|^2) g2 = (0.5, 0.5), g2' = g2 - (g2.g1/|g1|^2) g1 = (0, 1); sum (0.5, 1.5).
+    const g = [tensor([1, 0]), tensor([-1, 1])];
+    let added: number[] = [];
+    const ctx = {
+      tasks: ["a", "b"], losses: [], staticWeights: [1, 1], step: 0, epoch: 0, rng: new Rng(1),
+      backwardTaskSpecific: () => {}, sharedGrads: () => g,
+      addSharedGrad: (v: { data(): ArrayLike<number> }) => { const d = Array.from(v.data()); added = added.length ? added.map((x, i) => x + d[i]) : d; },
+    } as unknown as WeightingContext;
+    const pc = new PCGrad();
+    pc.backward(ctx);
+    expect(added).toEqual([0.5, 1.5]);
+    expect(pc.lastConflicts).toBe(2);
+  });
+
+  it("PCGrad trains the three tasks", async () => {
+    const tasks = TASKS();
+    const tr = new Trainer(model(tasks), { tasks, weighting: new PCGrad(), optimizer: adam() });
+    const h = await tr.fit(synth(200, 1), { epochs: 4, batchSize: 20 });
+    for (const t of ["cls", "reg", "bin"]) expect(h[3].loss[t]).toBeLessThan(h[0].loss[t]);
+  });
+});
+
+describe("callbacks and baselines", () => {
+  it("early stopping stops on a validation metric and restores the best weights", async () => {
+    const tasks = TASKS();
+    const m = model(tasks);
+    const tr = new Trainer(m, { tasks, optimizer: adam(0.3) });
+    const es = earlyStopping({ task: "reg", metric: "mse", patience: 1 });
+    const h = await tr.fit(synth(100, 1), { epochs: 30, batchSize: 10, validation: synth(50, 2), callbacks: [es] });
+    expect(h.length).toBeLessThan(30);
+    expect(tr.evaluate(synth(50, 2)).reg.mse).toBeCloseTo(es.best, 5);
+  });
+
+  it("checkpoint hands the whole state to the writer each epoch", async () => {
+    const tasks = TASKS();
+    const saved: number[] = [];
+    const tr = new Trainer(model(tasks), { tasks });
+    await tr.fit(synth(40, 1), { epochs: 2, batchSize: 20, callbacks: [checkpoint({ save: (s, e) => { saved.push(e); expect((s as { format: string }).format).toBe("polyhead-trainer"); } })] });
+    expect(saved).toEqual([0, 1]);
+  });
+
+  it("single-task baselines and Delta_m", async () => {
+    const tasks = TASKS();
+    const train = synth(200, 1), test = synth(100, 2);
+    const build = (ts: Task[]) => model(ts);
+    const tr = new Trainer(build(tasks), { tasks, optimizer: adam() });
+    await tr.fit(train, { epochs: 3, batchSize: 20 });
+    const single = await singleTaskBaselines(build, tasks, train, test, { trainer: { optimizer: adam() }, fit: { epochs: 3, batchSize: 20 } });
+    expect(Object.keys(single)).toEqual(["cls", "reg", "bin"]);
+    const cmp = compareWithBaselines(tasks, tr.evaluate(test), single);
+    expect(cmp.rows.map((r) => r.metric)).toEqual(["accuracy", "mse", "accuracy"]);
+    expect(Number.isFinite(cmp.deltaM)).toBe(true);
+  });
+});
