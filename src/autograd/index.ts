@@ -19,6 +19,6 @@ export function accumulateGrad(t: Tensor, g: Tensor): void {
 }
 accumulateHook.fn = accumulateGrad;
 
-export { backward, gradients, noGrad, isGradEnabled, registerGradient, hasGradient, needsGrad, record } from "./tape.js";
+export { backward, gradients, grad, valueAndGrad, noGrad, isGradEnabled, registerGradient, hasGradient, needsGrad, record } from "./tape.js";
 export type { Node, GradRule } from "./tape.js";
 export { sumToShape } from "./grads/elementwise.js";

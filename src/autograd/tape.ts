@@ -162,3 +162,30 @@ export function backward(loss: Tensor, dy?: Tensor): void {
 
 export const accumulateHook = { fn: null as unknown as (t: Tensor, g: Tensor) => void };
 function accumulate(t: Tensor, g: Tensor): void { accumulateHook.fn(t, g); }
+
+/**
+ * Functional gradient: returns a function computing d f / d args for a scalar-valued f.
+ * Arguments are marked as requiring gradients for the call (their flags are restored).
+ * @example
+ * const df = grad((x) => sum(mul(x, x)));
+ * df(tensor([1, 2, 3])) // [2, 4, 6]
+ */
+export function grad(f: (...args: Tensor[]) => Tensor): (...args: Tensor[]) => Tensor[] {
+  const vg = valueAndGrad(f);
+  return (...args) => vg(...args)[1];
+}
+
+/** Like grad, but also returns f's value: [value, gradients]. */
+export function valueAndGrad(f: (...args: Tensor[]) => Tensor): (...args: Tensor[]) => [Tensor, Tensor[]] {
+  return (...args) => {
+    const flags = args.map((a) => a.requiresGrad);
+    args.forEach((a) => { a.requiresGrad = true; });
+    try {
+      const y = f(...args);
+      if (y.size !== 1) throw new Error(`grad: the function must return a scalar, got ${y.describe()}`);
+      return [y, gradients(y, args)];
+    } finally {
+      args.forEach((a, i) => { a.requiresGrad = flags[i]; });
+    }
+  };
+}

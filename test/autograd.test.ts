@@ -1,0 +1,50 @@
+// The tape: functional grad/valueAndGrad, gradients w.r.t. intermediate tensors (a shared
+// representation), repeated gradients from one forward pass, accumulation, noGrad.
+import { describe, it, expect, beforeAll } from "vitest";
+import { init, tensor, sum, mul, add, matmul, relu, tanh, grad, valueAndGrad, gradients, backward, noGrad, Rng, randn } from "../src/index.js";
+
+beforeAll(async () => { await init(); });
+
+describe("autograd", () => {
+  it("grad and valueAndGrad", () => {
+    const df = grad((x) => sum(mul(x, x)));
+    expect(Array.from(df(tensor([1, 2, 3]))[0].data())).toEqual([2, 4, 6]);
+    const [v, [gx, gy]] = valueAndGrad((x, y) => sum(mul(x, y)))(tensor([1, 2]), tensor([3, 4]));
+    expect(v.item()).toBe(11);
+    expect(Array.from(gx.data())).toEqual([3, 4]);
+    expect(Array.from(gy.data())).toEqual([1, 2]);
+    expect(() => grad((x) => x)(tensor([1, 2]))).toThrow(/must return a scalar/);
+  });
+
+  it("per-task gradients w.r.t. a shared representation, several times from one forward", () => {
+    const rng = new Rng(1);
+    const x = randn([4, 3], 0, 1, rng);
+    const w = randn([3, 5], 0, 1, rng); w.requiresGrad = true;
+    const a = randn([5, 1], 0, 1, rng); a.requiresGrad = true;
+    const b = randn([5, 1], 0, 1, rng); b.requiresGrad = true;
+    const z = relu(matmul(x, w));             // shared representation
+    const la = sum(tanh(matmul(z, a))), lb = sum(matmul(z, b));
+    const [gza] = gradients(la, [z]);
+    const [gzb] = gradients(lb, [z]);
+    // d lb / dz = 1 b^T for every row
+    const bd = b.data();
+    const g = gzb.data();
+    for (let i = 0; i < 4; i++) for (let j = 0; j < 5; j++) expect(g[i * 5 + j]).toBeCloseTo(bd[j], 6);
+    // chain rule through z: d la / dw == gradients(z, w, seed = d la / dz)
+    const [gw1] = gradients(la, [w]);
+    const [gw2] = gradients([z], [w], [gza]);
+    expect(Array.from(gw1.data())).toEqual(Array.from(gw2.data()));
+    // lb does not depend on a: a zero gradient, not an error
+    expect(Array.from(gradients(lb, [a])[0].data())).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it("backward accumulates into leaves until cleared; noGrad records nothing", () => {
+    const w = tensor([1, 2]).keep(); w.requiresGrad = true;
+    backward(sum(mul(w, w)));
+    backward(sum(mul(w, w)));
+    expect(Array.from(w.grad!.data())).toEqual([4, 8]);
+    const y = noGrad(() => add(w, w));
+    expect(y.requiresGrad).toBe(false);
+    expect(y.node).toBeNull();
+  });
+});
