@@ -17,7 +17,18 @@ import { taskLoss } from "./losses.js";
 import type { Weighting, WeightingContext } from "./weighting/base.js";
 import { EqualWeighting } from "./weighting/ew.js";
 import { joint } from "./schedules/joint.js";
-import type { Schedule, TrainData } from "./schedules/base.js";
+import type { Schedule, StepPlan, TrainData } from "./schedules/base.js";
+
+/** A streaming source: called once per epoch, yielding batches (see fromAsyncIterable). */
+export type StreamSource = () => AsyncIterable<Batch>;
+
+async function* streamPlans(source: AsyncIterable<Batch>, taskNames: string[]): AsyncGenerator<StepPlan> {
+  for await (const batch of source) {
+    const tasks = taskNames.filter((t) => batch.labels[t]);
+    if (tasks.length === 0) throw new Error(`Trainer: a streamed batch has labels for none of the tasks (${taskNames.join(", ")})`);
+    yield { parts: [{ tasks, batch }] };
+  }
+}
 import { getMetric, type MetricAccumulator } from "./metrics.js";
 import { Adam, clipGradNorm, type Optimizer as OptimizerBase, type BaseOptions } from "../optim/index.js";
 
@@ -110,11 +121,13 @@ export class Trainer {
   get taskNames(): string[] { return [...this.tasks.keys()]; }
 
   /**
-   * Train for `epochs` over `data` (one dataset with several labels, or one per task).
+   * Train for `epochs` over `data`: one dataset with several labels, one dataset per
+   * task, or a function returning an async iterable of batches (streaming; called once
+   * per epoch; each batch trains the tasks it has labels for, jointly).
    * @example
    * const history = await trainer.fit(train, { epochs: 5, batchSize: 128, validation: val });
    */
-  async fit(data: TrainData, opts: FitOptions): Promise<EpochLogs[]> {
+  async fit(data: TrainData | StreamSource, opts: FitOptions): Promise<EpochLogs[]> {
     if (!(Number.isInteger(opts.epochs) && opts.epochs > 0)) throw new Error(`fit: epochs must be a positive integer, got ${opts.epochs}`);
     const batchSize = opts.batchSize ?? 64;
     if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`fit: batchSize must be a positive integer, got ${batchSize}`);
@@ -130,11 +143,18 @@ export class Trainer {
       let lastYield = t0;
       const sums: Record<string, number> = {}, counts: Record<string, number> = {};
       let weights: Record<string, number> = {};
-      const ctx = { data, batchSize, epoch: e, rng: this.rng.split(e + 1), taskNames: this.taskNames };
-      const steps = this.schedule.stepsPerEpoch?.(ctx) ?? 0;
+      let plans: Iterable<StepPlan> | AsyncIterable<StepPlan>;
+      let steps = 0;
+      if (typeof data === "function") {
+        plans = streamPlans(data(), this.taskNames);
+      } else {
+        const ctx = { data, batchSize, epoch: e, rng: this.rng.split(e + 1), taskNames: this.taskNames };
+        steps = this.schedule.stepsPerEpoch?.(ctx) ?? 0;
+        plans = this.schedule.epoch(ctx);
+      }
       let s = 0;
       this.model.train();
-      for (const plan of this.schedule.epoch(ctx)) {
+      for await (const plan of plans) {
         const r = this.trainStep(plan.parts);
         for (const [t, v] of Object.entries(r.losses)) { sums[t] = (sums[t] ?? 0) + v; counts[t] = (counts[t] ?? 0) + 1; }
         weights = r.weights;
@@ -307,6 +327,33 @@ export class Trainer {
     } finally { this.model.train(wasTraining); }
   }
 
+  /**
+   * Resume from stateDict(): the model's values, optimiser and weighting state, counters
+   * and the random stream. Everything is validated before anything changes.
+   */
+  loadStateDict(state: Record<string, unknown>): void {
+    const st = state as unknown as TrainerState;
+    if (st?.format !== "polyhead-trainer" || st.version !== 1) {
+      throw new Error(`Trainer.loadStateDict: not a trainer state (format ${JSON.stringify(st?.format)}, version ${st?.version})`);
+    }
+    if (!(Number.isInteger(st.epoch) && Number.isInteger(st.step) && Array.isArray(st.rng?.key))) {
+      throw new Error("Trainer.loadStateDict: epoch, step or rng is missing or malformed");
+    }
+    // model first with a dry run (loadStateDict validates every name and shape before writing)
+    const snapshot = Object.fromEntries(Object.entries(this.model.stateDict()).map(([k, t]) => [k, { shape: [...t.shape], data: t.data() }]));
+    this.model.loadStateDict(st.model);
+    try {
+      this.optimizer.loadStateDict(st.optimizer as never);
+      this.weighting.loadStateDict(st.weighting ?? {});
+    } catch (e) {
+      this.model.loadStateDict(snapshot);
+      throw e;
+    }
+    this.epoch = st.epoch; this.step = st.step;
+    this.rng.key = [st.rng.key[0] >>> 0, st.rng.key[1] >>> 0];
+    this.rng.counter = st.rng.counter;
+  }
+
   /** Everything needed to resume: model, optimiser, weighting, counters and the stream. */
   stateDict(): Record<string, unknown> {
     const model: Record<string, { shape: number[]; dtype: string; data: number[] }> = {};
@@ -316,6 +363,13 @@ export class Trainer {
       model, optimizer: this.optimizer.stateDict(), weighting: this.weighting.stateDict(),
     };
   }
+}
+
+export interface TrainerState {
+  format: "polyhead-trainer"; version: 1; epoch: number; step: number;
+  rng: { key: [number, number]; counter: number };
+  model: Record<string, { shape: number[]; dtype?: string; data: ArrayLike<number> }>;
+  optimizer: unknown; weighting: Record<string, unknown>;
 }
 
 function sumOf(t: Tensor): number { return sum(t).item(); }
