@@ -2,3 +2,4 @@
 export { task, taskMap, type Task, type TaskSpec, type TaskKind, type BuiltinLoss, type LossFn } from "./tasks.js";
 export { MultiTaskModel, mlp, towers, activation, type MultiTaskOutput, type Activation, type MlpOptions } from "./architectures/base.js";
 export { SharedBottom, type SharedBottomOptions } from "./architectures/shared-bottom.js";
+export { type ArchitectureOptions } from "./architectures/base.js";
