@@ -3,3 +3,5 @@ export { task, taskMap, type Task, type TaskSpec, type TaskKind, type BuiltinLos
 export { MultiTaskModel, mlp, towers, activation, type MultiTaskOutput, type Activation, type MlpOptions } from "./architectures/base.js";
 export { SharedBottom, type SharedBottomOptions } from "./architectures/shared-bottom.js";
 export { type ArchitectureOptions } from "./architectures/base.js";
+export { SoftSharing, type SoftSharingOptions } from "./architectures/soft-sharing.js";
+export { CrossStitch, CrossStitchUnit, type CrossStitchOptions } from "./architectures/cross-stitch.js";
