@@ -5,3 +5,5 @@ export { SharedBottom, type SharedBottomOptions } from "./architectures/shared-b
 export { type ArchitectureOptions } from "./architectures/base.js";
 export { SoftSharing, type SoftSharingOptions } from "./architectures/soft-sharing.js";
 export { CrossStitch, CrossStitchUnit, type CrossStitchOptions } from "./architectures/cross-stitch.js";
+export { MMoE, type MMoEOptions } from "./architectures/mmoe.js";
+export { CGC, PLE, ExtractionLayer, type CGCOptions, type PLEOptions, type ExtractionGates } from "./architectures/ple.js";
