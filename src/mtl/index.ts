@@ -7,3 +7,4 @@ export { SoftSharing, type SoftSharingOptions } from "./architectures/soft-shari
 export { CrossStitch, CrossStitchUnit, type CrossStitchOptions } from "./architectures/cross-stitch.js";
 export { MMoE, type MMoEOptions } from "./architectures/mmoe.js";
 export { CGC, PLE, ExtractionLayer, type CGCOptions, type PLEOptions, type ExtractionGates } from "./architectures/ple.js";
+export { DSelectK, DSelectKGate, smoothStep, type DSelectKOptions, type DSelectKGateOutput } from "./architectures/dselect-k.js";
