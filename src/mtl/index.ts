@@ -8,3 +8,4 @@ export { CrossStitch, CrossStitchUnit, type CrossStitchOptions } from "./archite
 export { MMoE, type MMoEOptions } from "./architectures/mmoe.js";
 export { CGC, PLE, ExtractionLayer, type CGCOptions, type PLEOptions, type ExtractionGates } from "./architectures/ple.js";
 export { DSelectK, DSelectKGate, smoothStep, type DSelectKOptions, type DSelectKGateOutput } from "./architectures/dselect-k.js";
+export { Fusion, type FusionOptions, type FusionMethod } from "./fusion.js";
