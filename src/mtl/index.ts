@@ -14,3 +14,10 @@ export type { Schedule, ScheduleContext, StepPlan, StepPart, TrainData } from ".
 export { Trainer, type TrainerOptions, type FitOptions, type Progress, type EpochLogs, type Callback, type TaskMetrics, type StreamSource, type TrainerState } from "./trainer.js";
 export { earlyStopping, checkpoint, lrSchedule, type EarlyStoppingOptions, type CheckpointOptions } from "./callbacks.js";
 export { singleTaskBaselines, compareWithBaselines, type BaselineOptions, type Comparison } from "./baselines.js";
+export { type ArchitectureOptions } from "./architectures/base.js";
+export { SoftSharing, type SoftSharingOptions } from "./architectures/soft-sharing.js";
+export { CrossStitch, CrossStitchUnit, type CrossStitchOptions } from "./architectures/cross-stitch.js";
+export { MMoE, type MMoEOptions } from "./architectures/mmoe.js";
+export { CGC, PLE, ExtractionLayer, type CGCOptions, type PLEOptions, type ExtractionGates } from "./architectures/ple.js";
+export { DSelectK, DSelectKGate, smoothStep, type DSelectKOptions, type DSelectKGateOutput } from "./architectures/dselect-k.js";
+export { Fusion, type FusionOptions, type FusionMethod } from "./fusion.js";

@@ -5,7 +5,11 @@ import { Module } from "../../nn/module.js";
 import { Sequential, Linear, ReLU, Tanh, GELU, Dropout, LeakyReLU, Sigmoid, ELU, Identity } from "../../nn/layers.js";
 import { Tensor } from "../../tensor.js";
 import type { Task } from "../tasks.js";
-import type { Rng } from "../../random.js";
+import { defaultRng, type Rng } from "../../random.js";
+import { noGrad } from "../../autograd/tape.js";
+import { div, exp, mul, sub } from "../../ops/elementwise.js";
+import { max, sum } from "../../ops/reduce.js";
+import { reshape, stack } from "../../ops/shape.js";
 
 export interface MultiTaskOutput {
   /** Per-task head outputs (raw: logits or values), for the tasks asked for. */
@@ -97,4 +101,102 @@ export function towers(inputs: number, hidden: number[] | Record<string, number[
     out[t.name] = mlp([inputs, ...h, t.outputs], { ...opts, activateLast: false });
   }
   return out;
+}
+
+// ------------------------------------------------------------- shared helpers
+
+/**
+ * Softmax over the last axis, from the Wasm-backed ops (max, sub, exp, sum, div).
+ * TODO(softmax): replace with the fused `softmax` op of src/ops/nn.ts once it lands;
+ * this one is correct, only slower (five kernels and four temporaries instead of one).
+ */
+export function softmaxRows(x: Tensor): Tensor {
+  // The row max keeps exp from overflowing. Softmax is shift-invariant, so the shift has
+  // a zero gradient and is taken off the tape.
+  const m = noGrad(() => max(x, -1, true));
+  const e = exp(sub(x, m));
+  return div(e, sum(e, -1, true));
+}
+
+/**
+ * A gated mixture: sum over e of weights[.., e] * experts[:, e, :].
+ * experts is the stack [batch, E, H]; weights is per example [batch, E] or static [E].
+ */
+export function mixExperts(weights: Tensor, experts: Tensor): Tensor {
+  const e = experts.shape[1];
+  const w = weights.rank === 1 ? reshape(weights, [1, e, 1]) : reshape(weights, [weights.shape[0], e, 1]);
+  return sum(mul(experts, w), 1);
+}
+
+/** Run each expert on x and stack the results: [batch, E, H]. */
+export function runExperts(experts: Sequential[], x: Tensor): Tensor {
+  return stack(experts.map((m) => m.forward(x)), 1);
+}
+
+/**
+ * A stream of its own for one sub-network (an expert, a column, a trunk). Dropout derives
+ * its mask stream from its Rng's key alone, so sub-networks built from one Rng would
+ * drop the same units; forking by the counter keeps successive models different too.
+ */
+export function fork(rng: Rng | undefined): Rng {
+  const r = rng ?? defaultRng();
+  return r.split(0x40000000 + r.take(4));
+}
+
+/** Reject option keys that `owner` does not know, listing the ones it does. */
+export function checkOptions(owner: string, opts: object, known: readonly string[]): void {
+  for (const k of Object.keys(opts)) {
+    if (!known.includes(k)) throw new Error(`${owner}: unknown option "${k}" (known: ${known.join(", ")})`);
+  }
+}
+
+/** An integer option >= min: `MMoE: experts must be >= 1, got 0`. */
+export function checkCount(owner: string, name: string, v: unknown, min = 1): number {
+  if (typeof v !== "number" || !Number.isInteger(v)) throw new Error(`${owner}: ${name} must be an integer >= ${min}, got ${String(v)}`);
+  if (v < min) throw new Error(`${owner}: ${name} must be >= ${min}, got ${v}`);
+  return v;
+}
+
+/** A non-empty list of layer widths (positive integers). */
+export function checkWidths(owner: string, name: string, v: unknown): number[] {
+  if (!Array.isArray(v) || v.length === 0 || !v.every((w) => Number.isInteger(w) && w > 0)) {
+    throw new Error(`${owner}: ${name} must be a non-empty list of positive integers, got ${JSON.stringify(v)}`);
+  }
+  return v as number[];
+}
+
+/** The tasks option: at least one task, unique names. */
+export function checkTaskList(owner: string, tasks: unknown): Task[] {
+  if (!Array.isArray(tasks) || tasks.length === 0) throw new Error(`${owner}: tasks must be a non-empty list of task() declarations`);
+  const seen = new Set<string>();
+  for (const t of tasks as Task[]) {
+    if (!t || typeof t.name !== "string" || !Number.isInteger(t.outputs)) throw new Error(`${owner}: tasks must come from task(), got ${JSON.stringify(t)}`);
+    if (seen.has(t.name)) throw new Error(`${owner}: the task name "${t.name}" is used twice`);
+    seen.add(t.name);
+  }
+  return tasks as Task[];
+}
+
+/** Options every MLP-based architecture here takes (as SharedBottom). */
+export interface ArchitectureOptions {
+  tasks: Task[];
+  /** Input features. */
+  inputs: number;
+  /** Tower hidden widths, shared by all tasks or per task (default: none, a linear head). */
+  towers?: number[] | Record<string, number[]>;
+  activation?: Activation;
+  /** Dropout after each hidden activation of the bottom networks (not in the towers). */
+  dropout?: number;
+  rng?: Rng;
+}
+export const COMMON_OPTIONS = ["tasks", "inputs", "towers", "activation", "dropout", "rng"] as const;
+
+/** Check the common options and return the task list. */
+export function checkCommon(owner: string, opts: ArchitectureOptions, known: readonly string[]): Task[] {
+  if (!opts || typeof opts !== "object") throw new Error(`${owner}: expected an options object`);
+  checkOptions(owner, opts, [...COMMON_OPTIONS, ...known]);
+  const tasks = checkTaskList(owner, opts.tasks);
+  checkCount(owner, "inputs", opts.inputs);
+  if (opts.dropout !== undefined && !(opts.dropout >= 0 && opts.dropout < 1)) throw new Error(`${owner}: dropout must be in [0, 1), got ${opts.dropout}`);
+  return tasks;
 }

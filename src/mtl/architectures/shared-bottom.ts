@@ -5,7 +5,7 @@ import { Sequential } from "../../nn/layers.js";
 import { Tensor } from "../../tensor.js";
 import type { Task } from "../tasks.js";
 import type { Rng } from "../../random.js";
-import { MultiTaskModel, mlp, towers, type Activation, type MultiTaskOutput } from "./base.js";
+import { MultiTaskModel, mlp, towers, checkOptions, type Activation, type MultiTaskOutput } from "./base.js";
 
 export interface SharedBottomOptions {
   tasks: Task[];
@@ -33,6 +33,7 @@ export class SharedBottom extends MultiTaskModel {
 
   constructor(opts: SharedBottomOptions) {
     super();
+    checkOptions("SharedBottom", opts, ["tasks", "inputs", "trunk", "trunkOutputs", "towers", "activation", "dropout", "rng"]);
     this.taskNames = opts.tasks.map((t) => t.name);
     let width: number;
     if (opts.trunk instanceof Module) {
