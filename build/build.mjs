@@ -30,6 +30,8 @@ mkdirSync(join(root, "dist"), { recursive: true });
 const common = {
   bundle: true, format: "esm", target: "es2022", minify: true, sourcemap: false,
   legalComments: "none", absWorkingDir: root, logLevel: "warning",
+  // class names appear in error messages (`Linear "trunk.0": ...`); keep them through minification
+  keepNames: true,
 };
 await esbuild.build({ ...common, entryPoints: ["src/index.ts"], outfile: "dist/index.js", platform: "neutral", loader: { ".wasm": "binary" } });
 await esbuild.build({ ...common, entryPoints: ["src/edge.ts"], outfile: "dist/edge.js", platform: "neutral", external: ["./polyhead.wasm"] });

@@ -32,6 +32,9 @@ export class Rng {
     return new Rng([mix(this.key[0] ^ mix(label + 1)), mix(this.key[1] + Math.imul(label + 1, 0x9e3779b9))]);
   }
 
+  /** A new independent stream drawn from this one (advances this stream): successive forks differ. */
+  fork(): Rng { return this.split(0x40000000 + this.take(4)); }
+
   /** Reserve n values' worth of counter; returns the first block index. */
   take(n: number): number {
     const c = this.counter;

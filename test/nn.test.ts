@@ -96,3 +96,13 @@ describe("layers", () => {
     expect(g).toBeDefined();
   });
 });
+
+describe("Dropout streams", () => {
+  it("two Dropouts built from one Rng drop different units", async () => {
+    const { Dropout, Rng, ones } = await import("../src/index.js");
+    const rng = new Rng(3);
+    const a = new Dropout(0.5, rng), b = new Dropout(0.5, rng);
+    const x = ones([64]);
+    expect(Array.from(a.forward(x).data())).not.toEqual(Array.from(b.forward(x).data()));
+  });
+});

@@ -90,7 +90,8 @@ export class Dropout extends Module {
   constructor(readonly p = 0.5, rng?: Rng) {
     super();
     if (!(p >= 0 && p < 1)) throw new Error(`Dropout: p must be in [0, 1), got ${p}`);
-    this.rng = (rng ?? resolveRng()).split(0x0d50);
+    // fork: each Dropout gets its own stream, even when many are built from one Rng
+    this.rng = (rng ?? resolveRng()).fork();
   }
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;

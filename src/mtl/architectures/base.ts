@@ -133,14 +133,10 @@ export function runExperts(experts: Sequential[], x: Tensor): Tensor {
   return stack(experts.map((m) => m.forward(x)), 1);
 }
 
-/**
- * A stream of its own for one sub-network (an expert, a column, a trunk). Dropout derives
- * its mask stream from its Rng's key alone, so sub-networks built from one Rng would
- * drop the same units; forking by the counter keeps successive models different too.
- */
+/** A stream of its own for one sub-network (an expert, a column, a trunk): Rng.fork of the given or default stream. */
 export function fork(rng: Rng | undefined): Rng {
   const r = rng ?? defaultRng();
-  return r.split(0x40000000 + r.take(4));
+  return r.fork();
 }
 
 /** Reject option keys that `owner` does not know, listing the ones it does. */
