@@ -10,3 +10,8 @@ export * from "./ops/shape.js";
 export * from "./ops/matmul.js";
 export * from "./autograd/index.js";
 export * from "./nn/index.js";
+
+// neural-network ops: softmax family, normalisation, embedding, losses, convolution and pooling
+export * from "./ops/nn.js";
+export * from "./ops/loss.js";
+export { conv2d, maxPool2d, avgPool2d, type Size2, type Conv2dOptions, type Pool2dOptions, type AvgPool2dOptions } from "./ops/conv.js";

@@ -11,7 +11,7 @@
 }
 
 // Max of p[0..n), n >= 1; NaN propagates (f32x4.max and max<f32> both return NaN).
-@inline export function rowMax<T>(p: usize, n: i32): f32 {
+export function rowMax<T>(p: usize, n: i32): f32 {
   let m = load<f32>(p);
   let i = 1;
   if (isVector<T>() && n >= 4) {
@@ -25,7 +25,7 @@
   return m;
 }
 
-@inline export function rowSum<T>(p: usize, n: i32): f32 {
+export function rowSum<T>(p: usize, n: i32): f32 {
   let s: f32 = 0;
   let i = 0;
   if (isVector<T>()) {
@@ -41,7 +41,7 @@
   return s;
 }
 
-@inline export function rowDot<T>(a: usize, b: usize, n: i32): f32 {
+export function rowDot<T>(a: usize, b: usize, n: i32): f32 {
   let s: f32 = 0;
   let i = 0;
   if (isVector<T>()) {
@@ -59,7 +59,7 @@
 
 // Sum of exp(p[i] - m), in rowSum's order; the exps are also stored to out unless out is 0.
 // exp itself is scalar Mathf.exp lane by lane (the same bits on either path).
-@inline export function rowExpSum<T>(out: usize, p: usize, n: i32, m: f32): f32 {
+export function rowExpSum<T>(out: usize, p: usize, n: i32, m: f32): f32 {
   let s: f32 = 0;
   let i = 0;
   if (isVector<T>()) {
@@ -91,7 +91,7 @@
 
 // Sum of (p[i] - mu)^2: the second pass of a two-pass variance (stable where
 // E[x^2] - E[x]^2 cancels).
-@inline export function rowSqDev<T>(p: usize, n: i32, mu: f32): f32 {
+export function rowSqDev<T>(p: usize, n: i32, mu: f32): f32 {
   let s: f32 = 0;
   let i = 0;
   if (isVector<T>()) {

@@ -8,6 +8,11 @@ import "./grads/reduce.js";
 import "./grads/shape.js";
 import "./grads/matmul.js";
 
+// neural-network families
+import "./grads/nn.js";
+import "./grads/loss.js";
+import "./grads/conv.js";
+
 accumulateHook.fn = (t: Tensor, g: Tensor) => {
   if (!t.grad || t.grad.isDisposed) {
     t.grad = new Tensor(t.shape).keep();
