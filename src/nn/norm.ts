@@ -86,16 +86,14 @@ abstract class BatchNormBase extends Module {
       throw new Error(`${this.label()}: input ${x.describe()} must be ${this.ranks.map((r) => `${r}-d`).join(" or ")} ` +
         `with ${this.numFeatures} channels on axis 1`);
     }
-    let momentum = this.momentum ?? 0;
-    if (this.training && this.num_batches_tracked) {
-      const p = this.num_batches_tracked.ptr >> 2;
-      const count = ++I32()[p];
-      if (this.momentum === null) momentum = 1 / count;
-    }
-    return batchNorm(x, {
+    const counter = this.training && this.num_batches_tracked ? this.num_batches_tracked.ptr >> 2 : -1;
+    const count = counter >= 0 ? I32()[counter] + 1 : 0;
+    const y = batchNorm(x, {
       runningMean: this.running_mean, runningVar: this.running_var, weight: this.weight, bias: this.bias,
-      training: this.training, momentum, eps: this.eps,
+      training: this.training, momentum: this.momentum ?? 1 / Math.max(count, 1), eps: this.eps,
     });
+    if (counter >= 0) I32()[counter] = count; // only once the update happened
+    return y;
   }
 }
 
