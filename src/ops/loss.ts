@@ -66,8 +66,9 @@ export interface CrossEntropyOptions extends LossOptions {
 
 /**
  * Softmax cross-entropy of logits [N, C] against int32 class labels [N], fused in one
- * kernel (stable: log-sum-exp with the row max). Per-example `weight` / `mask` [N] and
- * `ignoreIndex` exclude unlabelled rows; "mean" averages over the rest.
+ * kernel (stable: log-sum-exp with the row max). `weight` / `mask` are per example [N]
+ * (not torch's per-class weight); they and `ignoreIndex` exclude unlabelled rows, and
+ * "mean" averages over the rest.
  * @example crossEntropy(logits, labels, { ignoreIndex: -1 }) // -1 marks a missing label
  */
 export function crossEntropy(logits: Tensor, labels: Tensor | ArrayLike<number>, opts: CrossEntropyOptions = {}): Tensor {
