@@ -39,6 +39,10 @@ describe("cross-entropy kernel vs scalar reference", () => {
       expectClose(a.l, b.l, 1e-6, 1e-6, "loss");
       expectClose(a.s, b.s, 1e-6, 1e-6, "lse");
       expect(a.total).toBe(b.total);
+      const dl = rnd([rows], 3), ga = new Tensor([rows, cols]), gb = new Tensor([rows, cols]);
+      K().cross_entropy_grad(ga.ptr, x.ptr, a.s.ptr, lab.ptr, w.ptr, dl.ptr, rows, cols, eps, -100);
+      K().cross_entropy_grad_ref(gb.ptr, x.ptr, a.s.ptr, lab.ptr, w.ptr, dl.ptr, rows, cols, eps, -100);
+      expectClose(ga, gb, 1e-5, 1e-6, "grad");
     });
   }
 });

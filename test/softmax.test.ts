@@ -64,6 +64,16 @@ describe("softmax ops", () => {
     expect(logsumexp(tensor([[-Infinity, -Infinity]])).item()).toBe(-Infinity);
   });
 
+  it("the SIMD exp: tiny, underflowing, -Infinity and NaN inputs, on lanes and tails alike", () => {
+    const row = [0, -20, -87, -88, -1e30, -Infinity, -0.5, -3, -9];
+    const y = softmax(tensor([row])).data(), z = new Float32Array(9);
+    const s = row.reduce((a, v) => a + Math.exp(v), 0);
+    row.forEach((v, i) => { z[i] = Math.exp(v) / s; });
+    expectClose(y, z, 1e-6, 1e-37);
+    for (const i of [3, 4, 5]) expect(y[i]).toBe(0); // below 2^-126: flushed, never NaN
+    expect(Array.from(softmax(tensor([[1, NaN, 2, 3, 4, 5, 6, 7, 8]])).data()).every(Number.isNaN)).toBe(true);
+  });
+
   it("names the op in errors", () => {
     expect(() => softmax(tensor([1, 2], [2], "int32"))).toThrow(/softmax: x Tensor \[2\] int32 must be float32/);
     expect(() => logSoftmax(tensor([[1, 2]]), 2)).toThrow(/logSoftmax: axis 2 out of range for rank 2/);

@@ -5,7 +5,7 @@
 // sum / that total), so partially labelled batches average over their labelled part.
 // An element whose weight is 0 is skipped outright (loss 0, gradient 0), so a missing
 // target may hold anything, NaN included, without poisoning the batch.
-import { rowExpSum, rowMax, rowSum } from "./rows";
+import { expNeg, expNeg4, rowExpSum, rowMax, rowSum } from "./rows";
 import { sigmoidf } from "./elementwise";
 
 @inline function weightAt(w: usize, i: i32): f32 { return w ? load<f32>(w + (<usize>i << 2)) : 1; }
@@ -47,7 +47,7 @@ export function cross_entropy_ref(loss: usize, lse: usize, x: usize, labels: usi
 
 // dx (rows, cols) = dloss[r] * w[r] * (softmax(x)[c] - (1 - eps) [c == label] - eps/cols);
 // zero rows where label == ignore or w == 0.
-export function cross_entropy_grad(dx: usize, x: usize, lse: usize, labels: usize, w: usize, dloss: usize,
+@inline function crossEntropyGradRows<T>(dx: usize, x: usize, lse: usize, labels: usize, w: usize, dloss: usize,
   rows: i32, cols: i32, eps: f32, ignore: i32): void {
   const off = eps / <f32>cols;
   for (let r = 0; r < rows; r++) {
@@ -58,13 +58,30 @@ export function cross_entropy_grad(dx: usize, x: usize, lse: usize, labels: usiz
     if (y == ignore || wr == 0) { memory.fill(dx + o, 0, <usize>cols << 2); continue; }
     const g = load<f32>(dloss + q) * wr;
     const l = load<f32>(lse + q);
-    for (let c = 0; c < cols; c++) {
+    let c = 0;
+    if (isVector<T>()) {
+      const vl = f32x4.splat(l), vo = f32x4.splat(off), vg = f32x4.splat(g);
+      for (; c + 4 <= cols; c += 4) {
+        const p = o + (<usize>c << 2);
+        v128.store(dx + p, f32x4.mul(vg, f32x4.sub(expNeg4(f32x4.sub(v128.load(x + p), vl)), vo)));
+      }
+    }
+    for (; c < cols; c++) {
       const p = o + (<usize>c << 2);
-      store<f32>(dx + p, g * (Mathf.exp(load<f32>(x + p) - l) - off));
+      store<f32>(dx + p, g * (expNeg<T>(load<f32>(x + p) - l) - off));
     }
     const py = dx + o + (<usize>y << 2);
     store<f32>(py, load<f32>(py) - g * (1 - eps));
   }
+}
+
+export function cross_entropy_grad(dx: usize, x: usize, lse: usize, labels: usize, w: usize, dloss: usize,
+  rows: i32, cols: i32, eps: f32, ignore: i32): void {
+  crossEntropyGradRows<v128>(dx, x, lse, labels, w, dloss, rows, cols, eps, ignore);
+}
+export function cross_entropy_grad_ref(dx: usize, x: usize, lse: usize, labels: usize, w: usize, dloss: usize,
+  rows: i32, cols: i32, eps: f32, ignore: i32): void {
+  crossEntropyGradRows<f32>(dx, x, lse, labels, w, dloss, rows, cols, eps, ignore);
 }
 
 // ---------------------------------------------------------------- elementwise losses

@@ -57,16 +57,18 @@ export function rowDot<T>(a: usize, b: usize, n: i32): f32 {
   return s;
 }
 
-// Sum of exp(p[i] - m), in rowSum's order; the exps are also stored to out unless out is 0.
-// exp itself is scalar Mathf.exp lane by lane (the same bits on either path).
+// Sum of exp(p[i] - m) for m >= every p[i] (the row max), in rowSum's order; the exps are
+// also stored to out unless out is 0. SIMD: expNeg4 on every element (tail included, so
+// an element's value does not depend on its position); scalar: Mathf.exp.
 export function rowExpSum<T>(out: usize, p: usize, n: i32, m: f32): f32 {
   let s: f32 = 0;
   let i = 0;
   if (isVector<T>()) {
+    const vm = f32x4.splat(m);
     let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
     for (; i + 8 <= n; i += 8) {
       const o = <usize>i << 2;
-      const e0 = expLanes(v128.load(p + o), m), e1 = expLanes(v128.load(p + o + 16), m);
+      const e0 = expNeg4(f32x4.sub(v128.load(p + o), vm)), e1 = expNeg4(f32x4.sub(v128.load(p + o + 16), vm));
       if (out) { v128.store(out + o, e0); v128.store(out + o + 16, e1); }
       acc0 = f32x4.add(acc0, e0);
       acc1 = f32x4.add(acc1, e1);
@@ -75,18 +77,37 @@ export function rowExpSum<T>(out: usize, p: usize, n: i32, m: f32): f32 {
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    const e = Mathf.exp(load<f32>(p + o) - m);
+    const e = expNeg<T>(load<f32>(p + o) - m);
     if (out) store<f32>(out + o, e);
     s += e;
   }
   return s;
 }
 
-@inline function expLanes(x: v128, m: f32): v128 {
-  let r = f32x4.splat(Mathf.exp(f32x4.extract_lane(x, 0) - m));
-  r = f32x4.replace_lane(r, 1, Mathf.exp(f32x4.extract_lane(x, 1) - m));
-  r = f32x4.replace_lane(r, 2, Mathf.exp(f32x4.extract_lane(x, 2) - m));
-  return f32x4.replace_lane(r, 3, Mathf.exp(f32x4.extract_lane(x, 3) - m));
+// exp(x) for x <= 0, four lanes at once (softmax-family arguments are shifted by the row
+// max or the logsumexp, so never positive): n = nearest(x log2(e)), r = x - n ln(2) split
+// in two (Cody-Waite), exp(r) by Cephes' expf polynomial (about 1 ulp), times 2^n made
+// in the exponent bits. Below ln(2^-126) the result is 0 (no subnormals); NaN stays NaN.
+// Plain IEEE ops (no fma), so every runtime gets the same bits. 4-5x faster than
+// Mathf.exp lane by lane, which made the SIMD softmax slower than the scalar one.
+@inline export function expNeg4(x: v128): v128 {
+  const lo = f32x4.splat(-87.33654);
+  const xc = f32x4.max(x, lo);
+  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504)));
+  const r = f32x4.sub(f32x4.sub(xc, f32x4.mul(n, f32x4.splat(0.693359375))), f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let q = f32x4.add(f32x4.mul(f32x4.splat(1.9875691500e-4), r), f32x4.splat(1.3981999507e-3));
+  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(8.3334519073e-3));
+  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(4.1665795894e-2));
+  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(1.6666665459e-1));
+  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(5.0000001201e-1));
+  const y = f32x4.add(f32x4.add(f32x4.mul(q, f32x4.mul(r, r)), r), f32x4.splat(1));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return v128.andnot(f32x4.mul(y, scale), f32x4.lt(x, lo));
+}
+
+// One exp(x <= 0) as the path T computes it: expNeg4's lane 0, or Mathf.exp.
+@inline export function expNeg<T>(x: f32): f32 {
+  return isVector<T>() ? f32x4.extract_lane(expNeg4(f32x4.splat(x)), 0) : Mathf.exp(x);
 }
 
 // Sum of (p[i] - mu)^2: the second pass of a two-pass variance (stable where

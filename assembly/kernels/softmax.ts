@@ -2,7 +2,7 @@
 // backward passes. Numerically stable: every row is shifted by its max before exp.
 // Each SIMD kernel is monomorphised from one generic body; the `_ref` twin (T = f32) is
 // the scalar reference the tests compare against.
-import { rowDot, rowExpSum, rowMax, rowSum } from "./rows";
+import { expNeg, expNeg4, rowDot, rowExpSum, rowMax, rowSum } from "./rows";
 
 // y (rows, cols) = exp(x - max) / sum exp(x - max)
 @inline function softmaxRows<T>(y: usize, x: usize, rows: i32, cols: i32): void {
@@ -63,9 +63,17 @@ import { rowDot, rowExpSum, rowMax, rowSum } from "./rows";
     const o = <usize>(r * cols) << 2;
     const py = y + o, pg = dy + o, pd = dx + o;
     const s = rowSum<T>(pg, cols);
-    for (let i = 0; i < cols; i++) {
+    let i = 0;
+    if (isVector<T>()) {
+      const vs = f32x4.splat(s);
+      for (; i + 4 <= cols; i += 4) {
+        const q = <usize>i << 2;
+        v128.store(pd + q, f32x4.sub(v128.load(pg + q), f32x4.mul(expNeg4(v128.load(py + q)), vs)));
+      }
+    }
+    for (; i < cols; i++) {
       const q = <usize>i << 2;
-      store<f32>(pd + q, load<f32>(pg + q) - Mathf.exp(load<f32>(py + q)) * s);
+      store<f32>(pd + q, load<f32>(pg + q) - expNeg<T>(load<f32>(py + q)) * s);
     }
   }
 }

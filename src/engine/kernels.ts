@@ -51,7 +51,7 @@ export interface Kernels {
   logsumexp: RowsOp; logsumexp_ref: RowsOp;
   logsumexp_grad(dx: P, x: P, out: P, dy: P, rows: I, cols: I): void;
   cross_entropy: CrossEntropy; cross_entropy_ref: CrossEntropy;
-  cross_entropy_grad(dx: P, x: P, lse: P, labels: P, w: P, dloss: P, rows: I, cols: I, eps: F, ignore: I): void;
+  cross_entropy_grad: CrossEntropyGrad; cross_entropy_grad_ref: CrossEntropyGrad;
   bce_with_logits: Loss; bce_with_logits_grad: LossGrad; mse_loss: Loss; mse_loss_grad: LossGrad;
   l1_loss: Loss; l1_loss_grad: LossGrad; huber_loss: Loss; huber_loss_grad: LossGrad;
   layer_norm: LayerNorm; layer_norm_ref: LayerNorm; layer_norm_grad: LayerNormGrad; layer_norm_grad_ref: LayerNormGrad;
@@ -79,7 +79,7 @@ export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   // neural-network families
   "softmax", "softmax_ref", "softmax_grad", "softmax_grad_ref", "log_softmax", "log_softmax_ref",
   "log_softmax_grad", "log_softmax_grad_ref", "logsumexp", "logsumexp_ref", "logsumexp_grad",
-  "cross_entropy", "cross_entropy_ref", "cross_entropy_grad", "bce_with_logits", "bce_with_logits_grad",
+  "cross_entropy", "cross_entropy_ref", "cross_entropy_grad", "cross_entropy_grad_ref", "bce_with_logits", "bce_with_logits_grad",
   "mse_loss", "mse_loss_grad", "l1_loss", "l1_loss_grad", "huber_loss", "huber_loss_grad",
   "layer_norm", "layer_norm_ref", "layer_norm_grad", "layer_norm_grad_ref",
   "batch_norm", "batch_norm_ref", "batch_norm_grad", "batch_norm_grad_ref",
@@ -90,6 +90,7 @@ export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
 export type RowsOp = (y: P, x: P, rows: I, cols: I) => void;
 export type RowsGrad = (dx: P, y: P, dy: P, rows: I, cols: I) => void;
 export type CrossEntropy = (loss: P, lse: P, x: P, labels: P, w: P, rows: I, cols: I, eps: F, ignore: I) => F;
+export type CrossEntropyGrad = (dx: P, x: P, lse: P, labels: P, w: P, dloss: P, rows: I, cols: I, eps: F, ignore: I) => void;
 export type Loss = (loss: P, x: P, t: P, w: P, n: I, p: F) => F;
 export type LossGrad = (dx: P, dt: P, x: P, t: P, w: P, dloss: P, n: I, p: F) => void;
 export type LayerNorm = (y: P, mean: P, rstd: P, x: P, w: P, b: P, rows: I, cols: I, eps: F) => void;
