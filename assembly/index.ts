@@ -10,6 +10,9 @@ export { sum3, max3, max3_grad, expand3, transpose4 } from "./kernels/reduce";
 export { rng_uniform, rng_normal, rng_truncnormal, rng_bernoulli, rng_u32 } from "./kernels/rng";
 export { matmul, matmul_ref } from "./kernels/matmul";
 
+// First byte the host allocator may hand out (static data lies below it).
+export function heap_base(): usize { return __heap_base; }
+
 // neural-network families: softmax, losses, normalisation, convolution and pooling
 export { softmax, softmax_ref, softmax_grad, softmax_grad_ref, log_softmax, log_softmax_ref,
   log_softmax_grad, log_softmax_grad_ref, logsumexp, logsumexp_ref, logsumexp_grad } from "./kernels/softmax";
@@ -18,6 +21,3 @@ export { cross_entropy, cross_entropy_ref, cross_entropy_grad, cross_entropy_gra
 export { layer_norm, layer_norm_ref, layer_norm_grad, layer_norm_grad_ref,
   batch_norm, batch_norm_ref, batch_norm_grad, batch_norm_grad_ref } from "./kernels/norm";
 export { im2col, col2im, max_pool2d, max_pool2d_grad, avg_pool2d, avg_pool2d_grad } from "./kernels/conv";
-
-// First byte the host allocator may hand out (static data lies below it).
-export function heap_base(): usize { return __heap_base; }

@@ -5,7 +5,7 @@
 // sum / that total), so partially labelled batches average over their labelled part.
 // An element whose weight is 0 is skipped outright (loss 0, gradient 0), so a missing
 // target may hold anything, NaN included, without poisoning the batch.
-import { expNeg, expNeg4, rowExpSum, rowMax, rowSum } from "./rows";
+import { expShiftRow, expShiftSum, rowMax, rowSum } from "./rows";
 import { sigmoidf } from "./elementwise";
 
 @inline function weightAt(w: usize, i: i32): f32 { return w ? load<f32>(w + (<usize>i << 2)) : 1; }
@@ -26,7 +26,7 @@ import { sigmoidf } from "./elementwise";
     if (y == ignore || wr == 0) { store<f32>(loss + q, 0); store<f32>(lse + q, 0); continue; }
     const px = x + (<usize>(r * cols) << 2);
     const m = rowMax<T>(px, cols);
-    const l = m + Mathf.log(rowExpSum<T>(0, px, cols, m));
+    const l = m + Mathf.log(expShiftSum<T>(px, cols, m));
     let v = l - (1 - eps) * load<f32>(px + (<usize>y << 2));
     if (eps != 0) v -= eps / <f32>cols * rowSum<T>(px, cols);
     store<f32>(loss + q, wr * v);
@@ -57,19 +57,16 @@ export function cross_entropy_ref(loss: usize, lse: usize, x: usize, labels: usi
     const wr = weightAt(w, r);
     if (y == ignore || wr == 0) { memory.fill(dx + o, 0, <usize>cols << 2); continue; }
     const g = load<f32>(dloss + q) * wr;
-    const l = load<f32>(lse + q);
+    expShiftRow<T>(dx + o, x + o, cols, load<f32>(lse + q));
     let c = 0;
     if (isVector<T>()) {
-      const vl = f32x4.splat(l), vo = f32x4.splat(off), vg = f32x4.splat(g);
+      const vo = f32x4.splat(off), vg = f32x4.splat(g);
       for (; c + 4 <= cols; c += 4) {
-        const p = o + (<usize>c << 2);
-        v128.store(dx + p, f32x4.mul(vg, f32x4.sub(expNeg4(f32x4.sub(v128.load(x + p), vl)), vo)));
+        const p = dx + o + (<usize>c << 2);
+        v128.store(p, f32x4.mul(vg, f32x4.sub(v128.load(p), vo)));
       }
     }
-    for (; c < cols; c++) {
-      const p = o + (<usize>c << 2);
-      store<f32>(dx + p, g * (expNeg<T>(load<f32>(x + p) - l) - off));
-    }
+    for (; c < cols; c++) { const p = dx + o + (<usize>c << 2); store<f32>(p, g * (load<f32>(p) - off)); }
     const py = dx + o + (<usize>y << 2);
     store<f32>(py, load<f32>(py) - g * (1 - eps));
   }

@@ -1,5 +1,5 @@
 // Row helpers shared by the softmax, loss and norm kernels: max, sum, sum of exp, dot and
-// sum of squared deviations over one contiguous f32 row. Generic over T: v128 selects the
+// sum of squared deviations over one contiguous f32 row, and exp of a shifted row. Generic over T: v128 selects the
 // SIMD path, f32 the scalar reference. Each has a fixed order (SIMD: two 4-lane
 // accumulators over blocks of 8, lanes combined pairwise, tail added last, as blas `dot`;
 // scalar: left to right), so the two paths agree to rounding, each one bit-exactly
@@ -57,40 +57,63 @@ export function rowDot<T>(a: usize, b: usize, n: i32): f32 {
   return s;
 }
 
-// Sum of exp(p[i] - m) for m >= every p[i] (the row max), in rowSum's order; the exps are
-// also stored to out unless out is 0. SIMD: expNeg4 on every element (tail included, so
-// an element's value does not depend on its position); scalar: Mathf.exp.
-export function rowExpSum<T>(out: usize, p: usize, n: i32, m: f32): f32 {
-  let s: f32 = 0;
+// The exp helpers take a shift >= every element (the row max, or a logsumexp), so each
+// argument is <= 0. SIMD: expNeg4 over blocks of 4, the last block padded (so an element's
+// value never depends on its position); scalar: Mathf.exp. They are the only places the
+// polynomial is instantiated (binaryen would inline expNeg4 into every caller), which
+// keeps the bundle small.
+
+// out[i] = exp(x[i] - shift) for i < n.
+export function expShiftRow<T>(out: usize, x: usize, n: i32, shift: f32): void {
   let i = 0;
   if (isVector<T>()) {
-    const vm = f32x4.splat(m);
-    let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
-    for (; i + 8 <= n; i += 8) {
-      const o = <usize>i << 2;
-      const e0 = expNeg4(f32x4.sub(v128.load(p + o), vm)), e1 = expNeg4(f32x4.sub(v128.load(p + o + 16), vm));
-      if (out) { v128.store(out + o, e0); v128.store(out + o + 16, e1); }
-      acc0 = f32x4.add(acc0, e0);
-      acc1 = f32x4.add(acc1, e1);
+    const vs = f32x4.splat(shift);
+    for (; i < n; i += 4) {
+      const o = <usize>i << 2, k = n - i;
+      const e = expNeg4(f32x4.sub(k >= 4 ? v128.load(x + o) : loadTail(x + o, k, 0), vs));
+      if (k >= 4) v128.store(out + o, e); else storeTail(out + o, e, k);
     }
-    s = lanes(acc0, acc1);
+    return;
   }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    const e = expNeg<T>(load<f32>(p + o) - m);
-    if (out) store<f32>(out + o, e);
-    s += e;
+  for (; i < n; i++) { const o = <usize>i << 2; store<f32>(out + o, Mathf.exp(load<f32>(x + o) - shift)); }
+}
+
+// sum of exp(x[i] - shift): SIMD in one 4-lane accumulator (padding adds exp(-inf) = 0),
+// lanes combined pairwise; scalar left to right.
+export function expShiftSum<T>(x: usize, n: i32, shift: f32): f32 {
+  let s: f32 = 0;
+  if (isVector<T>()) {
+    const vs = f32x4.splat(shift);
+    let acc = f32x4.splat(0);
+    for (let i = 0; i < n; i += 4) {
+      const o = <usize>i << 2, k = n - i;
+      acc = f32x4.add(acc, expNeg4(f32x4.sub(k >= 4 ? v128.load(x + o) : loadTail(x + o, k, -Infinity), vs)));
+    }
+    return (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
   }
+  for (let i = 0; i < n; i++) s += Mathf.exp(load<f32>(x + (<usize>i << 2)) - shift);
   return s;
 }
 
-// exp(x) for x <= 0, four lanes at once (softmax-family arguments are shifted by the row
-// max or the logsumexp, so never positive): n = nearest(x log2(e)), r = x - n ln(2) split
-// in two (Cody-Waite), exp(r) by Cephes' expf polynomial (about 1 ulp), times 2^n made
-// in the exponent bits. Below ln(2^-126) the result is 0 (no subnormals); NaN stays NaN.
-// Plain IEEE ops (no fma), so every runtime gets the same bits. 4-5x faster than
-// Mathf.exp lane by lane, which made the SIMD softmax slower than the scalar one.
-@inline export function expNeg4(x: v128): v128 {
+// The last k < 4 floats at p as a vector whose other lanes hold `fill`, and back.
+@inline function loadTail(p: usize, k: i32, fill: f32): v128 {
+  let v = f32x4.replace_lane(f32x4.splat(fill), 0, load<f32>(p));
+  if (k > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
+  if (k > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
+  return v;
+}
+@inline function storeTail(p: usize, v: v128, k: i32): void {
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  if (k > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+  if (k > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
+}
+
+// exp(x) for x <= 0, four lanes at once: n = nearest(x log2(e)), r = x - n ln(2) split in
+// two (Cody-Waite), exp(r) by Cephes' expf polynomial (about 1 ulp), times 2^n made in the
+// exponent bits. Below ln(2^-126) the result is 0 (no subnormals); NaN stays NaN. Plain
+// IEEE ops (no fma), so every runtime gets the same bits. 4-5x faster than Mathf.exp lane
+// by lane, which had made the SIMD softmax slower than the scalar one.
+@inline function expNeg4(x: v128): v128 {
   const lo = f32x4.splat(-87.33654);
   const xc = f32x4.max(x, lo);
   const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504)));
@@ -103,11 +126,6 @@ export function rowExpSum<T>(out: usize, p: usize, n: i32, m: f32): f32 {
   const y = f32x4.add(f32x4.add(f32x4.mul(q, f32x4.mul(r, r)), r), f32x4.splat(1));
   const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
   return v128.andnot(f32x4.mul(y, scale), f32x4.lt(x, lo));
-}
-
-// One exp(x <= 0) as the path T computes it: expNeg4's lane 0, or Mathf.exp.
-@inline export function expNeg<T>(x: f32): f32 {
-  return isVector<T>() ? f32x4.extract_lane(expNeg4(f32x4.splat(x)), 0) : Mathf.exp(x);
 }
 
 // Sum of (p[i] - mu)^2: the second pass of a two-pass variance (stable where

@@ -2,15 +2,15 @@
 // backward passes. Numerically stable: every row is shifted by its max before exp.
 // Each SIMD kernel is monomorphised from one generic body; the `_ref` twin (T = f32) is
 // the scalar reference the tests compare against.
-import { expNeg, expNeg4, rowDot, rowExpSum, rowMax, rowSum } from "./rows";
+import { expShiftRow, expShiftSum, rowDot, rowMax, rowSum } from "./rows";
 
 // y (rows, cols) = exp(x - max) / sum exp(x - max)
 @inline function softmaxRows<T>(y: usize, x: usize, rows: i32, cols: i32): void {
   for (let r = 0; r < rows; r++) {
     const o = <usize>(r * cols) << 2;
     const px = x + o, py = y + o;
-    const m = rowMax<T>(px, cols);
-    const inv: f32 = 1 / rowExpSum<T>(py, px, cols, m);
+    expShiftRow<T>(py, px, cols, rowMax<T>(px, cols));
+    const inv: f32 = 1 / rowSum<T>(py, cols);
     let i = 0;
     if (isVector<T>()) {
       const vi = f32x4.splat(inv);
@@ -38,13 +38,13 @@ import { expNeg, expNeg4, rowDot, rowExpSum, rowMax, rowSum } from "./rows";
   }
 }
 
-// y = (x - max) - log(sum exp(x - max)); y holds the exps in between (no scratch needed).
+// y = (x - max) - log(sum exp(x - max)).
 @inline function logSoftmaxRows<T>(y: usize, x: usize, rows: i32, cols: i32): void {
   for (let r = 0; r < rows; r++) {
     const o = <usize>(r * cols) << 2;
     const px = x + o, py = y + o;
     const m = rowMax<T>(px, cols);
-    const ls = Mathf.log(rowExpSum<T>(0, px, cols, m));
+    const ls = Mathf.log(expShiftSum<T>(px, cols, m));
     let i = 0;
     if (isVector<T>()) {
       const vm = f32x4.splat(m), vl = f32x4.splat(ls);
@@ -63,18 +63,16 @@ import { expNeg, expNeg4, rowDot, rowExpSum, rowMax, rowSum } from "./rows";
     const o = <usize>(r * cols) << 2;
     const py = y + o, pg = dy + o, pd = dx + o;
     const s = rowSum<T>(pg, cols);
+    expShiftRow<T>(pd, py, cols, 0);
     let i = 0;
     if (isVector<T>()) {
       const vs = f32x4.splat(s);
       for (; i + 4 <= cols; i += 4) {
         const q = <usize>i << 2;
-        v128.store(pd + q, f32x4.sub(v128.load(pg + q), f32x4.mul(expNeg4(v128.load(py + q)), vs)));
+        v128.store(pd + q, f32x4.sub(v128.load(pg + q), f32x4.mul(v128.load(pd + q), vs)));
       }
     }
-    for (; i < cols; i++) {
-      const q = <usize>i << 2;
-      store<f32>(pd + q, load<f32>(pg + q) - expNeg<T>(load<f32>(py + q)) * s);
-    }
+    for (; i < cols; i++) { const q = <usize>i << 2; store<f32>(pd + q, load<f32>(pg + q) - load<f32>(pd + q) * s); }
   }
 }
 
@@ -83,7 +81,7 @@ import { expNeg, expNeg4, rowDot, rowExpSum, rowMax, rowSum } from "./rows";
   for (let r = 0; r < rows; r++) {
     const px = x + (<usize>(r * cols) << 2);
     const m = rowMax<T>(px, cols);
-    const v = m == -Infinity ? m : m + Mathf.log(rowExpSum<T>(0, px, cols, m));
+    const v = m == -Infinity ? m : m + Mathf.log(expShiftSum<T>(px, cols, m));
     store<f32>(out + (<usize>r << 2), v);
   }
 }
@@ -102,11 +100,9 @@ export function logsumexp_ref(out: usize, x: usize, rows: i32, cols: i32): void 
 // dx (rows, cols) = dy[r] * exp(x - out[r]), out the forward logsumexp (softmax times dy).
 export function logsumexp_grad(dx: usize, x: usize, out: usize, dy: usize, rows: i32, cols: i32): void {
   for (let r = 0; r < rows; r++) {
-    const l = load<f32>(out + (<usize>r << 2)), g = load<f32>(dy + (<usize>r << 2));
     const o = <usize>(r * cols) << 2;
-    for (let i = 0; i < cols; i++) {
-      const q = o + (<usize>i << 2);
-      store<f32>(dx + q, g * Mathf.exp(load<f32>(x + q) - l));
-    }
+    expShiftRow<v128>(dx + o, x + o, cols, load<f32>(out + (<usize>r << 2)));
+    const g = load<f32>(dy + (<usize>r << 2));
+    for (let i = 0; i < cols; i++) { const q = dx + o + (<usize>i << 2); store<f32>(q, load<f32>(q) * g); }
   }
 }
