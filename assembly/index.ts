@@ -14,10 +14,9 @@ export { matmul, matmul_ref } from "./kernels/matmul";
 export function heap_base(): usize { return __heap_base; }
 
 // neural-network families: softmax, losses, normalisation, convolution and pooling
-export { softmax, softmax_ref, softmax_grad, softmax_grad_ref, log_softmax, log_softmax_ref,
-  log_softmax_grad, log_softmax_grad_ref, logsumexp, logsumexp_ref, logsumexp_grad } from "./kernels/softmax";
-export { cross_entropy, cross_entropy_ref, cross_entropy_grad, cross_entropy_grad_ref, bce_with_logits, bce_with_logits_grad,
+// (their scalar `_ref` twins are exported by assembly/reference.ts, for the tests only)
+export { softmax, softmax_grad, log_softmax, log_softmax_grad, logsumexp, logsumexp_grad } from "./kernels/softmax";
+export { cross_entropy, cross_entropy_grad, bce_with_logits, bce_with_logits_grad,
   mse_loss, mse_loss_grad, l1_loss, l1_loss_grad, huber_loss, huber_loss_grad } from "./kernels/loss";
-export { layer_norm, layer_norm_ref, layer_norm_grad, layer_norm_grad_ref,
-  batch_norm, batch_norm_ref, batch_norm_grad, batch_norm_grad_ref } from "./kernels/norm";
+export { layer_norm, layer_norm_grad, batch_norm, batch_norm_grad } from "./kernels/norm";
 export { im2col, col2im, max_pool2d, max_pool2d_grad, avg_pool2d, avg_pool2d_grad } from "./kernels/conv";

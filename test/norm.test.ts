@@ -4,9 +4,9 @@ import { describe, it, expect, beforeAll } from "vitest";
 import { init, tensor, layerNorm, batchNorm, LayerNorm, BatchNorm1d, BatchNorm2d, Tensor, zeros, full, noGrad } from "../src/index.js";
 import { K } from "../src/engine/engine.js";
 import { loadGolden, fromGolden, expectClose, gradCheck } from "./helpers.js";
-import { goldenOp, maxDiffs, reportMaxDiffs, rnd } from "./nnhelpers.js";
+import { callRef, goldenOp, loadRef, maxDiffs, reportMaxDiffs, rnd } from "./nnhelpers.js";
 
-beforeAll(async () => { await init(); });
+beforeAll(async () => { await init(); await loadRef(); });
 reportMaxDiffs("norm");
 
 describe("norm kernels vs scalar references", () => {
@@ -15,15 +15,14 @@ describe("norm kernels vs scalar references", () => {
       it(`layer_norm ${rows}x${cols}${affine ? "" : ", no affine"}`, () => {
         const x = rnd([rows, cols], rows + cols, 2), dy = rnd([rows, cols], 3 * cols);
         const w = affine ? rnd([cols], 5) : null, b = affine ? rnd([cols], 6) : null;
-        const run = (ref: boolean) => {
-          const y = new Tensor([rows, cols]), m = new Tensor([rows]), r = new Tensor([rows]);
-          const dx = new Tensor([rows, cols]), dw = new Tensor([cols]), db = new Tensor([cols]);
-          (ref ? K().layer_norm_ref : K().layer_norm)(y.ptr, m.ptr, r.ptr, x.ptr, w?.ptr ?? 0, b?.ptr ?? 0, rows, cols, 1e-5);
-          (ref ? K().layer_norm_grad_ref : K().layer_norm_grad)(dx.ptr, dw.ptr, db.ptr, dy.ptr, x.ptr, m.ptr, r.ptr, w?.ptr ?? 0, rows, cols);
-          return [y, m, r, dx, dw, db];
-        };
-        const a = run(false), e = run(true);
-        a.forEach((t, i) => expectClose(t, e[i], 1e-5, 1e-6, `output ${i}`));
+        const y = new Tensor([rows, cols]), m = new Tensor([rows]), r = new Tensor([rows]);
+        const dx = new Tensor([rows, cols]), dw = new Tensor([cols]), db = new Tensor([cols]);
+        K().layer_norm(y.ptr, m.ptr, r.ptr, x.ptr, w?.ptr ?? 0, b?.ptr ?? 0, rows, cols, 1e-5);
+        const fwd = callRef("layer_norm_ref", y, m, r, x, w, b, rows, cols, 1e-5).out;
+        [y, m, r].forEach((t, i) => expectClose(t, fwd[i], 1e-5, 1e-6, `forward output ${i}`));
+        K().layer_norm_grad(dx.ptr, dw.ptr, db.ptr, dy.ptr, x.ptr, m.ptr, r.ptr, w?.ptr ?? 0, rows, cols);
+        const bwd = callRef("layer_norm_grad_ref", dx, dw, db, dy, x, m, r, w, rows, cols).out;
+        [dx, dw, db].forEach((t, i) => expectClose(t, bwd[i], 1e-5, 1e-6, `backward output ${i}`));
       });
     }
   }
@@ -32,16 +31,15 @@ describe("norm kernels vs scalar references", () => {
       it(`batch_norm (${n}, ${c}, ${s}) ${training ? "training" : "eval"}`, () => {
         const x = rnd([n, c, s], n * c + s, 2), dy = rnd([n, c, s], 9 + s);
         const w = rnd([c], 7), b = rnd([c], 8);
-        const run = (ref: boolean) => {
-          const rm = rnd([c], 10, 0.1), rv = full([c], 1.5);
-          const y = new Tensor([n, c, s]), m = new Tensor([c]), r = new Tensor([c]);
-          const dx = new Tensor([n, c, s]), dw = new Tensor([c]), db = new Tensor([c]);
-          (ref ? K().batch_norm_ref : K().batch_norm)(y.ptr, m.ptr, r.ptr, x.ptr, w.ptr, b.ptr, rm.ptr, rv.ptr, n, c, s, 1e-5, 0.1, training);
-          (ref ? K().batch_norm_grad_ref : K().batch_norm_grad)(dx.ptr, dw.ptr, db.ptr, dy.ptr, x.ptr, m.ptr, r.ptr, w.ptr, n, c, s, training);
-          return [y, m, r, dx, dw, db, rm, rv];
-        };
-        const a = run(false), e = run(true);
-        a.forEach((t, i) => expectClose(t, e[i], 1e-5, 1e-6, `output ${i}`));
+        const rm = rnd([c], 10, 0.1), rv = full([c], 1.5);
+        const y = new Tensor([n, c, s]), m = new Tensor([c]), r = new Tensor([c]);
+        const dx = new Tensor([n, c, s]), dw = new Tensor([c]), db = new Tensor([c]);
+        const fwd = callRef("batch_norm_ref", y, m, r, x, w, b, rm, rv, n, c, s, 1e-5, 0.1, training).out;
+        K().batch_norm(y.ptr, m.ptr, r.ptr, x.ptr, w.ptr, b.ptr, rm.ptr, rv.ptr, n, c, s, 1e-5, 0.1, training);
+        [y, m, r, rm, rv].forEach((t, i) => expectClose(t, fwd[[0, 1, 2, 6, 7][i]], 1e-5, 1e-6, `forward output ${i}`));
+        K().batch_norm_grad(dx.ptr, dw.ptr, db.ptr, dy.ptr, x.ptr, m.ptr, r.ptr, w.ptr, n, c, s, training);
+        const bwd = callRef("batch_norm_grad_ref", dx, dw, db, dy, x, m, r, w, n, c, s, training).out;
+        [dx, dw, db].forEach((t, i) => expectClose(t, bwd[i], 1e-5, 1e-6, `backward output ${i}`));
       });
     }
   }

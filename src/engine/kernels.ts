@@ -46,16 +46,12 @@ export interface Kernels {
 
   // neural-network families (assembly/kernels/{softmax,loss,norm,conv}.ts); weight/mask
   // pointers may be 0 (none); loss forwards return the total weight they counted
-  softmax: RowsOp; softmax_ref: RowsOp; softmax_grad: RowsGrad; softmax_grad_ref: RowsGrad;
-  log_softmax: RowsOp; log_softmax_ref: RowsOp; log_softmax_grad: RowsGrad; log_softmax_grad_ref: RowsGrad;
-  logsumexp: RowsOp; logsumexp_ref: RowsOp;
+  softmax: RowsOp; softmax_grad: RowsGrad; log_softmax: RowsOp; log_softmax_grad: RowsGrad; logsumexp: RowsOp;
   logsumexp_grad(dx: P, x: P, out: P, dy: P, rows: I, cols: I): void;
-  cross_entropy: CrossEntropy; cross_entropy_ref: CrossEntropy;
-  cross_entropy_grad: CrossEntropyGrad; cross_entropy_grad_ref: CrossEntropyGrad;
+  cross_entropy: CrossEntropy; cross_entropy_grad: CrossEntropyGrad;
   bce_with_logits: Loss; bce_with_logits_grad: LossGrad; mse_loss: Loss; mse_loss_grad: LossGrad;
   l1_loss: Loss; l1_loss_grad: LossGrad; huber_loss: Loss; huber_loss_grad: LossGrad;
-  layer_norm: LayerNorm; layer_norm_ref: LayerNorm; layer_norm_grad: LayerNormGrad; layer_norm_grad_ref: LayerNormGrad;
-  batch_norm: BatchNorm; batch_norm_ref: BatchNorm; batch_norm_grad: BatchNormGrad; batch_norm_grad_ref: BatchNormGrad;
+  layer_norm: LayerNorm; layer_norm_grad: LayerNormGrad; batch_norm: BatchNorm; batch_norm_grad: BatchNormGrad;
   im2col: Im2col; col2im: Im2col;
   max_pool2d(out: P, idx: P, x: P, planes: I, h: I, w: I, kh: I, kw: I, sh: I, sw: I, ph: I, pw: I, oh: I, ow: I): void;
   max_pool2d_grad(dx: P, idx: P, dy: P, planes: I, h: I, w: I, oh: I, ow: I): void;
@@ -77,16 +73,14 @@ export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   "matmul", "matmul_ref",
 
   // neural-network families
-  "softmax", "softmax_ref", "softmax_grad", "softmax_grad_ref", "log_softmax", "log_softmax_ref",
-  "log_softmax_grad", "log_softmax_grad_ref", "logsumexp", "logsumexp_ref", "logsumexp_grad",
-  "cross_entropy", "cross_entropy_ref", "cross_entropy_grad", "cross_entropy_grad_ref", "bce_with_logits", "bce_with_logits_grad",
+  "softmax", "softmax_grad", "log_softmax", "log_softmax_grad", "logsumexp", "logsumexp_grad",
+  "cross_entropy", "cross_entropy_grad", "bce_with_logits", "bce_with_logits_grad",
   "mse_loss", "mse_loss_grad", "l1_loss", "l1_loss_grad", "huber_loss", "huber_loss_grad",
-  "layer_norm", "layer_norm_ref", "layer_norm_grad", "layer_norm_grad_ref",
-  "batch_norm", "batch_norm_ref", "batch_norm_grad", "batch_norm_grad_ref",
+  "layer_norm", "layer_norm_grad", "batch_norm", "batch_norm_grad",
   "im2col", "col2im", "max_pool2d", "max_pool2d_grad", "avg_pool2d", "avg_pool2d_grad",
 ];
 
-// Signatures of the neural-network kernels (shared by their `_ref` twins).
+// Signatures of the neural-network kernels (shared by their `_ref` twins in assembly/reference.ts).
 export type RowsOp = (y: P, x: P, rows: I, cols: I) => void;
 export type RowsGrad = (dx: P, y: P, dy: P, rows: I, cols: I) => void;
 export type CrossEntropy = (loss: P, lse: P, x: P, labels: P, w: P, rows: I, cols: I, eps: F, ignore: I) => F;
