@@ -36,6 +36,7 @@ import { sigmoidf } from "./elementwise";
   return total;
 }
 
+// The shipped kernel and its scalar reference (exported by assembly/reference.ts only).
 export function cross_entropy(loss: usize, lse: usize, x: usize, labels: usize, w: usize,
   rows: i32, cols: i32, eps: f32, ignore: i32): f32 {
   return crossEntropyRows<v128>(loss, lse, x, labels, w, rows, cols, eps, ignore);

@@ -2,7 +2,8 @@
 // spatial) per channel, forward and backward. Statistics use two passes (mean, then
 // squared deviations) and the biased variance, as torch; mean and rstd = 1/sqrt(var + eps)
 // are saved for the backward. Weight and bias pointers may be 0 (no affine). Generic
-// bodies: T = v128 is the SIMD kernel, T = f32 its `_ref` scalar twin.
+// bodies: T = v128 is the SIMD kernel, T = f32 its `_ref` scalar twin (exported by
+// assembly/reference.ts, for the tests only).
 import { rowSqDev, rowSum } from "./rows";
 
 @inline function hsum(v: v128): f32 {

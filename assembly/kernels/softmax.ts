@@ -1,7 +1,7 @@
 // Softmax, log-softmax and logsumexp over the last axis of x (rows, cols), and their
 // backward passes. Numerically stable: every row is shifted by its max before exp.
 // Each SIMD kernel is monomorphised from one generic body; the `_ref` twin (T = f32) is
-// the scalar reference the tests compare against.
+// the scalar reference the tests compare against (exported by assembly/reference.ts only).
 import { expShiftRow, expShiftSum, rowDot, rowMax, rowSum } from "./rows";
 
 // y (rows, cols) = exp(x - max) / sum exp(x - max)
