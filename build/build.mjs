@@ -22,6 +22,11 @@ function step(what, fn) {
 step("asc -> build/polyhead.wasm", () => {
   execFileSync(bin("asc"), ["assembly/index.ts", "--config", "asconfig.json", "--target", "release"], { cwd: root, stdio: "inherit" });
 });
+// The scalar references of the SIMD kernels, for the kernel tests only (not shipped);
+// a config of its own, since asconfig.json's entries would pull every kernel in.
+step("asc -> build/polyhead-ref.wasm", () => {
+  execFileSync(bin("asc"), ["--config", "build/asconfig.reference.json"], { cwd: root, stdio: "inherit" });
+});
 if (only) process.exit(0);
 
 rmSync(join(root, "dist"), { recursive: true, force: true });

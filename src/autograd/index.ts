@@ -8,6 +8,11 @@ import "./grads/reduce.js";
 import "./grads/shape.js";
 import "./grads/matmul.js";
 
+// neural-network families
+import "./grads/nn.js";
+import "./grads/loss.js";
+import "./grads/conv.js";
+
 /** Add `g` into `t.grad` (allocating it once, outside any scope). */
 export function accumulateGrad(t: Tensor, g: Tensor): void {
   if (!t.grad || t.grad.isDisposed) {

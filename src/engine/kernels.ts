@@ -54,6 +54,19 @@ export interface Kernels {
   sumsq_f64(x: P, n: I): F;
   scale(x: P, n: I, c: F): void;
   math_cos(x: F): F;
+  // neural-network families (assembly/kernels/{softmax,loss,norm,conv}.ts); weight/mask
+  // pointers may be 0 (none); loss forwards return the total weight they counted
+  softmax: RowsOp; softmax_grad: RowsGrad; log_softmax: RowsOp; log_softmax_grad: RowsGrad; logsumexp: RowsOp;
+  logsumexp_grad(dx: P, x: P, out: P, dy: P, rows: I, cols: I): void;
+  cross_entropy: CrossEntropy; cross_entropy_grad: CrossEntropyGrad;
+  bce_with_logits: Loss; bce_with_logits_grad: LossGrad; mse_loss: Loss; mse_loss_grad: LossGrad;
+  l1_loss: Loss; l1_loss_grad: LossGrad; huber_loss: Loss; huber_loss_grad: LossGrad;
+  layer_norm: LayerNorm; layer_norm_grad: LayerNormGrad; batch_norm: BatchNorm; batch_norm_grad: BatchNormGrad;
+  im2col: Im2col; col2im: Im2col;
+  max_pool2d(out: P, idx: P, x: P, planes: I, h: I, w: I, kh: I, kw: I, sh: I, sw: I, ph: I, pw: I, oh: I, ow: I): void;
+  max_pool2d_grad(dx: P, idx: P, dy: P, planes: I, h: I, w: I, oh: I, ow: I): void;
+  avg_pool2d(out: P, x: P, planes: I, h: I, w: I, kh: I, kw: I, sh: I, sw: I, ph: I, pw: I, oh: I, ow: I, includePad: I): void;
+  avg_pool2d_grad(dx: P, dy: P, planes: I, h: I, w: I, kh: I, kw: I, sh: I, sw: I, ph: I, pw: I, oh: I, ow: I, includePad: I): void;
 }
 
 /** Every kernel name the host expects; a test checks the Wasm module exports exactly these. */
@@ -70,4 +83,24 @@ export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   "matmul", "matmul_ref",
   // optimisers
   "sgd_step", "adam_step", "rmsprop_step", "adagrad_step", "sumsq_f64", "scale", "math_cos",
+
+  // neural-network families
+  "softmax", "softmax_grad", "log_softmax", "log_softmax_grad", "logsumexp", "logsumexp_grad",
+  "cross_entropy", "cross_entropy_grad", "bce_with_logits", "bce_with_logits_grad",
+  "mse_loss", "mse_loss_grad", "l1_loss", "l1_loss_grad", "huber_loss", "huber_loss_grad",
+  "layer_norm", "layer_norm_grad", "batch_norm", "batch_norm_grad",
+  "im2col", "col2im", "max_pool2d", "max_pool2d_grad", "avg_pool2d", "avg_pool2d_grad",
 ];
+
+// Signatures of the neural-network kernels (shared by their `_ref` twins in assembly/reference.ts).
+export type RowsOp = (y: P, x: P, rows: I, cols: I) => void;
+export type RowsGrad = (dx: P, y: P, dy: P, rows: I, cols: I) => void;
+export type CrossEntropy = (loss: P, lse: P, x: P, labels: P, w: P, rows: I, cols: I, eps: F, ignore: I) => F;
+export type CrossEntropyGrad = (dx: P, x: P, lse: P, labels: P, w: P, dloss: P, rows: I, cols: I, eps: F, ignore: I) => void;
+export type Loss = (loss: P, x: P, t: P, w: P, n: I, p: F) => F;
+export type LossGrad = (dx: P, dt: P, x: P, t: P, w: P, dloss: P, n: I, p: F) => void;
+export type LayerNorm = (y: P, mean: P, rstd: P, x: P, w: P, b: P, rows: I, cols: I, eps: F) => void;
+export type LayerNormGrad = (dx: P, dw: P, db: P, dy: P, x: P, mean: P, rstd: P, w: P, rows: I, cols: I) => void;
+export type BatchNorm = (y: P, mean: P, rstd: P, x: P, w: P, b: P, rm: P, rv: P, n: I, c: I, s: I, eps: F, momentum: F, training: I) => void;
+export type BatchNormGrad = (dx: P, dw: P, db: P, dy: P, x: P, mean: P, rstd: P, w: P, n: I, c: I, s: I, training: I) => void;
+export type Im2col = (col: P, x: P, c: I, h: I, w: I, kh: I, kw: I, sh: I, sw: I, ph: I, pw: I, dh: I, dw: I, oh: I, ow: I) => void;

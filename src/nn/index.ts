@@ -2,3 +2,8 @@
 export { Module, isParameter } from "./module.js";
 export { init, fans, type Initializer } from "./init.js";
 export * from "./layers.js";
+
+// neural-network layers: normalisation, convolution and pooling, embedding
+export * from "./norm.js";
+export * from "./conv.js";
+export * from "./embedding.js";
