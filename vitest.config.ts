@@ -8,7 +8,7 @@ export default defineConfig({
     name: "wasm-bytes",
     enforce: "pre",
     load(id) {
-      if (!id.endsWith(".wasm")) return null;
+      if (!id.endsWith(".wasm") && !id.endsWith(".wasm.gz")) return null;
       const b64 = readFileSync(id).toString("base64");
       return `const s = ${JSON.stringify(b64)}; const b = typeof Buffer !== "undefined" ? Buffer.from(s, "base64") : Uint8Array.from(atob(s), c => c.charCodeAt(0)); export default new Uint8Array(b.buffer, b.byteOffset, b.length);`;
     },

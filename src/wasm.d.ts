@@ -1,2 +1,2 @@
-// Module declaration for the inlined Wasm bytes of the universal entry.
-declare module "*/build/polyhead.wasm" { const bytes: Uint8Array; export default bytes; }
+// Module declaration for the inlined, gzipped Wasm bytes of the universal entry.
+declare module "*/build/polyhead.wasm.gz" { const bytes: Uint8Array; export default bytes; }

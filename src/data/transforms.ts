@@ -36,7 +36,7 @@ export class FeatureScaler {
 }
 
 function asFloat(x: InputArray, who: string): Float32Array {
-  if (!(x instanceof Float32Array)) throw new Error(`${who}: inputs are ${x.constructor.name}; scaling needs float32 features (index inputs cannot be scaled)`);
+  if (!(x instanceof Float32Array)) throw new Error(`${who}: inputs are Int32Array; scaling needs float32 features (index inputs cannot be scaled)`);
   return x;
 }
 

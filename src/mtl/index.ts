@@ -3,7 +3,7 @@ export { task, taskMap, type Task, type TaskSpec, type TaskKind, type BuiltinLos
 export { MultiTaskModel, mlp, towers, activation, type MultiTaskOutput, type Activation, type MlpOptions } from "./architectures/base.js";
 export { SharedBottom, type SharedBottomOptions } from "./architectures/shared-bottom.js";
 export * from "./metrics.js";
-export { taskLoss, perExampleLoss } from "./losses.js";
+export { taskLoss } from "./losses.js";
 export * from "./weighting/index.js";
 export { joint } from "./schedules/joint.js";
 export { alternating } from "./schedules/alternating.js";

@@ -39,7 +39,7 @@ export class Conv2d extends Module {
   }
   forward(x: Tensor): Tensor {
     if (x.rank !== 4 || x.shape[1] !== this.inChannels) {
-      throw new Error(`${this.label()}: input ${x.describe()} must be [batch, ${this.inChannels}, height, width]`);
+      throw new Error(`${this.label("Conv2d")}: input ${x.describe()} must be [batch, ${this.inChannels}, height, width]`);
     }
     return conv2d(x, this.weight, this.bias, this.opts);
   }

@@ -36,7 +36,7 @@ export class Linear extends Module {
   forward(x: Tensor): Tensor {
     const f = x.shape[x.rank - 1];
     if (x.rank < 1 || f !== this.inFeatures) {
-      throw new Error(`${this.label()}: input ${x.describe()} has ${f} features, expected ${this.inFeatures}`);
+      throw new Error(`${this.label("Linear")}: input ${x.describe()} has ${f} features, expected ${this.inFeatures}`);
     }
     const x2 = x.rank === 2 ? x : reshape(x, [-1, this.inFeatures]);
     let y = matmul(x2, this.weight, { transB: true });

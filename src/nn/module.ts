@@ -30,7 +30,8 @@ export abstract class Module {
   }
 
   /** A name for error messages: `Linear "trunk.0"`. */
-  protected label(): string { return `${this.constructor.name}${this.path ? ` "${this.path}"` : ""}`; }
+  // (class names are passed in: minified bundles rename classes)
+  protected label(kind: string): string { return `${kind}${this.path ? ` "${this.path}"` : ""}`; }
 
   /** Child modules with their dotted names (fields, arrays and plain objects of modules). */
   namedChildren(): [string, Module][] {
@@ -134,7 +135,7 @@ export abstract class Module {
       }
     }
     if (strict) for (const n of Object.keys(dict)) if (!(n in own)) problems.push(`unexpected "${n}"`);
-    if (problems.length) throw new Error(`loadStateDict(${this.constructor.name}): ${problems.join("; ")}`);
+    if (problems.length) throw new Error(`loadStateDict${this.path ? ` ("${this.path}")` : ""}: ${problems.join("; ")}`);
     for (const [n, t] of Object.entries(own)) {
       const v = dict[n];
       if (!v) continue;

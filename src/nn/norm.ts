@@ -38,7 +38,7 @@ export class LayerNorm extends Module {
   forward(x: Tensor): Tensor {
     const ns = this.normalizedShape, lead = x.rank - ns.length;
     if (lead < 0 || ns.some((d, i) => d !== x.shape[lead + i])) {
-      throw new Error(`${this.label()}: input ${x.describe()} does not end in [${ns.join(", ")}]`);
+      throw new Error(`${this.label("LayerNorm")}: input ${x.describe()} does not end in [${ns.join(", ")}]`);
     }
     return layerNorm(x, ns, this.weight, this.bias, this.eps);
   }
@@ -83,7 +83,7 @@ abstract class BatchNormBase extends Module {
 
   forward(x: Tensor): Tensor {
     if (!this.ranks.includes(x.rank) || x.shape[1] !== this.numFeatures) {
-      throw new Error(`${this.label()}: input ${x.describe()} must be ${this.ranks.map((r) => `${r}-d`).join(" or ")} ` +
+      throw new Error(`${this.label(this.ranks.includes(4) ? "BatchNorm2d" : "BatchNorm1d")}: input ${x.describe()} must be ${this.ranks.map((r) => `${r}-d`).join(" or ")} ` +
         `with ${this.numFeatures} channels on axis 1`);
     }
     const counter = this.training && this.num_batches_tracked ? this.num_batches_tracked.ptr >> 2 : -1;

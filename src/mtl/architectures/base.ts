@@ -45,7 +45,7 @@ export abstract class MultiTaskModel extends Module {
   protected checkTasks(tasks: string[] | undefined): string[] {
     if (!tasks) return this.taskNames;
     for (const t of tasks) {
-      if (!this.taskNames.includes(t)) throw new Error(`${this.constructor.name}: unknown task "${t}" (tasks: ${this.taskNames.join(", ")})`);
+      if (!this.taskNames.includes(t)) throw new Error(`model: unknown task "${t}" (tasks: ${this.taskNames.join(", ")})`);
     }
     return tasks;
   }

@@ -30,7 +30,7 @@ export class CrossStitchUnit extends Module {
 
   /** Mix T activations of equal shape: xs[i] -> sum_j alpha[i, j] xs[j]. */
   forward(xs: Tensor[]): Tensor[] {
-    if (xs.length !== this.tasks) throw new Error(`${this.label()}: got ${xs.length} activations, expected ${this.tasks}`);
+    if (xs.length !== this.tasks) throw new Error(`${this.label("CrossStitchUnit")}: got ${xs.length} activations, expected ${this.tasks}`);
     const shape = xs[0].shape;
     // One matmul over the flattened activations: [T, T] . [T, batch * width].
     const mixed = matmul(this.alpha, concat(xs.map((h) => reshape(h, [1, -1])), 0));

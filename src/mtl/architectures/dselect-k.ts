@@ -88,7 +88,7 @@ export class DSelectKGate extends Module {
   forward(x?: Tensor): DSelectKGateOutput {
     const { k, bits: m } = this;
     const example = this.z instanceof Linear;
-    if (example && !x) throw new Error(`${this.label()}: an example-conditioned gate needs the input batch`);
+    if (example && !x) throw new Error(`${this.label("DSelectKGate")}: an example-conditioned gate needs the input batch`);
     const zl = this.z instanceof Linear ? reshape(this.z.forward(x!), [x!.shape[0], k, m]) : this.z;
     const s = smoothStep(zl, this.gamma); // [.., k, m]
     let r: Tensor | null = null; // [.., k, E]
