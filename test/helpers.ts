@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
-import { init, tensor, gradients, sum, mul, noGrad, Tensor, Rng, randn } from "../src/index.js";
+import { init, tensor, gradients, sum, mul, noGrad, Tensor, Rng, randn, SGD, Adam, AdamW, RMSprop, Adagrad, type Optimizer, type BaseOptions } from "../src/index.js";
 
 export async function setup(): Promise<void> { await init(); }
 
@@ -73,3 +73,18 @@ export function gradCheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts
     }
   });
 }
+
+/** An optimiser from a PyTorch config object of the golden file (build/golden.py). */
+export type AnyOpt = Optimizer<BaseOptions>;
+export function makeOptimizer(cfg: Record<string, unknown>, params: Tensor[]): AnyOpt {
+  const c = cfg as Record<string, never>;
+  switch (cfg.type) {
+    case "sgd": return new SGD(params, { lr: c.lr, momentum: c.momentum, dampening: c.dampening, weightDecay: c.weight_decay, nesterov: c.nesterov }) as unknown as AnyOpt;
+    case "adam": return new Adam(params, { lr: c.lr, betas: c.betas, eps: c.eps, weightDecay: c.weight_decay, amsgrad: c.amsgrad }) as unknown as AnyOpt;
+    case "adamw": return new AdamW(params, { lr: c.lr, betas: c.betas, eps: c.eps, weightDecay: c.weight_decay, amsgrad: c.amsgrad }) as unknown as AnyOpt;
+    case "rmsprop": return new RMSprop(params, { lr: c.lr, alpha: c.alpha, eps: c.eps, weightDecay: c.weight_decay, momentum: c.momentum, centered: c.centered }) as unknown as AnyOpt;
+    case "adagrad": return new Adagrad(params, { lr: c.lr, lrDecay: c.lr_decay, weightDecay: c.weight_decay, initialAccumulatorValue: c.initial_accumulator_value, eps: c.eps }) as unknown as AnyOpt;
+  }
+  throw new Error(`unknown optimizer type ${String(cfg.type)}`);
+}
+

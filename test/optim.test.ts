@@ -7,7 +7,7 @@ import {
   max, sub, exp, sum, log, add, mul, mean,
   SGD, Adam, AdamW, RMSprop, Adagrad, Optimizer, clipGradNorm, clipGradValue, type BaseOptions,
 } from "../src/index.js";
-import { loadGolden, fromGolden, expectClose } from "./helpers.js";
+import { loadGolden, fromGolden, expectClose, makeOptimizer, type AnyOpt } from "./helpers.js";
 
 beforeAll(async () => { await init(); });
 
@@ -32,19 +32,6 @@ function batch(): { x: Tensor; onehot: Tensor } {
   const labels = g.labels.data as number[];
   const oh = labels.map((l) => [0, 1, 2].map((c) => (c === l ? 1 : 0)));
   return { x: fromGolden(g.x).keep(), onehot: tensor(oh).keep() };
-}
-
-type AnyOpt = Optimizer<BaseOptions>;
-function makeOptimizer(cfg: Record<string, unknown>, params: Tensor[]): AnyOpt {
-  const c = cfg as Record<string, never>;
-  switch (cfg.type) {
-    case "sgd": return new SGD(params, { lr: c.lr, momentum: c.momentum, dampening: c.dampening, weightDecay: c.weight_decay, nesterov: c.nesterov }) as unknown as AnyOpt;
-    case "adam": return new Adam(params, { lr: c.lr, betas: c.betas, eps: c.eps, weightDecay: c.weight_decay, amsgrad: c.amsgrad }) as unknown as AnyOpt;
-    case "adamw": return new AdamW(params, { lr: c.lr, betas: c.betas, eps: c.eps, weightDecay: c.weight_decay, amsgrad: c.amsgrad }) as unknown as AnyOpt;
-    case "rmsprop": return new RMSprop(params, { lr: c.lr, alpha: c.alpha, eps: c.eps, weightDecay: c.weight_decay, momentum: c.momentum, centered: c.centered }) as unknown as AnyOpt;
-    case "adagrad": return new Adagrad(params, { lr: c.lr, lrDecay: c.lr_decay, weightDecay: c.weight_decay, initialAccumulatorValue: c.initial_accumulator_value, eps: c.eps }) as unknown as AnyOpt;
-  }
-  throw new Error(`unknown optimizer type ${String(cfg.type)}`);
 }
 
 /** One training step as the golden generator takes it; returns the loss before the update. */
