@@ -25,14 +25,23 @@ export function matmul_ref(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
 // MR x NR register-tile micro-kernel from contiguous memory. Edge panels are zero-padded.
 // Per output element the products are summed with p ascending inside each KC block and
 // the blocks are added into C in order, so the result depends only on (m, n, k, transposes).
+//
+// Why these choices (V8 on x64, Zen 3; bench/kernels.mjs):
+// - 4x8 tile = 8 f32x4 accumulators + 2 B vectors + 2 temporaries, inside the 15 XMM
+//   registers V8 allocates. 5x8 and 6x8 spill; source-level k unrolling gets reordered by
+//   TurboFan's scheduler into spills as well, so the loop stays one k step (V8 unrolls it).
+// - A is packed pre-broadcast (each element splatted to 16 bytes): the loop then does plain
+//   v128 loads with folded offsets, where load32_splat at an offset costs V8 an extra lea
+//   per row. +5% over broadcast loads; the price is a 4x larger A block, hence small MC.
+// - KC x MC x NC = 256 x 32 x 512 measured best among 128..512 x 16..128 x 128..512.
 
 const MR = 4;
 const NR = 8;
 const KC = 256;
-const MC = 128;  // MC x KC A block (128 KiB) stays in L2
-const NC = 256;  // KC x NC B block (256 KiB)
-const AP = memory.data(MC * KC * 4, 64);
-const BP = memory.data(KC * NC * 4, 64);
+const MC = 32;
+const NC = 512;
+const AP = memory.data(MC * KC * 16, 64); // A block, pre-broadcast: 128 KiB
+const BP = memory.data(KC * NC * 4, 64);  // B block: 512 KiB
 const TILE = memory.data(MR * NR * 4, 64); // an edge tile, before its partial store
 
 // Store modes: the first KC block overwrites C (beta == 0) or blends it in; later blocks add.
@@ -66,7 +75,7 @@ export function matmul(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
           for (let ir = 0; ir < mc; ir += MR) {
             const rows = min(MR, mc - ir);
             const cp = c + (<usize>((ic + ir) * n + jc + jr) << 2);
-            micro4x8(AP + (<usize>(ir * kc) << 2), bp, kc, cp, ldc, rows, cols, mode, alpha, beta);
+            micro4x8(AP + (<usize>(ir * kc) << 4), bp, kc, cp, ldc, rows, cols, mode, alpha, beta);
           }
         }
       }
@@ -74,26 +83,26 @@ export function matmul(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
   }
 }
 
-// C[0:rows, 0:cols] (row stride ldc bytes) <- the 4x8 product of an A panel (kc x 4,
-// p-major) and a B panel (kc x 8, p-major), stored per mode.
+// C[0:rows, 0:cols] (row stride ldc bytes) <- the 4x8 product of an A panel (kc x 4
+// pre-broadcast v128s, p-major) and a B panel (kc x 8, p-major), stored per mode.
 function micro4x8(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, rows: i32, cols: i32,
   mode: i32, alpha: f32, beta: f32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  const end = ap + (<usize>kc << 4);
+  const end = ap + (<usize>kc << 6);
   while (ap < end) {
     const b0 = v128.load(bp), b1 = v128.load(bp, 16);
-    let av = v128.load32_splat(ap);
+    let av = v128.load(ap);
     c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
-    av = v128.load32_splat(ap, 4);
+    av = v128.load(ap, 16);
     c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
-    av = v128.load32_splat(ap, 8);
+    av = v128.load(ap, 32);
     c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
-    av = v128.load32_splat(ap, 12);
+    av = v128.load(ap, 48);
     c30 = f32x4.add(c30, f32x4.mul(av, b0)); c31 = f32x4.add(c31, f32x4.mul(av, b1));
-    ap += 16; bp += 32;
+    ap += 64; bp += 32;
   }
   if (rows == MR && cols == NR) {
     const va = f32x4.splat(alpha), vb = f32x4.splat(beta);
@@ -178,22 +187,30 @@ function packEdge(dst: usize, src: usize, rs: i32, ps: i32, rows: i32, w: i32, k
   }
 }
 
-// op(A)[ic:ic+mc, pc:pc+kc] -> AP as MR-row panels, each kc x MR p-major.
+// op(A)[ic:ic+mc, pc:pc+kc] -> AP as MR-row panels, each kc x MR p-major, every element
+// splatted to a v128 so the micro-kernel's A loads are plain loads.
 function packA(a: usize, m: i32, k: i32, transA: i32, ic: i32, pc: i32, mc: i32, kc: i32): void {
+  // op(A)[i][p] = a[i * rs + p * ps] (byte strides)
+  const rowStride: i32 = transA ? 1 : k, pStride: i32 = transA ? m : 1;
+  const rs = <usize>rowStride << 2, ps = <usize>pStride << 2;
   for (let ir = 0; ir < mc; ir += MR) {
-    const dst = AP + (<usize>(ir * kc) << 2);
-    const rows = min(MR, mc - ir), i = ic + ir;
-    if (transA) {
-      // A is (k,m): a row of A holds MR consecutive rows of op(A) at one p
-      const src = a + (<usize>(pc * m + i) << 2);
-      if (rows == MR) {
-        const ld = <usize>m << 2;
-        for (let p = 0; p < kc; p++) v128.store(dst + (<usize>p << 4), v128.load(src + <usize>p * ld));
-      } else packEdge(dst, src, 1, m, rows, MR, kc);
+    let dst = AP + (<usize>(ir * kc) << 4);
+    const rows = min(MR, mc - ir);
+    const src = a + <usize>(ic + ir) * rs + <usize>pc * ps;
+    if (rows == MR) {
+      for (let p = 0; p < kc; p++) {
+        const s = src + <usize>p * ps;
+        v128.store(dst, v128.load32_splat(s)); v128.store(dst, v128.load32_splat(s + rs), 16);
+        v128.store(dst, v128.load32_splat(s + rs * 2), 32); v128.store(dst, v128.load32_splat(s + rs * 3), 48);
+        dst += 64;
+      }
     } else {
-      const src = a + (<usize>(i * k + pc) << 2);
-      if (rows == MR) packRows4(dst, src, <usize>k << 2, kc, MR * 4);
-      else packEdge(dst, src, k, 1, rows, MR, kc);
+      for (let p = 0; p < kc; p++) {
+        for (let r = 0; r < MR; r++) {
+          v128.store(dst, r < rows ? v128.load32_splat(src + <usize>r * rs + <usize>p * ps) : f32x4.splat(0));
+          dst += 16;
+        }
+      }
     }
   }
 }
