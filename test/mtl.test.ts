@@ -302,3 +302,19 @@ describe("resume and streaming", () => {
     for (const t of ["cls", "reg", "bin"]) expect(h[2].loss[t]).toBeLessThan(h[0].loss[t]);
   });
 });
+
+describe("lrSchedule callback", () => {
+  it("steps a schedule each epoch, and reduce-on-plateau from a validation metric", async () => {
+    const { StepLR, ReduceLROnPlateau, lrSchedule } = await import("../src/index.js");
+    const tasks = TASKS();
+    const tr = new Trainer(model(tasks), { tasks, optimizer: (p) => new SGD(p, { lr: 0.1 }) });
+    const sched = new StepLR(tr.optimizer, { stepSize: 1, gamma: 0.5 });
+    await tr.fit(synth(40, 1), { epochs: 3, batchSize: 20, callbacks: [lrSchedule(sched)] });
+    expect(tr.optimizer.paramGroups[0].lr).toBeCloseTo(0.0125, 10);
+    const frozen = model(tasks).freeze(); // the metric cannot improve: a plateau
+    const tr2 = new Trainer(frozen, { tasks, optimizer: (p) => new SGD(p, { lr: 1e-3 }) });
+    const plateau = new ReduceLROnPlateau(tr2.optimizer, { patience: 0, factor: 0.1 });
+    await tr2.fit(synth(40, 1), { epochs: 3, batchSize: 20, validation: synth(20, 2), callbacks: [lrSchedule(plateau, { task: "reg", metric: "mse" })] });
+    expect(tr2.optimizer.paramGroups[0].lr).toBeCloseTo(1e-5, 12); // two reductions after the first epoch
+  });
+});

@@ -4,11 +4,11 @@
 import { Module } from "../../nn/module.js";
 import { Sequential, Linear, ReLU, Tanh, GELU, Dropout, LeakyReLU, Sigmoid, ELU, Identity } from "../../nn/layers.js";
 import { Tensor } from "../../tensor.js";
+import { softmax } from "../../ops/nn.js";
 import type { Task } from "../tasks.js";
 import { defaultRng, type Rng } from "../../random.js";
-import { noGrad } from "../../autograd/tape.js";
-import { div, exp, mul, sub } from "../../ops/elementwise.js";
-import { max, sum } from "../../ops/reduce.js";
+import { mul } from "../../ops/elementwise.js";
+import { sum } from "../../ops/reduce.js";
 import { reshape, stack } from "../../ops/shape.js";
 
 export interface MultiTaskOutput {
@@ -105,18 +105,8 @@ export function towers(inputs: number, hidden: number[] | Record<string, number[
 
 // ------------------------------------------------------------- shared helpers
 
-/**
- * Softmax over the last axis, from the Wasm-backed ops (max, sub, exp, sum, div).
- * TODO(softmax): replace with the fused `softmax` op of src/ops/nn.ts once it lands;
- * this one is correct, only slower (five kernels and four temporaries instead of one).
- */
-export function softmaxRows(x: Tensor): Tensor {
-  // The row max keeps exp from overflowing. Softmax is shift-invariant, so the shift has
-  // a zero gradient and is taken off the tape.
-  const m = noGrad(() => max(x, -1, true));
-  const e = exp(sub(x, m));
-  return div(e, sum(e, -1, true));
-}
+/** Softmax over the last axis (the fused kernel), for gates and learned mixing weights. */
+export function softmaxRows(x: Tensor): Tensor { return softmax(x, -1); }
 
 /**
  * A gated mixture: sum over e of weights[.., e] * experts[:, e, :].
