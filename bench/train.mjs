@@ -7,7 +7,7 @@
 // worth nothing.
 //   npm run bench:train                 all implementations, results/train.json
 //   npm run bench:train -- --quick      short run for CI (< 30 s; 10 checked steps, 10 timed)
-//   node bench/train.mjs --only polyhead,tfjs-wasm   (a subset, e.g. under --cpu-prof)
+//   node bench/train.mjs --only polyhead,tfjs-wasm   (a subset, e.g. under --cpu-prof; writes no results)
 import { createRequire } from "node:module";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -361,12 +361,16 @@ console.log(widths.map((w) => "-".repeat(w)).join("  "));
 for (const r of rows) console.log(line(r));
 
 const out = path.join(here, "results", "train.json");
-mkdirSync(path.dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify(results.map((r) => ({
-  workload: WORKLOAD, impl: r.impl, threads: 1, metric: "ms/step",
-  median: +r.median.toFixed(3), min: +r.min.toFixed(3), max: +r.max.toFixed(3),
-})), null, 2) + "\n");
-console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
+if (only) {
+  console.log(`\n--only: ${path.relative(process.cwd(), out)} left as it was`);
+} else {
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(results.map((r) => ({
+    workload: WORKLOAD, impl: r.impl, threads: 1, metric: "ms/step",
+    median: +r.median.toFixed(3), min: +r.min.toFixed(3), max: +r.max.toFixed(3),
+  })), null, 2) + "\n");
+  console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
+}
 
 if (problems.length) {
   console.error(`\nCHECK FAILED:\n  ${problems.join("\n  ")}`);
