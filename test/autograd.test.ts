@@ -1,7 +1,7 @@
 // The tape: functional grad/valueAndGrad, gradients w.r.t. intermediate tensors (a shared
 // representation), repeated gradients from one forward pass, accumulation, noGrad.
 import { describe, it, expect, beforeAll } from "vitest";
-import { init, tensor, sum, mul, add, matmul, relu, tanh, grad, valueAndGrad, gradients, backward, noGrad, Rng, randn } from "../src/index.js";
+import { init, tensor, sum, mul, add, matmul, relu, tanh, grad, valueAndGrad, gradients, backward, noGrad, Rng, randn, scope, memoryStats } from "../src/index.js";
 
 beforeAll(async () => { await init(); });
 
@@ -36,6 +36,24 @@ describe("autograd", () => {
     expect(Array.from(gw1.data())).toEqual(Array.from(gw2.data()));
     // lb does not depend on a: a zero gradient, not an error
     expect(Array.from(gradients(lb, [a])[0].data())).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it("matmul computes no gradient for an operand that needs none (a batch into the first layer)", () => {
+    for (const [tA, tB] of [[false, false], [false, true], [true, false], [true, true]]) {
+      // the allocations gradients() makes, and the weight's gradient, with x constant or not
+      const run = (xNeedsGrad: boolean): [number, number[]] => scope(() => {
+        const rng = new Rng(5);
+        const x = randn(tA ? [3, 4] : [4, 3], 0, 1, rng), w = randn(tB ? [5, 3] : [3, 5], 0, 1, rng);
+        x.requiresGrad = xNeedsGrad; w.requiresGrad = true;
+        const loss = sum(matmul(x, w, { transA: tA, transB: tB }));
+        const n0 = memoryStats().liveAllocations;
+        const [gw] = gradients(loss, [w]);
+        return [memoryStats().liveAllocations - n0, Array.from(gw.data())];
+      });
+      const [withX, gw1] = run(true), [withoutX, gw2] = run(false);
+      expect(withX - withoutX).toBe(1);   // only x's own gradient is skipped
+      expect(gw2).toEqual(gw1);
+    }
   });
 
   it("backward accumulates into leaves until cleared; noGrad records nothing", () => {

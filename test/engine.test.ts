@@ -81,4 +81,19 @@ describe("engine", () => {
     // after warm-up the high-water mark does not move
     expect(new Set(marks.slice(1)).size).toBe(1);
   });
+
+  it("count_nonfinite counts NaN and ±Inf at every position (SIMD body and scalar tail)", () => {
+    const special = [NaN, Infinity, -Infinity, -NaN];
+    for (let n = 1; n <= 13; n++) {
+      for (let at = 0; at < n; at++) {
+        const v = new Float32Array(n).map((_, i) => (i % 3) - 1.5);
+        v[at] = special[at % 4];
+        if (n > 6) v[(at + 5) % n] = 3.4e38;   // finite extremes do not count
+        expect(K().count_nonfinite(tensor(v).ptr, n)).toBe(1);
+      }
+      const all = new Float32Array(n).fill(NaN);
+      expect(K().count_nonfinite(tensor(all).ptr, n)).toBe(n);
+      expect(K().count_nonfinite(tensor(new Float32Array(n).fill(-0)).ptr, n)).toBe(0);
+    }
+  });
 });

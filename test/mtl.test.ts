@@ -5,6 +5,7 @@ import {
   init, Rng, MultiTaskDataset, task, SharedBottom, Trainer, Adam, SGD, EqualWeighting, StaticWeighting,
   UncertaintyWeighting, PCGrad, joint, alternating, sampled, curriculum, trainWithAveraging, averageParameters,
   earlyStopping, checkpoint, memoryStats, randn, tensor, samplingProbabilities, singleTaskBaselines, compareWithBaselines,
+  mean, mul, sqrt,
   type Weighting, type WeightingContext, type Task, type TrainerOptions,
 } from "../src/index.js";
 
@@ -88,6 +89,19 @@ describe("Trainer", () => {
     const w0 = weightsOf(m);
     await expect(tr.fit(bad, { epochs: 1, batchSize: 32 })).rejects.toThrow(/loss of task "cls" is NaN at epoch 0, step 0; parameters were not updated/);
     expect(weightsOf(m)).toEqual(w0);
+  });
+
+  it("a NaN gradient under a finite loss stops training, names the parameter, and leaves parameters unchanged", async () => {
+    // sqrt(0 * pred): the loss is 0, its gradient inf * 0 = NaN
+    const tasks = [...TASKS().slice(0, 2), task("bin", { kind: "binary", outputs: 1, loss: (pred) => mean(sqrt(mul(pred, 0))) })];
+    const m = model(tasks);
+    const tr = new Trainer(m, { tasks, optimizer: adam() });
+    const w0 = weightsOf(m);
+    await expect(tr.fit(synth(32, 1), { epochs: 1, batchSize: 32 }))
+      .rejects.toThrow(/gradient of "trunk\.0\.weight" has NaN\/Inf at epoch 0, step 0; parameters were not updated/);
+    expect(weightsOf(m)).toEqual(w0);
+    const quiet = new Trainer(model(tasks), { tasks, optimizer: adam(), nanCheck: false });
+    await expect(quiet.fit(synth(32, 1), { epochs: 1, batchSize: 32 })).resolves.toHaveLength(1);
   });
 
   it("rejects a model/task mismatch and config typos by name", () => {

@@ -59,8 +59,16 @@ export function sumsq(x: usize, n: i32): f32 { return dot(x, x, n); }
 
 // Count of non-finite values (NaN or +-Inf): the cheap check behind NaN guards.
 export function count_nonfinite(x: usize, n: i32): i32 {
-  let c = 0;
-  for (let i = 0; i < n; i++) {
+  // v - v is NaN exactly for NaN and ±Inf; f32x4.ne gives -1 in those lanes
+  const z = f32x4.splat(0);
+  let acc = i32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    acc = i32x4.sub(acc, f32x4.ne(f32x4.sub(v, v), z));
+  }
+  let c = i32x4.extract_lane(acc, 0) + i32x4.extract_lane(acc, 1) + i32x4.extract_lane(acc, 2) + i32x4.extract_lane(acc, 3);
+  for (; i < n; i++) {
     const v = load<f32>(x + (<usize>i << 2));
     if (v - v != 0) c++; // NaN - NaN and Inf - Inf are NaN; NaN != 0 is true
   }

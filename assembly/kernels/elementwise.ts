@@ -65,6 +65,8 @@ class Relu {
   @inline g(x: f32, y: f32, dy: f32, p0: f32, p1: f32): f32 { return x > 0 ? dy : 0; }
   @inline simd(): bool { return true; }
   @inline v(x: v128, p0: f32, p1: f32): v128 { return f32x4.max(x, f32x4.splat(0)); }
+  // the same select as g, branch-free (the scalar form mispredicts on about half the elements)
+  @inline gv(x: v128, y: v128, dy: v128, p0: f32, p1: f32): v128 { return v128.bitselect(dy, f32x4.splat(0), f32x4.gt(x, f32x4.splat(0))); }
 }
 class LeakyRelu {
   @inline s(x: f32, p0: f32, p1: f32): f32 { return x > 0 ? x : x * p0; }
@@ -193,9 +195,17 @@ class Affine {
   for (; i < n; i++) store<f32>(out + (<usize>i << 2), OP.s(load<f32>(x + (<usize>i << 2)), p0, p1));
 }
 // dx = dy * f'(x); y is the forward output (ops that need it read it; others ignore it).
+// Ops that define `gv` (a SIMD form of g with the same bits) run it four lanes at a time.
 @inline function unaryGradKernel<Op>(dx: usize, x: usize, y: usize, dy: usize, n: i32, p0: f32, p1: f32): void {
   const OP = changetype<Op>(0);
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  if (isDefined(OP.gv)) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(dx + o, OP.gv(v128.load(x + o), v128.load(y + o), v128.load(dy + o), p0, p1));
+    }
+  }
+  for (; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(dx + o, OP.g(load<f32>(x + o), load<f32>(y + o), load<f32>(dy + o), p0, p1));
   }

@@ -221,17 +221,23 @@ export class Trainer {
     });
   }
 
+  // Checks what the optimiser is about to apply, by the names given in the constructor
+  // (walking the module tree for them every step cost more than the check itself).
   private checkGrads(): void {
-    for (const [name, p] of this.model.namedParameters()) {
-      if (p.grad && !p.grad.isDisposed && K().count_nonfinite(p.grad.ptr, p.size) > 0) {
-        throw new Error(`Trainer: gradient of "${name}" has NaN/Inf at epoch ${this.epoch}, step ${this.step}; parameters were not updated`);
+    for (const group of this.optimizer.paramGroups) {
+      for (const p of group.params) {
+        if (p.grad && !p.grad.isDisposed && K().count_nonfinite(p.grad.ptr, p.size) > 0) {
+          throw new Error(`Trainer: gradient of "${p.name ?? p.describe()}" has NaN/Inf at epoch ${this.epoch}, step ${this.step}; parameters were not updated`);
+        }
       }
     }
   }
 
   private context(tasks: string[], losses: Tensor[], reps: (Tensor | null)[]): WeightingContext {
     const model = this.model;
-    const shared = model.sharedParameters();
+    // found on first use: most weightings (EW, static) never ask for them
+    let sharedList: Tensor[] | null = null;
+    const shared = (): Tensor[] => (sharedList ??= model.sharedParameters());
     const taskOwn = () => tasks.flatMap((t) => model.taskParameters(t));
     let sharedCache: Tensor[] | null = null;
     const weighted = (w: number[]): Tensor => {
@@ -253,7 +259,7 @@ export class Trainer {
       sharedGrads: () => {
         if (!sharedCache) {
           sharedCache = losses.map((l) => {
-            const gs = gradients(l, shared);
+            const gs = gradients(l, shared());
             return gs.length ? concat(gs.map((g) => reshape(g, [-1]))) : new Tensor([0]);
           });
         }
@@ -261,7 +267,7 @@ export class Trainer {
       },
       addSharedGrad: (flat) => {
         let off = 0;
-        for (const p of shared) {
+        for (const p of shared()) {
           if (!p.grad || p.grad.isDisposed) accumulateGrad(p, new Tensor(p.shape, "float32").write(new Float32Array(p.size)));
           K().axpy(p.grad!.ptr, flat.ptr + off * 4, p.size, 1);
           off += p.size;
@@ -269,7 +275,7 @@ export class Trainer {
         if (off !== flat.size) throw new Error(`addSharedGrad: vector has ${flat.size} values, shared parameters have ${off}`);
       },
       representationGrads: () => { const z = rep(); return losses.map((l) => gradients(l, [z])[0]); },
-      backwardRepresentation: (g) => { const z = rep(); if (shared.length) accumulate(shared, gradients([z], shared, [g])); },
+      backwardRepresentation: (g) => { const z = rep(); const ps = shared(); if (ps.length) accumulate(ps, gradients([z], ps, [g])); },
     };
   }
 

@@ -1,13 +1,22 @@
 // Gradient rule of matmul: each case keeps the transposes in the kernel call.
 //   C = op(A) op(B):  dop(A) = dC op(B)^T,  dop(B) = op(A)^T dC
+// An operand that needs no gradient (a batch of inputs into the first layer) gets none:
+// its product would cost as much as the other one and be thrown away.
 import { registerGradient } from "../tape.js";
 import { matmul } from "../../ops/matmul.js";
 
 registerGradient("matmul", (n, dC) => {
   const [a, b] = n.inputs;
   const { tA, tB } = n.saved as { tA: boolean; tB: boolean };
-  if (!tA && !tB) return [matmul(dC, b, { transB: true }), matmul(a, dC, { transA: true })];
-  if (tA && !tB) return [matmul(b, dC, { transB: true }), matmul(a, dC)];
-  if (!tA && tB) return [matmul(dC, b), matmul(dC, a, { transA: true })];
-  return [matmul(b, dC, { transA: true, transB: true }), matmul(dC, a, { transA: true, transB: true })];
+  const da = !a.requiresGrad ? null
+    : !tA && !tB ? matmul(dC, b, { transB: true })
+    : tA && !tB ? matmul(b, dC, { transB: true })
+    : !tA && tB ? matmul(dC, b)
+    : matmul(b, dC, { transA: true, transB: true });
+  const db = !b.requiresGrad ? null
+    : !tA && !tB ? matmul(a, dC, { transA: true })
+    : tA && !tB ? matmul(a, dC)
+    : !tA && tB ? matmul(dC, a, { transA: true })
+    : matmul(dC, a, { transA: true, transB: true });
+  return [da, db];
 });
