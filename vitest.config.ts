@@ -17,5 +17,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     testTimeout: 60000,
     pool: "forks",
+    // test/gc.test.ts checks that unscoped tensors are reclaimed after garbage collection
+    execArgv: ["--expose-gc"],
   },
 });

@@ -15,6 +15,8 @@ class Region {
 export class Storage {
   /** Set when kept out of scopes (parameters, optimiser state). */
   kept = false;
+  /** Registered with the finalizer (done only once no scope owns it: scopes free their own). */
+  registered = false;
   readonly region: Region;
   constructor(ptr: number, bytes: number) { this.region = new Region(ptr, bytes); }
   get ptr(): number { return this.region.ptr; }
@@ -34,17 +36,23 @@ const registry = typeof FinalizationRegistry === "function"
 
 const stack: Set<Storage>[] = [];
 
-/** Allocate storage and track it in the current scope. */
+/** Hand storage to the finalizer: freed once unreachable (for storage no scope owns). */
+function register(s: Storage): void {
+  if (s.registered || !registry) return;
+  s.registered = true;
+  registry.register(s, s.region, s.region);
+}
+
+/** Allocate storage: owned by the current scope, or by the finalizer outside scopes. */
 export function allocStorage(bytes: number): Storage {
   const s = new Storage(alloc(bytes), bytes);
-  if (stack.length > 0) stack[stack.length - 1].add(s);
-  registry?.register(s, s.region, s.region);
+  if (stack.length > 0) stack[stack.length - 1].add(s); else register(s);
   return s;
 }
 
 export function release(s: Storage): void {
   if (s.region.freed) return;
-  registry?.unregister(s.region);
+  if (s.registered) registry?.unregister(s.region);
   freeRegion(s.region);
 }
 
@@ -52,11 +60,13 @@ export function release(s: Storage): void {
 export function keepStorage(s: Storage): void {
   s.kept = true;
   for (const set of stack) set.delete(s);
+  register(s);
 }
 
-/** Move storage into the current scope (used for values returned from an inner scope). */
+/** Move storage returned from an inner scope into the enclosing one (or to the finalizer at top level). */
 function adopt(s: Storage): void {
-  if (stack.length > 0 && !s.kept) stack[stack.length - 1].add(s);
+  if (s.kept) return;
+  if (stack.length > 0) stack[stack.length - 1].add(s); else register(s);
 }
 
 /** Depth of the scope stack (0 outside any scope). */

@@ -16,12 +16,34 @@ function checkFloat(op: string, name: string, t: Tensor): void {
   if (t.dtype !== "float32") throw new Error(`${op}: ${name} ${t.describe()} must be float32`);
 }
 
+/**
+ * The two common cases without the general plan (hot in every layer): equal shapes, and
+ * a bias row b [n] over a [..., n]. Returns [rows, cols, b's row stride] for the kernel.
+ */
+function fastPath(a: Tensor, b: Tensor): [number, number, number] | null {
+  const r = a.rank;
+  if (r === 0 || b.rank > r) return null;
+  if (b.rank === r) {
+    for (let i = 0; i < r; i++) if (a.shape[i] !== b.shape[i]) return null;
+    return [1, a.size, 0];
+  }
+  if (b.rank === 1 && b.shape[0] === a.shape[r - 1] && b.size > 0) return [a.size / b.size, b.size, 0];
+  return null;
+}
+
 function binary(op: BinaryOp, a0: Tensor | number, b0: Tensor | number): Tensor {
   const a = asTensor(a0), b = asTensor(b0);
   checkFloat(op, "a", a); checkFloat(op, "b", b);
+  const k = K()[op] as Binary3;
+  const fast = fastPath(a, b);
+  if (fast) {
+    const out = new Tensor(a.shape);
+    k(out.ptr, a.ptr, b.ptr, 1, fast[0], fast[1], 0, fast[1], 1, 0, fast[2], 1);
+    if (op !== "eq" && needsGrad(a, b)) record(out, op, [a, b]);
+    return out;
+  }
   const shape = broadcastShape(a.shape, b.shape, op);
   const out = new Tensor(shape);
-  const k = K()[op] as Binary3;
   const p = plan(a.shape, b.shape, shape);
   const inner = p.d[0] * p.d[1] * p.d[2];
   const loops = p.outer.reduce((x, y) => x * y, 1);
