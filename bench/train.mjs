@@ -361,8 +361,8 @@ console.log(widths.map((w) => "-".repeat(w)).join("  "));
 for (const r of rows) console.log(line(r));
 
 const out = path.join(here, "results", "train.json");
-if (only) {
-  console.log(`\n--only: ${path.relative(process.cwd(), out)} left as it was`);
+if (only || quick) {
+  console.log(`\n${quick ? "--quick" : "--only"}: ${path.relative(process.cwd(), out)} left as it was`);
 } else {
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(results.map((r) => ({
