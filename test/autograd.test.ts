@@ -66,3 +66,14 @@ describe("autograd", () => {
     expect(y.node).toBeNull();
   });
 });
+
+describe("assertFinite", () => {
+  it("counts NaN and infinities and names the tensor", async () => {
+    const { assertFinite, countNonFinite } = await import("../src/index.js");
+    const t = tensor([1, NaN, Infinity, -Infinity, 2]);
+    expect(countNonFinite(t)).toBe(3);
+    expect(() => assertFinite(t, "loss")).toThrow("loss has 3 NaN/Infinity values (of 5)");
+    const ok = tensor([1, 2]);
+    expect(assertFinite(ok)).toBe(ok);
+  });
+});

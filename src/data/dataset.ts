@@ -3,7 +3,8 @@
 // batch is read, so a training step's scope frees them. Subsets and splits are views
 // (row indices into shared arrays), so splitting a large data set copies no inputs.
 import { tensor } from "../ops/creation.js";
-import type { DType, Tensor } from "../tensor.js";
+import { Tensor, type DType } from "../tensor.js";
+import { F32, I32 } from "../engine/engine.js";
 import { defaultRng, Rng } from "../random.js";
 import { splitIndices, type SplitParts } from "./split.js";
 
@@ -197,6 +198,15 @@ function gather<T extends InputArray | Uint8Array>(src: T, width: number, rows: 
   return out;
 }
 
+/** Rows of `src` gathered straight into a new tensor's Wasm memory (one copy, not two). */
+function gatherTensor(src: InputArray, width: number, rows: ArrayLike<number>, shape: number[]): Tensor {
+  const t = new Tensor(shape, src instanceof Int32Array ? "int32" : "float32");
+  const buf = src instanceof Int32Array ? I32() : F32();
+  const base = t.ptr >> 2;
+  for (let i = 0; i < rows.length; i++) buf.set(src.subarray(rows[i] * width, rows[i] * width + width), base + i * width);
+  return t;
+}
+
 class LazyBatch implements Batch {
   readonly size: number;
   #x?: Tensor;
@@ -210,7 +220,7 @@ class LazyBatch implements Batch {
 
   get x(): Tensor {
     const s = this.store;
-    return this.#x ??= tensor(gather(s.x, s.xWidth, this.rows), [this.size, ...s.xShape]);
+    return this.#x ??= gatherTensor(s.x, s.xWidth, this.rows, [this.size, ...s.xShape]);
   }
 
   get labels(): Readonly<Record<string, Tensor>> {
@@ -218,7 +228,7 @@ class LazyBatch implements Batch {
       const out: Record<string, Tensor> = {};
       for (const t of this.names) {
         const ts = this.store.tasks[t];
-        out[t] = tensor(gather(ts.values, ts.width, this.rows), [this.size, ...ts.shape]);
+        out[t] = gatherTensor(ts.values, ts.width, this.rows, [this.size, ...ts.shape]);
       }
       this.#labels = out;
     }

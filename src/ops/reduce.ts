@@ -100,3 +100,19 @@ export function argmax(x: Tensor, axis = -1): Tensor {
 }
 
 export { normAxis, split3 };
+
+/** The number of NaN and ±Infinity values in x (one SIMD pass in Wasm). */
+export function countNonFinite(x: Tensor): number {
+  if (x.dtype !== "float32") return 0;
+  return K().count_nonfinite(x.ptr, x.size);
+}
+
+/**
+ * Throw a clear error if x holds NaN or ±Infinity; returns x otherwise (for chaining).
+ * @example const loss = assertFinite(crossEntropy(logits, y), "loss");
+ */
+export function assertFinite(x: Tensor, what?: string): Tensor {
+  const n = countNonFinite(x);
+  if (n > 0) throw new Error(`${what ?? x.describe()} has ${n} NaN/Infinity value${n === 1 ? "" : "s"} (of ${x.size})`);
+  return x;
+}
