@@ -38,21 +38,24 @@ describe("autograd", () => {
     expect(Array.from(gradients(lb, [a])[0].data())).toEqual([0, 0, 0, 0, 0]);
   });
 
-  it("matmul computes no gradient for an operand that needs none (a batch into the first layer)", () => {
+  it("matmul computes no gradient for an operand that needs none, or that nobody asked for", () => {
     for (const [tA, tB] of [[false, false], [false, true], [true, false], [true, true]]) {
-      // the allocations gradients() makes, and the weight's gradient, with x constant or not
-      const run = (xNeedsGrad: boolean): [number, number[]] => scope(() => {
+      // the allocations gradients() makes, and the weight's gradient, with x constant or not,
+      // and with x's gradient asked for or not
+      const run = (xNeedsGrad: boolean, askX: boolean): [number, number[]] => scope(() => {
         const rng = new Rng(5);
         const x = randn(tA ? [3, 4] : [4, 3], 0, 1, rng), w = randn(tB ? [5, 3] : [3, 5], 0, 1, rng);
         x.requiresGrad = xNeedsGrad; w.requiresGrad = true;
         const loss = sum(matmul(x, w, { transA: tA, transB: tB }));
         const n0 = memoryStats().liveAllocations;
-        const [gw] = gradients(loss, [w]);
-        return [memoryStats().liveAllocations - n0, Array.from(gw.data())];
+        const gs = gradients(loss, askX ? [w, x] : [w]);
+        return [memoryStats().liveAllocations - n0, Array.from(gs[0].data())];
       });
-      const [withX, gw1] = run(true), [withoutX, gw2] = run(false);
-      expect(withX - withoutX).toBe(1);   // only x's own gradient is skipped
+      const [constX, gw1] = run(false, false), [notAsked, gw2] = run(true, false), [asked, gw3] = run(true, true);
+      expect(notAsked).toBe(constX);       // x needs a gradient, but gradients() was not asked for it
+      expect(asked - constX).toBe(1);      // asked: exactly x's own gradient more
       expect(gw2).toEqual(gw1);
+      expect(gw3).toEqual(gw1);
     }
   });
 

@@ -12,8 +12,12 @@ export interface Node {
   saved: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-/** Gradient rule: given the node, its output and dL/dout, return dL/dinput for each input (null where none). */
-export type GradRule = (node: Node, dy: Tensor, out: Tensor) => (Tensor | null)[];
+/**
+ * Gradient rule: given the node, its output and dL/dout, return dL/dinput for each input
+ * (null where none). `needs[i]` says whether input i's gradient will be used: a rule may
+ * skip the expensive ones that are not (an input batch, another task's tower weights).
+ */
+export type GradRule = (node: Node, dy: Tensor, out: Tensor, needs: boolean[]) => (Tensor | null)[];
 
 const rules = new Map<string, GradRule>();
 let enabled = true;
@@ -106,7 +110,8 @@ function walk(ys: Tensor[], dys: Tensor[], stopAt: Set<Tensor> | null): Map<Tens
       if (stopAt && stopAt.has(t) && !node.inputs.some((x) => reach!.has(x))) continue;
       const rule = rules.get(node.op);
       if (!rule) throw new Error(`autograd: no gradient rule for op "${node.op}"`);
-      const gin = rule(node, g, t);
+      const needs = node.inputs.map((x) => x.requiresGrad && (!reach || reach.has(x)));
+      const gin = rule(node, g, t, needs);
       node.inputs.forEach((x, j) => {
         const gx = gin[j];
         if (!gx || !x.requiresGrad || (reach && !reach.has(x))) return;

@@ -1,19 +1,20 @@
 // Gradient rule of matmul: each case keeps the transposes in the kernel call.
 //   C = op(A) op(B):  dop(A) = dC op(B)^T,  dop(B) = op(A)^T dC
-// An operand that needs no gradient (a batch of inputs into the first layer) gets none:
-// its product would cost as much as the other one and be thrown away.
+// An operand whose gradient is not needed (a batch of inputs into the first layer, or a
+// weight the caller of gradients() did not ask about) gets none: its product would cost
+// as much as the other one and be thrown away.
 import { registerGradient } from "../tape.js";
 import { matmul } from "../../ops/matmul.js";
 
-registerGradient("matmul", (n, dC) => {
+registerGradient("matmul", (n, dC, _out, needs) => {
   const [a, b] = n.inputs;
   const { tA, tB } = n.saved as { tA: boolean; tB: boolean };
-  const da = !a.requiresGrad ? null
+  const da = !needs[0] ? null
     : !tA && !tB ? matmul(dC, b, { transB: true })
     : tA && !tB ? matmul(b, dC, { transB: true })
     : !tA && tB ? matmul(dC, b)
     : matmul(b, dC, { transA: true, transB: true });
-  const db = !b.requiresGrad ? null
+  const db = !needs[1] ? null
     : !tA && !tB ? matmul(a, dC, { transA: true })
     : tA && !tB ? matmul(a, dC)
     : !tA && tB ? matmul(dC, a, { transA: true })
