@@ -159,9 +159,13 @@ describe("batches", () => {
   it("batch tensors are made on first access, so a step's scope frees them", () => {
     const ds = toy(6);
     const [b] = ds.batches(6);
-    const inside = scope(() => { const t = [b.x, b.labels.cls, b.masks.reg]; return t.map((v) => v.isDisposed); });
+    let made: { isDisposed: boolean; data(): ArrayLike<number> }[] = [];
+    const inside = scope(() => { made = [b.x, b.labels.cls, b.masks.reg]; return made.map((v) => v.isDisposed); });
     expect(inside).toEqual([false, false, false]);
-    expect([b.x.isDisposed, b.labels.cls.isDisposed, b.masks.reg.isDisposed]).toEqual([true, true, true]);
+    expect(made.map((t) => t.isDisposed)).toEqual([true, true, true]);
+    // read again (a later step), the batch makes fresh tensors with the same values
+    expect(b.x.isDisposed).toBe(false);
+    expect(Array.from(b.labels.cls.data())).toEqual(Array.from(ds.taskLabels("cls").values));
   });
 });
 

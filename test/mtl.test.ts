@@ -332,3 +332,80 @@ describe("lrSchedule callback", () => {
     expect(tr2.optimizer.paramGroups[0].lr).toBeCloseTo(1e-5, 12); // two reductions after the first epoch
   });
 });
+
+describe("review fixes: sparse labels, streams, resume with dropout, edge cases", () => {
+  it("a task with no labels in a batch sits the step out (no uncertainty-weight drift, honest loss average)", async () => {
+    const tasks = TASKS();
+    const uw = new UncertaintyWeighting(["cls", "reg", "bin"]);
+    const tr = new Trainer(model(tasks), { tasks, weighting: uw, optimizer: adam(0.1) });
+    const d = synth(32, 1);
+    const x = d.inputs();
+    const noReg = new MultiTaskDataset({ x, xShape: [8], labels: { cls: d.taskLabels("cls").values, reg: new Float32Array(32).fill(NaN), bin: d.taskLabels("bin").values } });
+    const s0 = Array.from(uw.logVars.data());
+    const r = tr.trainStep([{ tasks: ["cls", "reg", "bin"], batch: noReg.batch([...Array(32).keys()]) }]);
+    expect(Object.keys(r.losses)).toEqual(["cls", "bin"]);
+    expect(uw.logVars.data()[1]).toBe(s0[1]); // reg's log-variance untouched
+    const h = await tr.fit(noReg, { epochs: 1, batchSize: 8 });
+    expect(h[0].loss.reg).toBeUndefined();
+  });
+
+  it("streamed batches make no tensors outside the step (memory flat over epochs)", async () => {
+    const data = synth(160, 1);
+    const tasks = TASKS();
+    const tr = new Trainer(model(tasks), { tasks, optimizer: adam() });
+    const source = async function* () { for (const b of data.batches(10, { shuffle: false })) yield b; };
+    await tr.fit(source, { epochs: 1 });
+    const live = memoryStats().liveAllocations;
+    await tr.fit(source, { epochs: 3 });
+    expect(memoryStats().liveAllocations).toBe(live);
+  });
+
+  it("one Batch object can be used in several steps", () => {
+    const tasks = TASKS();
+    const tr = new Trainer(model(tasks), { tasks });
+    const b = synth(8, 1).batch([0, 1, 2, 3]);
+    tr.trainStep([{ tasks: ["cls"], batch: b }]);
+    expect(() => tr.trainStep([{ tasks: ["cls"], batch: b }])).not.toThrow();
+  });
+
+  it("resuming a model with Dropout is bit-identical too", async () => {
+    const data = synth(96, 1);
+    const mk = () => { const tasks = TASKS(); const m = new SharedBottom({ tasks, inputs: 8, trunk: [16], dropout: 0.3, rng: new Rng(8) }); return { m, tr: new Trainer(m, { tasks, optimizer: adam(), seed: 2 }) }; };
+    const a = mk();
+    await a.tr.fit(data, { epochs: 4, batchSize: 16 });
+    const b = mk();
+    await b.tr.fit(data, { epochs: 2, batchSize: 16 });
+    const saved = JSON.parse(JSON.stringify(b.tr.stateDict()));
+    const c = mk();
+    await c.tr.fit(data, { epochs: 1, batchSize: 16 }); // move its streams on, then restore
+    c.tr.loadStateDict(saved);
+    await c.tr.fit(data, { epochs: 2, batchSize: 16 });
+    expect(weightsOf(c.m)).toEqual(weightsOf(a.m));
+  });
+
+  it("dropLast keeps a one-example tail batch away from batch norm", async () => {
+    const { Sequential, Linear, BatchNorm1d, ReLU } = await import("../src/index.js");
+    const tasks = TASKS();
+    const m = new SharedBottom({ tasks, trunk: new Sequential(new Linear(8, 8), new BatchNorm1d(8), new ReLU()), trunkOutputs: 8, rng: new Rng(1) });
+    const tr = new Trainer(m, { tasks });
+    await expect(tr.fit(synth(65, 1), { epochs: 1, batchSize: 32 })).rejects.toThrow(/batchNorm/);
+    await tr.fit(synth(65, 1), { epochs: 1, batchSize: 32, dropLast: true });
+  });
+
+  it("one dataset per task must cover exactly the declared tasks", async () => {
+    const tasks = TASKS();
+    const tr = new Trainer(model(tasks), { tasks });
+    const d = synth(20, 1);
+    await expect(tr.fit({ cls: d.withTasks(["cls"]), reg: d.withTasks(["reg"]), typo: d.withTasks(["bin"]) }, { epochs: 1 }))
+      .rejects.toThrow("fit: one dataset per task needs exactly the tasks cls, reg, bin; missing: bin; not a task: typo");
+  });
+
+  it("predict on zero rows gives empty outputs; argmax over an empty axis is an error", async () => {
+    const { zeros, argmax, initializers } = await import("../src/index.js");
+    const tasks = TASKS();
+    const out = new Trainer(model(tasks), { tasks }).predict(zeros([0, 8]));
+    expect(out.cls.shape).toEqual([0, 3]);
+    expect(() => argmax(zeros([2, 0]), 1)).toThrow(/argmax: axis 1 of Tensor \[2, 0\] float32 is empty/);
+    expect(typeof initializers.heNormal).toBe("function"); // not shadowed by init()
+  });
+});

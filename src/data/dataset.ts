@@ -47,6 +47,10 @@ export interface Batch {
   readonly size: number;
   /** Positions of these examples in the dataset they came from (stream position for streams). */
   readonly indices: Int32Array;
+  /** The tasks this batch carries labels (and masks) for; reading it makes no tensors. */
+  readonly tasks: readonly string[];
+  /** How many examples of this batch are labelled for `task` (0 if it has no such task); makes no tensors. */
+  labelledCount(task: string): number;
 }
 
 /** One pass over a dataset: iterable any number of times, always in the same order. */
@@ -218,13 +222,26 @@ class LazyBatch implements Batch {
     this.size = rows.length;
   }
 
+  get tasks(): readonly string[] { return this.names; }
+
+  labelledCount(task: string): number {
+    const ts = this.names.includes(task) ? this.store.tasks[task] : undefined;
+    if (!ts) return 0;
+    let n = 0;
+    for (let i = 0; i < this.rows.length; i++) n += ts.mask[this.rows[i]] ? 1 : 0;
+    return n;
+  }
+
+  // Tensors are made on first access and again after the scope that owned them freed
+  // them, so one Batch object can be used in several steps.
   get x(): Tensor {
     const s = this.store;
-    return this.#x ??= gatherTensor(s.x, s.xWidth, this.rows, [this.size, ...s.xShape]);
+    if (!this.#x || this.#x.isDisposed) this.#x = gatherTensor(s.x, s.xWidth, this.rows, [this.size, ...s.xShape]);
+    return this.#x;
   }
 
   get labels(): Readonly<Record<string, Tensor>> {
-    if (!this.#labels) {
+    if (!this.#labels || Object.values(this.#labels).some((t) => t.isDisposed)) {
       const out: Record<string, Tensor> = {};
       for (const t of this.names) {
         const ts = this.store.tasks[t];
@@ -236,7 +253,7 @@ class LazyBatch implements Batch {
   }
 
   get masks(): Readonly<Record<string, Tensor>> {
-    if (!this.#masks) {
+    if (!this.#masks || Object.values(this.#masks).some((t) => t.isDisposed)) {
       const out: Record<string, Tensor> = {};
       for (const t of this.names) out[t] = tensor(Float32Array.from(gather(this.store.tasks[t].mask, 1, this.rows)), [this.size]);
       this.#masks = out;

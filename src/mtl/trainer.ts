@@ -8,8 +8,8 @@ import { scope } from "../engine/scope.js";
 import { backward, gradients, noGrad, accumulateGrad } from "../autograd/index.js";
 import { add, affine } from "../ops/elementwise.js";
 import { concat, reshape, slice } from "../ops/shape.js";
-import { sum } from "../ops/reduce.js";
 import { Rng } from "../random.js";
+import { Dropout } from "../nn/layers.js";
 import type { Batch, MultiTaskDataset } from "../data/index.js";
 import type { MultiTaskModel } from "./architectures/base.js";
 import { taskMap, type Task } from "./tasks.js";
@@ -17,14 +17,14 @@ import { taskLoss } from "./losses.js";
 import type { Weighting, WeightingContext } from "./weighting/base.js";
 import { EqualWeighting } from "./weighting/ew.js";
 import { joint } from "./schedules/joint.js";
-import type { Schedule, StepPlan, TrainData } from "./schedules/base.js";
+import { isPerTask, type Schedule, type StepPlan, type TrainData } from "./schedules/base.js";
 
 /** A streaming source: called once per epoch, yielding batches (see fromAsyncIterable). */
 export type StreamSource = () => AsyncIterable<Batch>;
 
 async function* streamPlans(source: AsyncIterable<Batch>, taskNames: string[]): AsyncGenerator<StepPlan> {
   for await (const batch of source) {
-    const tasks = taskNames.filter((t) => batch.labels[t]);
+    const tasks = taskNames.filter((t) => batch.tasks.includes(t)); // reading labels here would make tensors outside the step's scope
     if (tasks.length === 0) throw new Error(`Trainer: a streamed batch has labels for none of the tasks (${taskNames.join(", ")})`);
     yield { parts: [{ tasks, batch }] };
   }
@@ -58,6 +58,8 @@ export interface FitOptions {
   onProgress?: (p: Progress) => void;
   /** Yield to the event loop at least this often (ms) so UIs stay responsive (default 50). */
   yieldEveryMs?: number;
+  /** Drop each pass's last, smaller batch (batch norm cannot train on one example). */
+  dropLast?: boolean;
 }
 
 export interface Progress {
@@ -131,6 +133,13 @@ export class Trainer {
     if (!(Number.isInteger(opts.epochs) && opts.epochs > 0)) throw new Error(`fit: epochs must be a positive integer, got ${opts.epochs}`);
     const batchSize = opts.batchSize ?? 64;
     if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`fit: batchSize must be a positive integer, got ${batchSize}`);
+    if (typeof data !== "function" && isPerTask(data)) {
+      const missing = this.taskNames.filter((t) => !data[t]), extra = Object.keys(data).filter((t) => !this.tasks.has(t));
+      if (missing.length || extra.length) {
+        throw new Error(`fit: one dataset per task needs exactly the tasks ${this.taskNames.join(", ")}` +
+          `${missing.length ? `; missing: ${missing.join(", ")}` : ""}${extra.length ? `; not a task: ${extra.join(", ")}` : ""}`);
+      }
+    }
     const cbs = opts.callbacks ?? [];
     const yieldMs = opts.yieldEveryMs ?? 50;
     this.stopTraining = false;
@@ -148,7 +157,7 @@ export class Trainer {
       if (typeof data === "function") {
         plans = streamPlans(data(), this.taskNames);
       } else {
-        const ctx = { data, batchSize, epoch: e, rng: this.rng.split(e + 1), taskNames: this.taskNames };
+        const ctx = { data, batchSize, epoch: e, rng: this.rng.split(e + 1), taskNames: this.taskNames, dropLast: opts.dropLast };
         steps = this.schedule.stepsPerEpoch?.(ctx) ?? 0;
         plans = this.schedule.epoch(ctx);
       }
@@ -187,8 +196,12 @@ export class Trainer {
       const losses: Tensor[] = [];
       const reps: (Tensor | null)[] = [];
       for (const part of parts) {
-        const out = this.model.forward(part.batch.x, part.tasks);
-        for (const t of part.tasks) {
+        // a task with no labelled example in this batch sits the step out: its masked loss
+        // would be 0 and still move weighting state (uncertainty weights) and the averages
+        const tasks = part.tasks.filter((t) => part.batch.labelledCount(t) > 0);
+        if (tasks.length === 0) continue;
+        const out = this.model.forward(part.batch.x, tasks);
+        for (const t of tasks) {
           const task = this.tasks.get(t)!;
           const lbl = part.batch.labels[t], mask = part.batch.masks[t];
           if (!lbl) throw new Error(`Trainer: the batch has no labels for task "${t}"`);
@@ -197,6 +210,7 @@ export class Trainer {
         }
         reps.push(out.representation);
       }
+      if (losses.length === 0) return { losses: {}, weights: {} };
       const values = losses.map((l) => l.item());
       if (this.nanCheck) {
         values.forEach((v, i) => {
@@ -290,13 +304,13 @@ export class Trainer {
     try {
       for (const batch of data.batches(batchSize, { shuffle: false })) {
         scope(() => noGrad(() => {
-          const tasks = this.taskNames.filter((t) => batch.labels[t]);
+          const tasks = this.taskNames.filter((t) => batch.labelledCount(t) > 0);
+          if (tasks.length === 0) return;
           const out = this.model.forward(batch.x, tasks);
           for (const t of tasks) {
             const task = this.tasks.get(t)!;
             const mask = batch.masks[t];
-            const n = mask ? sumOf(mask) : batch.size;
-            if (n === 0) continue;
+            const n = batch.labelledCount(t);
             const l = taskLoss(task, out.outputs[t], batch.labels[t], mask).item();
             lossSum[t] = (lossSum[t] ?? 0) + l * n; lossN[t] = (lossN[t] ?? 0) + n;
             for (const m of acc.get(t)!) m.update(out.outputs[t], batch.labels[t], mask);
@@ -321,6 +335,7 @@ export class Trainer {
     try {
       return scope(() => noGrad(() => {
         const parts: Record<string, Tensor[]> = {};
+        if (x.shape[0] === 0) return this.model.forward(x, tasks).outputs;
         for (let i = 0; i < x.shape[0]; i += batchSize) {
           const xb = sliceRows(x, i, Math.min(x.shape[0], i + batchSize));
           const out = this.model.forward(xb, tasks).outputs;
@@ -355,18 +370,28 @@ export class Trainer {
       this.model.loadStateDict(snapshot);
       throw e;
     }
+    for (const [p, d] of this.dropouts()) {
+      const r = st.dropout?.[p];
+      if (r) d.setRngState(r);
+    }
     this.epoch = st.epoch; this.step = st.step;
     this.rng.key = [st.rng.key[0] >>> 0, st.rng.key[1] >>> 0];
     this.rng.counter = st.rng.counter;
   }
 
-  /** Everything needed to resume: model, optimiser, weighting, counters and the stream. */
+  private dropouts(): [string, Dropout][] {
+    return this.model.namedModules().filter((e): e is [string, Dropout] => e[1] instanceof Dropout);
+  }
+
+  /** Everything needed to resume: model, optimiser, weighting, counters and the streams. */
   stateDict(): Record<string, unknown> {
     const model: Record<string, { shape: number[]; dtype: string; data: number[] }> = {};
     for (const [k, t] of Object.entries(this.model.stateDict())) model[k] = { shape: [...t.shape], dtype: t.dtype, data: Array.from(t.data()) };
     return {
       format: "polyhead-trainer", version: 1, epoch: this.epoch, step: this.step, rng: this.rng.state(),
       model, optimizer: this.optimizer.stateDict(), weighting: this.weighting.stateDict(),
+      // Dropout masks come from streams of their own: resuming must continue them
+      dropout: Object.fromEntries(this.dropouts().map(([p, d]) => [p, d.rngState()])),
     };
   }
 }
@@ -376,8 +401,8 @@ export interface TrainerState {
   rng: { key: [number, number]; counter: number };
   model: Record<string, { shape: number[]; dtype?: string; data: ArrayLike<number> }>;
   optimizer: unknown; weighting: Record<string, unknown>;
+  dropout?: Record<string, { key: [number, number]; counter: number }>;
 }
 
-function sumOf(t: Tensor): number { return sum(t).item(); }
 
 function sliceRows(x: Tensor, a: number, b: number): Tensor { return a === 0 && b === x.shape[0] ? x : slice(x, 0, a, b); }

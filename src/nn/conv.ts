@@ -2,7 +2,7 @@
 // bias, PyTorch's layout and default initialisation), MaxPool2d, AvgPool2d.
 import { Tensor } from "../tensor.js";
 import { Module } from "./module.js";
-import { init, resolveRng, type Initializer } from "./init.js";
+import { initializers, resolveRng, type Initializer } from "./init.js";
 import { Rng } from "../random.js";
 import { avgPool2d, conv2d, maxPool2d, type Size2 } from "../ops/conv.js";
 
@@ -34,8 +34,8 @@ export class Conv2d extends Module {
     }
     const rng = resolveRng(opts.rng);
     const fanIn = inChannels * kh * kw;
-    this.weight = this.param((opts.weightInit ?? init.torchDefault(fanIn))([outChannels, inChannels, kh, kw], rng));
-    this.bias = opts.bias === false ? null : this.param((opts.biasInit ?? init.torchDefault(fanIn))([outChannels], rng));
+    this.weight = this.param((opts.weightInit ?? initializers.torchDefault(fanIn))([outChannels, inChannels, kh, kw], rng));
+    this.bias = opts.bias === false ? null : this.param((opts.biasInit ?? initializers.torchDefault(fanIn))([outChannels], rng));
   }
   forward(x: Tensor): Tensor {
     if (x.rank !== 4 || x.shape[1] !== this.inChannels) {

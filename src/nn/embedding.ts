@@ -2,7 +2,7 @@
 // gradient scatters back into the rows used, repeats accumulating in a fixed order).
 import { Tensor } from "../tensor.js";
 import { Module } from "./module.js";
-import { init, resolveRng, type Initializer } from "./init.js";
+import { initializers, resolveRng, type Initializer } from "./init.js";
 import { Rng } from "../random.js";
 import { embedding } from "../ops/nn.js";
 
@@ -23,7 +23,7 @@ export class Embedding extends Module {
     if (!(Number.isInteger(numEmbeddings) && numEmbeddings > 0 && Number.isInteger(embeddingDim) && embeddingDim > 0)) {
       throw new Error(`Embedding: sizes must be positive integers, got ${numEmbeddings} x ${embeddingDim}`);
     }
-    this.weight = this.param((opts.weightInit ?? init.normal(0, 1))([numEmbeddings, embeddingDim], resolveRng(opts.rng)));
+    this.weight = this.param((opts.weightInit ?? initializers.normal(0, 1))([numEmbeddings, embeddingDim], resolveRng(opts.rng)));
   }
   forward(indices: Tensor | ArrayLike<number>): Tensor { return embedding(indices, this.weight); }
 }

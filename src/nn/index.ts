@@ -1,6 +1,6 @@
 // nn: modules, layers and initialisers.
 export { Module, isParameter } from "./module.js";
-export { init, fans, type Initializer } from "./init.js";
+export { initializers, fans, type Initializer } from "./init.js";
 export * from "./layers.js";
 
 // neural-network layers: normalisation, convolution and pooling, embedding

@@ -14,7 +14,8 @@ export function fans(shape: Shape): [number, number] {
   return [shape[1] * rf, shape[0] * rf];
 }
 
-export const init = {
+/** The initialisers by name (`initializers.heNormal()` ...); not `init`, which loads the kernels. */
+export const initializers = {
   zeros: (): Initializer => (s) => full(s, 0),
   ones: (): Initializer => (s) => full(s, 1),
   constant: (v: number): Initializer => (s) => full(s, v),

@@ -2,8 +2,8 @@
 // Weights use PyTorch's layouts (Linear weight [out, in]), so state dicts interchange.
 import { Tensor } from "../tensor.js";
 import { Module } from "./module.js";
-import { init, resolveRng, type Initializer } from "./init.js";
-import { Rng } from "../random.js";
+import { initializers, resolveRng, type Initializer } from "./init.js";
+import { Rng, type RngState } from "../random.js";
 import { add, elu, gelu, leakyRelu, mul, relu, sigmoid, softplus, tanh } from "../ops/elementwise.js";
 import { matmul } from "../ops/matmul.js";
 import { reshape, flatten } from "../ops/shape.js";
@@ -30,8 +30,8 @@ export class Linear extends Module {
       throw new Error(`Linear: features must be positive integers, got in=${inFeatures}, out=${outFeatures}`);
     }
     const rng = resolveRng(opts.rng);
-    this.weight = this.param((opts.weightInit ?? init.torchDefault(inFeatures))([outFeatures, inFeatures], rng));
-    this.bias = opts.bias === false ? null : this.param((opts.biasInit ?? init.torchDefault(inFeatures))([outFeatures], rng));
+    this.weight = this.param((opts.weightInit ?? initializers.torchDefault(inFeatures))([outFeatures, inFeatures], rng));
+    this.bias = opts.bias === false ? null : this.param((opts.biasInit ?? initializers.torchDefault(inFeatures))([outFeatures], rng));
   }
   forward(x: Tensor): Tensor {
     const f = x.shape[x.rank - 1];
@@ -93,6 +93,10 @@ export class Dropout extends Module {
     // fork: each Dropout gets its own stream, even when many are built from one Rng
     this.rng = (rng ?? resolveRng()).fork();
   }
+  /** The mask stream's position, for checkpoints (the trainer saves it with its state). */
+  rngState(): RngState { return this.rng.state(); }
+  setRngState(s: RngState): void { this.rng = Rng.fromState(s); }
+
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
     return mul(x, bernoulli(x.shape, 1 - this.p, 1 / (1 - this.p), this.rng));

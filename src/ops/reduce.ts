@@ -90,6 +90,7 @@ export function max(x: Tensor, axis?: number, keepDims = false): Tensor {
 /** Index of the (first) maximum along `axis` (default: last), as int32. */
 export function argmax(x: Tensor, axis = -1): Tensor {
   const ax = normAxis(axis, x.rank, "argmax");
+  if (x.shape[ax] === 0) throw new Error(`argmax: axis ${ax} of ${x.describe()} is empty`);
   const [d0, d1, d2] = split3(x.shape, ax, ax);
   const shape = reducedShape(x.shape, [ax], false);
   const out = new Tensor(shape);

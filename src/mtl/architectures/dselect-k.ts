@@ -19,7 +19,7 @@
 //   the gate weights then sum to at most 1 (exactly 1 once that term is 1 per selector).
 import { Module } from "../../nn/module.js";
 import { Linear, Sequential } from "../../nn/layers.js";
-import { init, resolveRng } from "../../nn/init.js";
+import { initializers, resolveRng } from "../../nn/init.js";
 import { Tensor } from "../../tensor.js";
 import { isGradEnabled } from "../../autograd/tape.js";
 import { rand, tensor } from "../../ops/creation.js";
@@ -69,7 +69,7 @@ export class DSelectKGate extends Module {
     let m = 0;
     while ((1 << m) < experts) m++;
     this.bits = m;
-    const zi = init.uniform(-gamma / 100, gamma / 100), wi = init.uniform(-0.05, 0.05);
+    const zi = initializers.uniform(-gamma / 100, gamma / 100), wi = initializers.uniform(-0.05, 0.05);
     if (inputs === null) {
       this.z = this.param(rand([k, m], -gamma / 100, gamma / 100, rng));
       this.w = this.param(rand([k], -0.05, 0.05, rng));

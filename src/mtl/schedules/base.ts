@@ -20,6 +20,8 @@ export interface ScheduleContext {
   taskNames: string[];
   /** Tasks allowed this epoch (curriculum narrows it); defaults to taskNames. */
   active?: string[];
+  /** Drop each pass's last, smaller batch (a one-example batch breaks batch norm). */
+  dropLast?: boolean;
 }
 
 export interface Schedule {
@@ -38,16 +40,16 @@ export function activeTasks(ctx: ScheduleContext): string[] {
 }
 
 /** Per-task batch streams that restart (reshuffled by their own stream) when exhausted. */
-export function cyclers(data: Record<string, MultiTaskDataset>, tasks: string[], batchSize: number, rng: Rng, epoch: number): Map<string, () => Batch> {
+export function cyclers(data: Record<string, MultiTaskDataset>, tasks: string[], batchSize: number, rng: Rng, epoch: number, dropLast = false): Map<string, () => Batch> {
   const m = new Map<string, () => Batch>();
   tasks.forEach((t) => {
     const ds = data[t];
     if (!ds) throw new Error(`schedule: no dataset for task "${t}" (have: ${Object.keys(data).join(", ")})`);
     const r = rng.split(epoch * 1009 + tasks.indexOf(t) + 1);
-    let it: Iterator<Batch> = ds.batches(batchSize, { shuffle: true, rng: r })[Symbol.iterator]();
+    let it: Iterator<Batch> = ds.batches(batchSize, { shuffle: true, rng: r, dropLast })[Symbol.iterator]();
     m.set(t, () => {
       let n = it.next();
-      if (n.done) { it = ds.batches(batchSize, { shuffle: true, rng: r })[Symbol.iterator](); n = it.next(); }
+      if (n.done) { it = ds.batches(batchSize, { shuffle: true, rng: r, dropLast })[Symbol.iterator](); n = it.next(); }
       if (n.done) throw new Error(`schedule: dataset of task "${t}" is empty`);
       return n.value;
     });

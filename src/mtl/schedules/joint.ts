@@ -7,17 +7,17 @@ export function joint(): Schedule {
   return {
     name: "joint",
     stepsPerEpoch(ctx) {
-      if (!isPerTask(ctx.data)) return ctx.data.numBatches(ctx.batchSize);
+      if (!isPerTask(ctx.data)) return ctx.data.numBatches(ctx.batchSize, ctx.dropLast);
       const d = ctx.data;
-      return Math.max(...activeTasks(ctx).map((t) => d[t].numBatches(ctx.batchSize)));
+      return Math.max(...activeTasks(ctx).map((t) => d[t].numBatches(ctx.batchSize, ctx.dropLast)));
     },
     *epoch(ctx: ScheduleContext): Iterable<StepPlan> {
       const tasks = activeTasks(ctx);
       if (!isPerTask(ctx.data)) {
-        for (const batch of ctx.data.batches(ctx.batchSize, { shuffle: true, rng: ctx.rng })) yield { parts: [{ tasks, batch }] };
+        for (const batch of ctx.data.batches(ctx.batchSize, { shuffle: true, rng: ctx.rng, dropLast: ctx.dropLast })) yield { parts: [{ tasks, batch }] };
         return;
       }
-      const next = cyclers(ctx.data, tasks, ctx.batchSize, ctx.rng, ctx.epoch);
+      const next = cyclers(ctx.data, tasks, ctx.batchSize, ctx.rng, ctx.epoch, ctx.dropLast);
       const steps = this.stepsPerEpoch!(ctx);
       for (let s = 0; s < steps; s++) yield { parts: tasks.map((t) => ({ tasks: [t], batch: next.get(t)!() })) };
     },

@@ -33,9 +33,9 @@ export function sampled(opts: SampledOptions = {}): Schedule {
     name: "sampled",
     stepsPerEpoch(ctx) {
       if (opts.steps) return opts.steps;
-      if (!isPerTask(ctx.data)) return ctx.data.numBatches(ctx.batchSize);
+      if (!isPerTask(ctx.data)) return ctx.data.numBatches(ctx.batchSize, ctx.dropLast);
       const d = ctx.data;
-      return activeTasks(ctx).reduce((s, t) => s + d[t].numBatches(ctx.batchSize), 0);
+      return activeTasks(ctx).reduce((s, t) => s + d[t].numBatches(ctx.batchSize, ctx.dropLast), 0);
     },
     *epoch(ctx: ScheduleContext): Iterable<StepPlan> {
       const tasks = activeTasks(ctx);
@@ -51,13 +51,13 @@ export function sampled(opts: SampledOptions = {}): Schedule {
       };
       if (!isPerTask(ctx.data)) {
         let s = 0;
-        for (const batch of ctx.data.batches(ctx.batchSize, { shuffle: true, rng: ctx.rng })) {
+        for (const batch of ctx.data.batches(ctx.batchSize, { shuffle: true, rng: ctx.rng, dropLast: ctx.dropLast })) {
           if (s >= steps) return;
           yield { parts: [{ tasks: [tasks[pick(s++)]], batch }] };
         }
         return;
       }
-      const next = cyclers(ctx.data, tasks, ctx.batchSize, ctx.rng, ctx.epoch);
+      const next = cyclers(ctx.data, tasks, ctx.batchSize, ctx.rng, ctx.epoch, ctx.dropLast);
       for (let s = 0; s < steps; s++) {
         const t = tasks[pick(s)];
         yield { parts: [{ tasks: [t], batch: next.get(t)!() }] };
