@@ -14,6 +14,17 @@ describe("examples", () => {
     expect(res.score.r2).toBeGreaterThan(0.9);
   });
 
+  it("guide: every section runs and learns", () => {
+    const out = run("examples/guide.mjs");
+    const num = (re: RegExp) => Number(re.exec(out)![1]);
+    expect(num(/loss [\d.]+ -> ([\d.]+)/)).toBeLessThan(0.01);
+    expect(num(/MMoE \+ UW: .*kind accuracy ([\d.]+)/)).toBeGreaterThan(0.8);
+    expect(num(/per-task data, sampled, PCGrad: kind ([\d.]+)/)).toBeGreaterThan(0.8);
+    expect(out).toMatch(/curriculum \+ checkpoint: resumed at epoch 4, now at 6/);
+    expect(num(/parameter averaging: kind accuracy ([\d.]+)/)).toBeGreaterThan(0.5);
+    expect(out).toMatch(/6\. state dict: 0\.weight \[16,8\], 0\.bias \[16\], 2\.weight \[1,16\], 2\.bias \[1\]/);
+  });
+
   it("mnist --quick prints the comparison table and Delta_m", () => {
     const out = run("examples/mnist.mjs", "--quick");
     for (const t of ["digit", "parity", "large"]) expect(out).toMatch(new RegExp(`^${t}\\s+accuracy\\s+0\\.\\d{4}\\s+0\\.\\d{4}`, "m"));
