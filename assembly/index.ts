@@ -1,6 +1,6 @@
 // The Wasm module's exports: one name per kernel, the same name the TS engine calls
 // (src/engine/kernels.ts lists them; a test checks the two agree).
-export { add, sub, mul, div, maximum, minimum, eq,
+export { add, sub, mul, div, maximum, minimum, eq, maxw, minw,
   relu, relu_grad, leaky_relu, leaky_relu_grad, elu, elu_grad, gelu, gelu_grad,
   gelu_tanh, gelu_tanh_grad, sigmoid, sigmoid_grad, tanh, tanh_grad, softplus, softplus_grad,
   exp, exp_grad, log, log_grad, sqrt, sqrt_grad, abs, abs_grad, clamp, clamp_grad,

@@ -51,7 +51,7 @@ export class Rng {
     const p = alloc(n * 4);
     try {
       K().rng_u32(p, n, this.key[0] | 0, this.key[1] | 0, this.take(n));
-      return U32().slice(p >> 2, (p >> 2) + n);
+      return U32().slice(p >>> 2, (p >>> 2) + n);
     } finally { free(p, n * 4); }
   }
 

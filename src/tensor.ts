@@ -59,7 +59,7 @@ export class Tensor {
 
   /** A copy of the values as a typed array. */
   data(): Float32Array | Int32Array {
-    const p = this.ptr >> 2;
+    const p = this.ptr >>> 2;
     return this.dtype === "int32" ? I32().slice(p, p + this.size) : F32().slice(p, p + this.size);
   }
 
@@ -72,7 +72,7 @@ export class Tensor {
   /** Overwrite the values in place (same number of elements). */
   write(values: ArrayLike<number>): this {
     if (values.length !== this.size) throw new Error(`write: ${values.length} values for ${this.describe()} (${this.size} elements)`);
-    const p = this.ptr >> 2;
+    const p = this.ptr >>> 2;
     if (this.dtype === "int32") I32().set(values, p); else F32().set(values, p);
     return this;
   }
@@ -93,7 +93,7 @@ export class Tensor {
   /** The single value of a one-element tensor. */
   item(): number {
     if (this.size !== 1) throw new Error(`item(): ${this.describe()} has ${this.size} elements, expected 1`);
-    const p = this.ptr >> 2;
+    const p = this.ptr >>> 2;
     return this.dtype === "int32" ? I32()[p] : F32()[p];
   }
 

@@ -90,13 +90,13 @@ describe("broadcasting", () => {
 });
 
 describe("no silent NaN", () => {
-  it("relu's gradient (SIMD with a scalar tail) is dy where x > 0, else 0, for every lane position", () => {
+  it("relu's gradient (SIMD with a scalar tail) is dy where x > 0 or NaN (as torch), else 0, for every lane position", () => {
     const xs = [NaN, 1, -1, 0, -0, 2.5, -3, Infinity, -Infinity, 1e-30, -1e-30];
     for (let n = 1; n <= xs.length; n++) {
       const x = tensor(xs.slice(0, n)); x.requiresGrad = true;
       const dy = tensor(xs.slice(0, n).map((_, i) => i + 1));
       const [gx] = gradients(unary("relu", x), [x], [dy]);
-      expect(Array.from(gx.data())).toEqual(xs.slice(0, n).map((v, i) => (v > 0 ? i + 1 : 0)));
+      expect(Array.from(gx.data())).toEqual(xs.slice(0, n).map((v, i) => (v > 0 || Number.isNaN(v) ? i + 1 : 0)));
     }
   });
 

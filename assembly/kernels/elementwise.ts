@@ -15,6 +15,11 @@ class Div { @inline s(a: f32, b: f32): f32 { return a / b; } @inline v(a: v128, 
 class Maximum { @inline s(a: f32, b: f32): f32 { return max<f32>(a, b); } @inline v(a: v128, b: v128): v128 { return f32x4.max(a, b); } }
 class Minimum { @inline s(a: f32, b: f32): f32 { return min<f32>(a, b); } @inline v(a: v128, b: v128): v128 { return f32x4.min(a, b); } }
 
+// maxw / minw: the share of maximum(a, b)'s (minimum's) gradient that goes to a, as torch:
+// 1 where a wins, 0.5 on a tie, 0 where b wins; a NaN operand gets all of it (so it shows).
+class MaxW { @inline s(a: f32, b: f32): f32 { return a == b ? 0.5 : (a < b ? 0 : 1); } @inline v(a: v128, b: v128): v128 { return v128.bitselect(f32x4.splat(0.5), v128.andnot(f32x4.splat(1), f32x4.lt(a, b)), f32x4.eq(a, b)); } }
+class MinW { @inline s(a: f32, b: f32): f32 { return a == b ? 0.5 : (a > b ? 0 : 1); } @inline v(a: v128, b: v128): v128 { return v128.bitselect(f32x4.splat(0.5), v128.andnot(f32x4.splat(1), f32x4.gt(a, b)), f32x4.eq(a, b)); } }
+
 // eq: 1 where a == b, else 0 (a mask; not differentiable).
 class Eq { @inline s(a: f32, b: f32): f32 { return a == b ? 1 : 0; } @inline v(a: v128, b: v128): v128 { return v128.and(f32x4.eq(a, b), f32x4.splat(1)); } }
 
@@ -53,6 +58,8 @@ export function sub(o: usize, a: usize, b: usize, d0: i32, d1: i32, d2: i32, as0
 export function mul(o: usize, a: usize, b: usize, d0: i32, d1: i32, d2: i32, as0: i32, as1: i32, as2: i32, bs0: i32, bs1: i32, bs2: i32): void { binary3<Mul>(o, a, b, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); }
 export function div(o: usize, a: usize, b: usize, d0: i32, d1: i32, d2: i32, as0: i32, as1: i32, as2: i32, bs0: i32, bs1: i32, bs2: i32): void { binary3<Div>(o, a, b, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); }
 export function eq(o: usize, a: usize, b: usize, d0: i32, d1: i32, d2: i32, as0: i32, as1: i32, as2: i32, bs0: i32, bs1: i32, bs2: i32): void { binary3<Eq>(o, a, b, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); }
+export function maxw(o: usize, a: usize, b: usize, d0: i32, d1: i32, d2: i32, as0: i32, as1: i32, as2: i32, bs0: i32, bs1: i32, bs2: i32): void { binary3<MaxW>(o, a, b, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); }
+export function minw(o: usize, a: usize, b: usize, d0: i32, d1: i32, d2: i32, as0: i32, as1: i32, as2: i32, bs0: i32, bs1: i32, bs2: i32): void { binary3<MinW>(o, a, b, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); }
 export function maximum(o: usize, a: usize, b: usize, d0: i32, d1: i32, d2: i32, as0: i32, as1: i32, as2: i32, bs0: i32, bs1: i32, bs2: i32): void { binary3<Maximum>(o, a, b, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); }
 export function minimum(o: usize, a: usize, b: usize, d0: i32, d1: i32, d2: i32, as0: i32, as1: i32, as2: i32, bs0: i32, bs1: i32, bs2: i32): void { binary3<Minimum>(o, a, b, d0, d1, d2, as0, as1, as2, bs0, bs1, bs2); }
 
@@ -62,11 +69,12 @@ export function minimum(o: usize, a: usize, b: usize, d0: i32, d1: i32, d2: i32,
 
 class Relu {
   @inline s(x: f32, p0: f32, p1: f32): f32 { return max<f32>(x, 0); } // NaN propagates, as in the SIMD form
-  @inline g(x: f32, y: f32, dy: f32, p0: f32, p1: f32): f32 { return x > 0 ? dy : 0; }
+  // dy passes where x > 0 and where x is NaN (as torch: a NaN input must not hide in a zero gradient)
+  @inline g(x: f32, y: f32, dy: f32, p0: f32, p1: f32): f32 { return x <= 0 ? 0 : dy; }
   @inline simd(): bool { return true; }
   @inline v(x: v128, p0: f32, p1: f32): v128 { return f32x4.max(x, f32x4.splat(0)); }
   // the same select as g, branch-free (the scalar form mispredicts on about half the elements)
-  @inline gv(x: v128, y: v128, dy: v128, p0: f32, p1: f32): v128 { return v128.bitselect(dy, f32x4.splat(0), f32x4.gt(x, f32x4.splat(0))); }
+  @inline gv(x: v128, y: v128, dy: v128, p0: f32, p1: f32): v128 { return v128.bitselect(f32x4.splat(0), dy, f32x4.le(x, f32x4.splat(0))); }
 }
 class LeakyRelu {
   @inline s(x: f32, p0: f32, p1: f32): f32 { return x > 0 ? x : x * p0; }

@@ -17,8 +17,8 @@ import { sigmoidf } from "./elementwise";
 // A row whose label == ignore (or whose weight is 0) gets loss 0 and counts no weight.
 // Labels of the other rows are the host's to check against [0, cols) before the call.
 @inline function crossEntropyRows<T>(loss: usize, lse: usize, x: usize, labels: usize, w: usize,
-  rows: i32, cols: i32, eps: f32, ignore: i32): f32 {
-  let total: f32 = 0;
+  rows: i32, cols: i32, eps: f32, ignore: i32): f64 {
+  let total: f64 = 0; // f64: an f32 count stops growing at 2^24
   for (let r = 0; r < rows; r++) {
     const q = <usize>r << 2;
     const y = load<i32>(labels + q);
@@ -31,18 +31,18 @@ import { sigmoidf } from "./elementwise";
     if (eps != 0) v -= eps / <f32>cols * rowSum<T>(px, cols);
     store<f32>(loss + q, wr * v);
     store<f32>(lse + q, l);
-    total += wr;
+    total += <f64>wr;
   }
   return total;
 }
 
 // The shipped kernel and its scalar reference (exported by assembly/reference.ts only).
 export function cross_entropy(loss: usize, lse: usize, x: usize, labels: usize, w: usize,
-  rows: i32, cols: i32, eps: f32, ignore: i32): f32 {
+  rows: i32, cols: i32, eps: f32, ignore: i32): f64 {
   return crossEntropyRows<v128>(loss, lse, x, labels, w, rows, cols, eps, ignore);
 }
 export function cross_entropy_ref(loss: usize, lse: usize, x: usize, labels: usize, w: usize,
-  rows: i32, cols: i32, eps: f32, ignore: i32): f32 {
+  rows: i32, cols: i32, eps: f32, ignore: i32): f64 {
   return crossEntropyRows<f32>(loss, lse, x, labels, w, rows, cols, eps, ignore);
 }
 
@@ -111,14 +111,14 @@ class Huber {
 }
 
 // loss (n) = w * f(x, t); returns sum(w) (n when w is 0).
-@inline function lossKernel<Op>(loss: usize, x: usize, t: usize, w: usize, n: i32, p: f32): f32 {
+@inline function lossKernel<Op>(loss: usize, x: usize, t: usize, w: usize, n: i32, p: f32): f64 {
   const OP = changetype<Op>(0);
-  let total: f32 = 0;
+  let total: f64 = 0; // f64: an f32 count stops growing at 2^24
   for (let i = 0; i < n; i++) {
     const q = <usize>i << 2;
     const wi = weightAt(w, i);
     store<f32>(loss + q, wi == 0 ? 0 : wi * OP.f(load<f32>(x + q), load<f32>(t + q), p));
-    total += wi;
+    total += <f64>wi;
   }
   return total;
 }
@@ -136,11 +136,11 @@ class Huber {
   }
 }
 
-export function bce_with_logits(loss: usize, x: usize, t: usize, w: usize, n: i32, p: f32): f32 { return lossKernel<Bce>(loss, x, t, w, n, p); }
+export function bce_with_logits(loss: usize, x: usize, t: usize, w: usize, n: i32, p: f32): f64 { return lossKernel<Bce>(loss, x, t, w, n, p); }
 export function bce_with_logits_grad(dx: usize, dt: usize, x: usize, t: usize, w: usize, dloss: usize, n: i32, p: f32): void { lossGradKernel<Bce>(dx, dt, x, t, w, dloss, n, p); }
-export function mse_loss(loss: usize, x: usize, t: usize, w: usize, n: i32, p: f32): f32 { return lossKernel<Mse>(loss, x, t, w, n, p); }
+export function mse_loss(loss: usize, x: usize, t: usize, w: usize, n: i32, p: f32): f64 { return lossKernel<Mse>(loss, x, t, w, n, p); }
 export function mse_loss_grad(dx: usize, dt: usize, x: usize, t: usize, w: usize, dloss: usize, n: i32, p: f32): void { lossGradKernel<Mse>(dx, dt, x, t, w, dloss, n, p); }
-export function l1_loss(loss: usize, x: usize, t: usize, w: usize, n: i32, p: f32): f32 { return lossKernel<L1>(loss, x, t, w, n, p); }
+export function l1_loss(loss: usize, x: usize, t: usize, w: usize, n: i32, p: f32): f64 { return lossKernel<L1>(loss, x, t, w, n, p); }
 export function l1_loss_grad(dx: usize, dt: usize, x: usize, t: usize, w: usize, dloss: usize, n: i32, p: f32): void { lossGradKernel<L1>(dx, dt, x, t, w, dloss, n, p); }
-export function huber_loss(loss: usize, x: usize, t: usize, w: usize, n: i32, p: f32): f32 { return lossKernel<Huber>(loss, x, t, w, n, p); }
+export function huber_loss(loss: usize, x: usize, t: usize, w: usize, n: i32, p: f32): f64 { return lossKernel<Huber>(loss, x, t, w, n, p); }
 export function huber_loss_grad(dx: usize, dt: usize, x: usize, t: usize, w: usize, dloss: usize, n: i32, p: f32): void { lossGradKernel<Huber>(dx, dt, x, t, w, dloss, n, p); }

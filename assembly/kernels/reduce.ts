@@ -5,6 +5,7 @@
 
 // x is (d0,d1,d2) -> out is (d0,d2)
 export function sum3(out: usize, x: usize, d0: i32, d1: i32, d2: i32): void {
+  if (d1 == 0) { memory.fill(out, 0, <usize>(d0 * d2) << 2); return; } // an empty sum is 0
   if (d2 == 1) {
     for (let i0 = 0; i0 < d0; i0++) {
       store<f32>(out + (<usize>i0 << 2), sumContiguous(x + (<usize>(i0 * d1) << 2), d1));

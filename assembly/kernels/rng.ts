@@ -63,15 +63,17 @@ export function rng_normal(out: usize, n: i32, k0: u32, k1: u32, counter: f64, m
 export function rng_truncnormal(out: usize, n: i32, k0: u32, k1: u32, counter: f64, mean: f32, std: f32, limit: f32): void {
   const base = <u64>counter;
   for (let i = 0; i < n; i++) {
-    let v: f64 = 0;
-    for (let attempt: u32 = 0; attempt < 64; attempt++) {
+    let v: f64 = 0, u2: f64 = 0, ok = false;
+    for (let attempt: u32 = 0; attempt < 64 && !ok; attempt++) {
       const blk = base + <u64>i;
       philox(<u32>blk, <u32>(blk >> 32), 2, attempt, k0, k1);
       const u1 = (<f64>(load<u32>(OUT) >>> 8) + 1.0) * (1.0 / 16777216.0);
-      const u2 = <f64>(load<u32>(OUT + 4) >>> 8) * (1.0 / 16777216.0);
+      u2 = <f64>(load<u32>(OUT + 4) >>> 8) * (1.0 / 16777216.0);
       v = Math.sqrt(-2.0 * Math.log(u1)) * Math.cos(6.283185307179586 * u2);
-      if (Math.abs(v) <= <f64>limit) break;
+      ok = Math.abs(v) <= <f64>limit;
     }
+    // a narrow limit rejects nearly every draw; there the truncated density is nearly flat
+    if (!ok) v = (2.0 * u2 - 1.0) * <f64>limit;
     store<f32>(out + (<usize>i << 2), mean + std * <f32>v);
   }
 }

@@ -59,6 +59,7 @@ export function isGradEnabled(): boolean { return enabled; }
 export const tapeOps = {
   onesLike: null as unknown as (t: Tensor) => Tensor,
   zerosLike: null as unknown as (t: Tensor) => Tensor,
+  copy: null as unknown as (t: Tensor) => Tensor,
   add: null as unknown as (a: Tensor, b: Tensor) => Tensor,
 };
 
@@ -149,7 +150,15 @@ function seeds(ys: Tensor[], dys?: Tensor[]): Tensor[] {
 export function gradients(ys: Tensor | Tensor[], xs: Tensor[], dys?: Tensor[]): Tensor[] {
   const yl = Array.isArray(ys) ? ys : [ys];
   const grads = walk(yl, seeds(yl, dys), new Set(xs));
-  return xs.map((x) => grads.get(x) ?? tapeOps.zerosLike(x));
+  // rules pass dy through where they can (add, reshape), so two results may share memory;
+  // give each its own, since callers update gradient vectors in place (vaxpy, PCGrad)
+  const seen = new Set((dys ?? []).map((d) => d.storage));
+  return xs.map((x) => {
+    const g = grads.get(x) ?? tapeOps.zerosLike(x);
+    if (seen.has(g.storage)) return tapeOps.copy(g);
+    seen.add(g.storage);
+    return g;
+  });
 }
 
 

@@ -206,7 +206,7 @@ function gather<T extends InputArray | Uint8Array>(src: T, width: number, rows: 
 function gatherTensor(src: InputArray, width: number, rows: ArrayLike<number>, shape: number[]): Tensor {
   const t = new Tensor(shape, src instanceof Int32Array ? "int32" : "float32");
   const buf = src instanceof Int32Array ? I32() : F32();
-  const base = t.ptr >> 2;
+  const base = t.ptr >>> 2;
   for (let i = 0; i < rows.length; i++) buf.set(src.subarray(rows[i] * width, rows[i] * width + width), base + i * width);
   return t;
 }

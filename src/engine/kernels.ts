@@ -11,7 +11,7 @@ export type UnaryGrad = (dx: P, x: P, y: P, dy: P, n: I, p0: F, p1: F) => void;
 export interface Kernels {
   memory: WebAssembly.Memory;
   heap_base(): P;
-  add: Binary3; sub: Binary3; mul: Binary3; div: Binary3; maximum: Binary3; minimum: Binary3; eq: Binary3;
+  add: Binary3; sub: Binary3; mul: Binary3; div: Binary3; maximum: Binary3; minimum: Binary3; eq: Binary3; maxw: Binary3; minw: Binary3;
   relu: Unary; relu_grad: UnaryGrad; leaky_relu: Unary; leaky_relu_grad: UnaryGrad;
   elu: Unary; elu_grad: UnaryGrad; gelu: Unary; gelu_grad: UnaryGrad;
   gelu_tanh: Unary; gelu_tanh_grad: UnaryGrad; sigmoid: Unary; sigmoid_grad: UnaryGrad;
@@ -71,7 +71,7 @@ export interface Kernels {
 
 /** Every kernel name the host expects; a test checks the Wasm module exports exactly these. */
 export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
-  "heap_base", "add", "sub", "mul", "div", "maximum", "minimum", "eq",
+  "heap_base", "add", "sub", "mul", "div", "maximum", "minimum", "eq", "maxw", "minw",
   "relu", "relu_grad", "leaky_relu", "leaky_relu_grad", "elu", "elu_grad", "gelu", "gelu_grad",
   "gelu_tanh", "gelu_tanh_grad", "sigmoid", "sigmoid_grad", "tanh", "tanh_grad", "softplus", "softplus_grad",
   "exp", "exp_grad", "log", "log_grad", "sqrt", "sqrt_grad", "abs", "abs_grad", "clamp", "clamp_grad",

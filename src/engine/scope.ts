@@ -74,7 +74,8 @@ export function scopeDepth(): number { return stack.length; }
 
 /**
  * Run `fn` in a scope: every tensor it creates is freed when it returns, except the
- * tensors in its return value (arrays and plain objects are searched) and kept ones.
+ * tensors in its return value (arrays, Maps and plain objects are searched, 32 levels
+ * deep) and kept ones.
  * `fn` must be synchronous.
  * @example
  * const loss = scope(() => mse(model.forward(x), y)); // temporaries freed, loss kept
@@ -103,7 +104,7 @@ export function scope<T>(fn: () => T): T {
 }
 
 function collect(v: unknown, out: Set<Storage>, depth: number): void {
-  if (v === null || typeof v !== "object" || depth > 8) return;
+  if (v === null || typeof v !== "object" || depth > 32) return;
   const s = (v as { storage?: unknown }).storage;
   if (s instanceof Storage) {
     out.add(s);

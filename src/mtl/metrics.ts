@@ -88,10 +88,13 @@ function binaryTarget(who: string, v: number, i: number): boolean {
   return v === 1;
 }
 
-/** Index of the first maximum (as the argmax op). */
+/** Index of the first maximum, a NaN winning (as the argmax op): a diverged model scores as wrong. */
 function argmaxRow(p: ArrayLike<number>, off: number, c: number): number {
   let best = 0;
-  for (let k = 1; k < c; k++) if (p[off + k] > p[off + best]) best = k;
+  for (let k = 1; k < c; k++) {
+    const v = p[off + k], b = p[off + best];
+    if (v > b || (v !== v && b === b)) best = k;
+  }
   return best;
 }
 
@@ -112,14 +115,21 @@ class AccuracyAccumulator implements MetricAccumulator {
       if (!on(d, i)) continue;
       if (c === 1) {
         if (this.k !== 1) throw new Error(`${this.who}: top-${this.k} needs [n, classes] scores, got one score per target`);
-        this.correct += (p[i] > this.threshold) === binaryTarget(this.who, t[i], i) ? 1 : 0;
+        const yes = binaryTarget(this.who, t[i], i);
+        // a NaN score is wrong whatever the target: a diverged model must not look accurate
+        this.correct += p[i] === p[i] && (p[i] > this.threshold) === yes ? 1 : 0;
       } else {
         if (t[i] < 0) continue; // ignore index (e.g. unlabelled pixels)
         const y = classTarget(this.who, t[i], c, i), s = p[i * c + y];
         // rank of the true class, ties broken toward the lower index (as argmax)
-        let rank = 0;
-        for (let j = 0; j < c && rank < this.k; j++) if (p[i * c + j] > s || (j < y && p[i * c + j] === s)) rank++;
-        this.correct += rank < this.k ? 1 : 0;
+        // (a NaN anywhere in the row wins argmax, as in the op, so the row counts as wrong)
+        let rank = 0, nan = false;
+        for (let j = 0; j < c; j++) {
+          const v = p[i * c + j];
+          if (v !== v) { nan = true; break; }
+          if (v > s || (j < y && v === s)) rank++;
+        }
+        this.correct += !nan && rank < this.k ? 1 : 0;
       }
       this.count++;
     }
@@ -347,6 +357,9 @@ class RegressionAccumulator implements MetricAccumulator {
   private m2 = new Float64Array(0);
   private sse = new Float64Array(0);
   private sae = new Float64Array(0);
+  /** Per-output target range: a constant target is lo == hi (m2 may round to ~1e-33, not 0). */
+  private lo = new Float64Array(0);
+  private hi = new Float64Array(0);
   constructor(private readonly kind: "mse" | "mae" | "rmse" | "r2", private readonly width?: number, private readonly who: string = kind) {}
 
   update(pred: MetricInput, target: MetricInput, mask?: MetricInput | null): void {
@@ -356,6 +369,7 @@ class RegressionAccumulator implements MetricAccumulator {
     if (this.n.length === 0) {
       this.n = new Float64Array(w); this.mean = new Float64Array(w); this.m2 = new Float64Array(w);
       this.sse = new Float64Array(w); this.sae = new Float64Array(w);
+      this.lo = new Float64Array(w).fill(Infinity); this.hi = new Float64Array(w).fill(-Infinity);
     } else if (this.n.length !== w) throw new Error(`${this.who}: this batch has ${w} outputs per example, earlier ones had ${this.n.length}`);
     // this batch's per-output count and mean, then merged (Chan et al.) so batches of any size combine exactly as one pass would, up to rounding
     const bn = new Float64Array(w), bmean = new Float64Array(w), bm2 = new Float64Array(w);
@@ -363,6 +377,8 @@ class RegressionAccumulator implements MetricAccumulator {
       if (!on(d, i)) continue;
       const j = i % w, e = t[i] - p[i];
       bn[j]++; bmean[j] += t[i];
+      if (t[i] < this.lo[j]) this.lo[j] = t[i];
+      if (t[i] > this.hi[j]) this.hi[j] = t[i];
       this.sse[j] += e * e; this.sae[j] += e < 0 ? -e : e;
     }
     for (let j = 0; j < w; j++) if (bn[j] > 0) bmean[j] /= bn[j];
@@ -393,7 +409,8 @@ class RegressionAccumulator implements MetricAccumulator {
     let sum = 0, used = 0;
     for (let j = 0; j < this.n.length; j++) {
       if (this.n[j] === 0) continue;
-      sum += this.m2[j] === 0 ? (this.sse[j] === 0 ? 1 : 0) : 1 - this.sse[j] / this.m2[j];
+      const constant = this.lo[j] === this.hi[j];
+      sum += constant ? (this.sse[j] === 0 ? 1 : 0) : 1 - this.sse[j] / this.m2[j];
       used++;
     }
     return sum / used;

@@ -86,13 +86,14 @@ abstract class BatchNormBase extends Module {
       throw new Error(`${this.label(this.ranks.includes(4) ? "BatchNorm2d" : "BatchNorm1d")}: input ${x.describe()} must be ${this.ranks.map((r) => `${r}-d`).join(" or ")} ` +
         `with ${this.numFeatures} channels on axis 1`);
     }
-    const counter = this.training && this.num_batches_tracked ? this.num_batches_tracked.ptr >> 2 : -1;
-    const count = counter >= 0 ? I32()[counter] + 1 : 0;
+    const tracking = this.training && this.num_batches_tracked !== null;
+    const counter = tracking ? this.num_batches_tracked!.ptr >>> 2 : 0;
+    const count = tracking ? I32()[counter] + 1 : 0;
     const y = batchNorm(x, {
       runningMean: this.running_mean, runningVar: this.running_var, weight: this.weight, bias: this.bias,
       training: this.training, momentum: this.momentum ?? 1 / Math.max(count, 1), eps: this.eps,
     });
-    if (counter >= 0) I32()[counter] = count; // only once the update happened
+    if (tracking) I32()[counter] = count; // only once the update happened
     return y;
   }
 }

@@ -51,7 +51,7 @@ export function tensor(values: Nested | ArrayLike<number>, shape?: Shape, dtype?
   if (sizeOf(shp) !== flat.length) throw new Error(`tensor: ${flat.length} values do not fit shape [${shp.join(", ")}]`);
   const dt: DType = dtype ?? (values instanceof Int32Array ? "int32" : "float32");
   const t = new Tensor(shp, dt);
-  const p = t.ptr >> 2;
+  const p = t.ptr >>> 2;
   if (dt === "int32") {
     const v = I32();
     for (let i = 0; i < flat.length; i++) {
@@ -94,6 +94,7 @@ export function randn(shape: Shape, mean = 0, std = 1, rng: Rng = defaultRng()):
 
 /** Normal(mean, std) truncated to mean +- limit*std (by resampling). */
 export function truncatedNormal(shape: Shape, mean = 0, std = 1, limit = 2, rng: Rng = defaultRng()): Tensor {
+  if (!(limit > 0)) throw new Error(`truncatedNormal: limit must be > 0, got ${limit}`);
   const t = new Tensor(shape);
   K().rng_truncnormal(t.ptr, t.size, rng.key[0] | 0, rng.key[1] | 0, rng.take(t.size * 4), mean, std, limit);
   return t;
@@ -113,6 +114,14 @@ export function arange(n: number, dtype: DType = "int32"): Tensor {
   return tensor(a, [n], dtype);
 }
 
+/** A copy of t with storage of its own (no gradient recorded). */
+export function clone(t: Tensor): Tensor {
+  const c = new Tensor(t.shape, t.dtype);
+  K().copy(c.ptr, t.ptr, t.size);
+  return c;
+}
+
 tapeOps.onesLike = onesLike;
+tapeOps.copy = clone;
 tapeOps.zerosLike = zerosLike;
 

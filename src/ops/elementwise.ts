@@ -8,7 +8,7 @@ import { needsGrad, record, tapeOps } from "../autograd/tape.js";
 import { broadcastShape, plan } from "./broadcast.js";
 import { scalar } from "./creation.js";
 
-export type BinaryOp = "add" | "sub" | "mul" | "div" | "maximum" | "minimum" | "eq";
+export type BinaryOp = "add" | "sub" | "mul" | "div" | "maximum" | "minimum" | "eq" | "maxw" | "minw";
 
 function asTensor(x: Tensor | number): Tensor { return typeof x === "number" ? scalar(x) : x; }
 
@@ -39,7 +39,7 @@ function binary(op: BinaryOp, a0: Tensor | number, b0: Tensor | number): Tensor 
   if (fast) {
     const out = new Tensor(a.shape);
     k(out.ptr, a.ptr, b.ptr, 1, fast[0], fast[1], 0, fast[1], 1, 0, fast[2], 1);
-    if (op !== "eq" && needsGrad(a, b)) record(out, op, [a, b]);
+    if (op !== "eq" && op !== "maxw" && op !== "minw" && needsGrad(a, b)) record(out, op, [a, b]);
     return out;
   }
   const shape = broadcastShape(a.shape, b.shape, op);
@@ -55,7 +55,7 @@ function binary(op: BinaryOp, a0: Tensor | number, b0: Tensor | number): Tensor 
       p.as[0], p.as[1], p.as[2], p.bs[0], p.bs[1], p.bs[2]);
     for (let j = idx.length - 1; j >= 0; j--) { if (++idx[j] < p.outer[j]) break; idx[j] = 0; }
   }
-  if (op !== "eq" && needsGrad(a, b)) record(out, op, [a, b]);
+  if (op !== "eq" && op !== "maxw" && op !== "minw" && needsGrad(a, b)) record(out, op, [a, b]);
   return out;
 }
 
@@ -71,6 +71,9 @@ export function div(a: Tensor | number, b: Tensor | number): Tensor { return bin
 export function maximum(a: Tensor | number, b: Tensor | number): Tensor { return binary("maximum", a, b); }
 /** Elementwise minimum (NaN propagates). */
 export function minimum(a: Tensor | number, b: Tensor | number): Tensor { return binary("minimum", a, b); }
+/** @internal The share of maximum's / minimum's gradient that goes to a (torch's rule); no gradient. */
+export function gradShare(op: "maximum" | "minimum", a: Tensor, b: Tensor): Tensor { return binary(op === "maximum" ? "maxw" : "minw", a, b); }
+
 /** 1 where a == b, else 0 (float32 mask, with broadcasting; no gradient). */
 export function equal(a: Tensor | number, b: Tensor | number): Tensor { return binary("eq", a, b); }
 

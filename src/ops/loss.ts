@@ -87,7 +87,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor | ArrayLike<number>,
   const ignore = opts.ignoreIndex ?? -100;
   if (!Number.isInteger(ignore)) throw new Error(`${op}: ignoreIndex must be an integer, got ${ignore}`);
   const w = weightOf(op, opts, [n], "labels");
-  const lv = I32(), lp = lab.ptr >> 2, wv = F32(), wp = w ? w.ptr >> 2 : 0;
+  const lv = I32(), lp = lab.ptr >>> 2, wv = F32(), wp = w ? w.ptr >>> 2 : 0;
   for (let i = 0; i < n; i++) {
     const y = lv[lp + i];
     if (y === ignore || (w && wv[wp + i] === 0)) continue;

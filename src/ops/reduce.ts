@@ -91,6 +91,7 @@ export function max(x: Tensor, axis?: number, keepDims = false): Tensor {
 export function argmax(x: Tensor, axis = -1): Tensor {
   const ax = normAxis(axis, x.rank, "argmax");
   if (x.shape[ax] === 0) throw new Error(`argmax: axis ${ax} of ${x.describe()} is empty`);
+  if (x.dtype !== "float32") throw new Error(`argmax: ${x.describe()} must be float32`);
   const [d0, d1, d2] = split3(x.shape, ax, ax);
   const shape = reducedShape(x.shape, [ax], false);
   const out = new Tensor(shape);

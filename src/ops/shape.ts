@@ -139,10 +139,15 @@ export function indexTensor(indices: Tensor | ArrayLike<number>, n: number, op: 
     if (indices.dtype !== "int32") throw new Error(`${op}: indices ${indices.describe()} must be int32`);
     t = indices;
   } else {
+    // check the raw values: an Int32Array would truncate 1.7 to 1 and NaN to 0 silently
+    for (let i = 0; i < indices.length; i++) {
+      const k = indices[i];
+      if (!Number.isInteger(k)) throw new Error(`${op}: index ${k} at position ${i} is not an integer`);
+    }
     t = new Tensor([indices.length], "int32");
-    I32().set(indices, t.ptr >> 2);
+    I32().set(indices, t.ptr >>> 2);
   }
-  const v = I32(), p = t.ptr >> 2;
+  const v = I32(), p = t.ptr >>> 2;
   for (let i = 0; i < t.size; i++) {
     const k = v[p + i];
     if (!(k >= 0 && k < n)) throw new Error(`${op}: index ${k} at position ${i} is out of range [0, ${n})`);

@@ -3,7 +3,7 @@ import { K } from "../../engine/engine.js";
 import type { Kernels, UnaryGrad } from "../../engine/kernels.js";
 import { Tensor, type Shape } from "../../tensor.js";
 import { registerGradient } from "../tape.js";
-import { div, equal, mul, neg, sub } from "../../ops/elementwise.js";
+import { div, gradShare, mul, neg } from "../../ops/elementwise.js";
 import { sum } from "../../ops/reduce.js";
 import { reshape } from "../../ops/shape.js";
 import { broadcastAxes } from "../../ops/broadcast.js";
@@ -30,12 +30,11 @@ registerGradient("div", (n, dy, out) => {
   // d(a/b)/db = -(a/b)/b
   return [sumToShape(ga, a.shape), sumToShape(neg(mul(ga, out)), b.shape)];
 });
-// maximum/minimum: the gradient goes to the operand that was chosen (to a on ties).
+// maximum/minimum, as torch: the winner gets dy, a tie splits it, a NaN operand gets it all.
 for (const op of ["maximum", "minimum"] as const) {
-  registerGradient(op, (n, dy, out) => {
+  registerGradient(op, (n, dy) => {
     const [a, b] = n.inputs;
-    const ga = mul(dy, equal(out, a));
-    return [sumToShape(ga, a.shape), sumToShape(sub(dy, ga), b.shape)];
+    return [sumToShape(mul(dy, gradShare(op, a, b)), a.shape), sumToShape(mul(dy, gradShare(op, b, a)), b.shape)];
   });
 }
 
