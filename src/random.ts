@@ -13,6 +13,11 @@ function mix(x: number): number {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
+/**
+ * A seeded counter-based random stream (Philox in Wasm): the same seed gives the same numbers
+ * in every runtime; `split`/`fork` derive independent streams; `state()` checkpoints it.
+ * @example const rng = new Rng(42); randn([3, 3], 0, 1, rng);
+ */
 export class Rng {
   key: [number, number];
   /** Blocks consumed so far (each block yields 4 values). */
@@ -77,4 +82,5 @@ export class Rng {
 let global = new Rng(0);
 /** Seed the default generator used when an op is given no Rng. */
 export function seed(s: number): void { global = new Rng(s); }
+/** The stream used when an op or layer is given none (reset by `seed`). */
 export function defaultRng(): Rng { return global; }

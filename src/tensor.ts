@@ -7,12 +7,14 @@ import type { Node } from "./autograd/tape.js";
 export type DType = "float32" | "int32";
 export type Shape = readonly number[];
 
+/** Number of elements of a shape. */
 export function sizeOf(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
 }
 
+/** Throw unless every dimension is a non-negative integer. */
 export function checkShape(shape: Shape, what: string): void {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw new Error(`${what}: invalid shape [${shape.join(", ")}] (dimensions must be non-negative integers)`);
@@ -21,6 +23,11 @@ export function checkShape(shape: Shape, what: string): void {
 
 let nextId = 1;
 
+/**
+ * A float32 or int32 array in Wasm memory with a shape. Made by the creation ops and
+ * every other op; freed by the scope it was made in, or when garbage collected.
+ * @example const x = tensor([[1, 2], [3, 4]]); x.shape; // [2, 2]
+ */
 export class Tensor {
   readonly id = nextId++;
   readonly size: number;

@@ -22,10 +22,12 @@ export type GradRule = (node: Node, dy: Tensor, out: Tensor, needs: boolean[]) =
 const rules = new Map<string, GradRule>();
 let enabled = true;
 
+/** Register the gradient rule of an op by name (one rule per op; a second registration is an error). */
 export function registerGradient(op: string, rule: GradRule): void {
   if (rules.has(op)) throw new Error(`registerGradient: "${op}" already has a gradient rule`);
   rules.set(op, rule);
 }
+/** True when `op` has a gradient rule. */
 export function hasGradient(op: string): boolean { return rules.has(op); }
 
 /** True when an op on these inputs must be recorded. */
@@ -53,6 +55,7 @@ export function noGrad<T>(fn: () => T): T {
   try { return fn(); } finally { enabled = prev; }
 }
 
+/** False inside `noGrad`. */
 export function isGradEnabled(): boolean { return enabled; }
 
 // Hooks filled in by the ops modules (avoids an import cycle).

@@ -77,6 +77,7 @@ export function K(): Kernels {
   return kernels;
 }
 
+/** True once `init()` has finished. */
 export function isReady(): boolean { return kernels !== null; }
 
 // ------------------------------------------------------------------ allocator
@@ -93,6 +94,7 @@ const bins = new Map<number, number[]>();
 
 function align(n: number): number { return Math.ceil(n / ALIGN) * ALIGN; }
 
+/** @internal Allocate `bytes` of Wasm memory (64-byte aligned); throws a clear error past the configured maximum. */
 export function alloc(bytes: number): number {
   const size = align(Math.max(bytes, 1));
   const bin = bins.get(size);
@@ -122,6 +124,7 @@ export function alloc(bytes: number): number {
   return ptr;
 }
 
+/** @internal Return a block from `alloc` to its size bin. */
 export function free(ptr: number, bytes: number): void {
   const size = align(Math.max(bytes, 1));
   let bin = bins.get(size);
@@ -142,6 +145,10 @@ export interface MemoryStats {
   wasmBytes: number;
 }
 
+/**
+ * Allocator figures: bytes in use, the high-water mark, live allocations, Wasm memory size.
+ * @example const { highWater } = memoryStats(); // stops growing after a training loop's first step
+ */
 export function memoryStats(): MemoryStats {
   return { bytesInUse: inUse, highWater: top - base, liveAllocations: live, wasmBytes: memory ? memory.buffer.byteLength : 0 };
 }
@@ -156,10 +163,12 @@ export function F32(): Float32Array {
   if (f32.buffer !== memory!.buffer) refresh();
   return f32;
 }
+/** Int32 view of all of Wasm memory (rebuilt after growth). */
 export function I32(): Int32Array {
   if (i32.buffer !== memory!.buffer) refresh();
   return i32;
 }
+/** Uint32 view of all of Wasm memory (rebuilt after growth). */
 export function U32(): Uint32Array {
   if (u32.buffer !== memory!.buffer) refresh();
   return u32;

@@ -50,6 +50,7 @@ export function allocStorage(bytes: number): Storage {
   return s;
 }
 
+/** Free storage now (idempotent). */
 export function release(s: Storage): void {
   if (s.region.freed) return;
   if (s.registered) registry?.unregister(s.region);

@@ -91,6 +91,14 @@ export interface Callback {
   onTrainEnd?(history: EpochLogs[], trainer: Trainer): void | Promise<void>;
 }
 
+/**
+ * Trains a multi-task model: fit / evaluate / predict, with a weighting plug-in, a schedule,
+ * callbacks and progress events; every step runs in a memory scope.
+ * @example
+ * const trainer = new Trainer(model, { tasks, weighting: new PCGrad() });
+ * await trainer.fit(train, { epochs: 10, batchSize: 64, validation: val });
+ * trainer.evaluate(test); // { task: { loss, accuracy, ... } }
+ */
 export class Trainer {
   readonly tasks: Map<string, Task>;
   readonly weighting: Weighting;

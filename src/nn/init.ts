@@ -32,4 +32,5 @@ export const initializers = {
   torchDefault: (fanIn?: number): Initializer => (s, r) => { const fi = fanIn ?? fans(s)[0]; const b = 1 / Math.sqrt(fi); return rand(s, -b, b, r); },
 };
 
+/** The given stream, or the default one. */
 export function resolveRng(rng?: Rng): Rng { return rng ?? defaultRng(); }

@@ -57,22 +57,30 @@ export class Sequential extends Module {
   }
 }
 
+/** Returns its input. */
 export class Identity extends Module { forward(x: Tensor): Tensor { return x; } }
+/** max(x, 0). */
 export class ReLU extends Module { forward(x: Tensor): Tensor { return relu(x); } }
+/** x for x > 0, else negativeSlope * x. */
 export class LeakyReLU extends Module {
   constructor(readonly negativeSlope = 0.01) { super(); }
   forward(x: Tensor): Tensor { return leakyRelu(x, this.negativeSlope); }
 }
+/** x for x > 0, else alpha * (e^x - 1). */
 export class ELU extends Module {
   constructor(readonly alpha = 1) { super(); }
   forward(x: Tensor): Tensor { return elu(x, this.alpha); }
 }
+/** x * Phi(x) (exact erf form, or the tanh approximation). */
 export class GELU extends Module {
   constructor(readonly approximate: "none" | "tanh" = "none") { super(); }
   forward(x: Tensor): Tensor { return gelu(x, this.approximate); }
 }
+/** 1 / (1 + e^-x). */
 export class Sigmoid extends Module { forward(x: Tensor): Tensor { return sigmoid(x); } }
+/** tanh(x). */
 export class Tanh extends Module { forward(x: Tensor): Tensor { return tanh(x); } }
+/** log(1 + e^(beta x)) / beta, linear above the threshold (as torch). */
 export class Softplus extends Module {
   constructor(readonly beta = 1, readonly threshold = 20) { super(); }
   forward(x: Tensor): Tensor { return softplus(x, this.beta, this.threshold); }

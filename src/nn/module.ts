@@ -7,6 +7,15 @@ import { K } from "../engine/engine.js";
 const PARAMS = new WeakSet<Tensor>();
 const BUFFERS = new WeakSet<Tensor>();
 
+/**
+ * The base of layers and models: parameters, buffers and children are its fields.
+ * @example
+ * class Net extends Module {
+ *   fc = new Linear(4, 2);
+ *   forward(x: Tensor) { return relu(this.fc.forward(x)); }
+ * }
+ * new Net().namedParameters(); // [["fc.weight", ...], ["fc.bias", ...]]
+ */
 export abstract class Module {
   /** Dotted path of this module inside the model it was found in ("" for the root). */
   path = "";
@@ -146,4 +155,5 @@ export abstract class Module {
   }
 }
 
+/** True for tensors registered as parameters by a Module. */
 export function isParameter(t: Tensor): boolean { return PARAMS.has(t); }

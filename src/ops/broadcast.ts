@@ -3,6 +3,7 @@
 // back to an operand's shape.
 import type { Shape } from "../tensor.js";
 
+/** The broadcast shape of a and b (NumPy rules), or an error naming both shapes. */
 export function broadcastShape(a: Shape, b: Shape, op: string): number[] {
   const r = Math.max(a.length, b.length);
   const out = new Array<number>(r);

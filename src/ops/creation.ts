@@ -68,14 +68,19 @@ export function tensor(values: Nested | ArrayLike<number>, shape?: Shape, dtype?
 /** A scalar (rank-0) float32 tensor. */
 export function scalar(v: number): Tensor { return tensor([v], []); }
 
+/** A tensor filled with `value`. @example full([2, 3], 0.5) */
 export function full(shape: Shape, value: number, dtype: DType = "float32"): Tensor {
   const t = new Tensor(shape, dtype);
   if (dtype === "int32") K().fill_i32(t.ptr, t.size, value); else K().fill(t.ptr, t.size, value);
   return t;
 }
+/** A tensor of zeros. */
 export function zeros(shape: Shape, dtype: DType = "float32"): Tensor { return full(shape, 0, dtype); }
+/** A tensor of ones. */
 export function ones(shape: Shape, dtype: DType = "float32"): Tensor { return full(shape, 1, dtype); }
+/** Zeros with the shape and dtype of t. */
 export function zerosLike(t: Tensor): Tensor { return zeros(t.shape, t.dtype); }
+/** Ones with the shape and dtype of t. */
 export function onesLike(t: Tensor): Tensor { return ones(t.shape, t.dtype); }
 
 /** Uniform [low, high) from a seeded stream (the default stream if none is given). */

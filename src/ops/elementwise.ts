@@ -90,6 +90,7 @@ export function unary(op: UnaryOp, x: Tensor, p0 = 0, p1 = 0): Tensor {
   return out;
 }
 
+/** Activations and unary math, each a Wasm kernel with its gradient (see assembly/kernels/elementwise.ts). */
 export const relu = (x: Tensor): Tensor => unary("relu", x);
 export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => unary("leaky_relu", x, negativeSlope);
 export const elu = (x: Tensor, alpha = 1): Tensor => unary("elu", x, alpha);

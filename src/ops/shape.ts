@@ -23,6 +23,7 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   return out;
 }
 
+/** Merge the axes from `startAxis` on (default 1: keep the batch axis); shares storage. */
 export function flatten(x: Tensor, startAxis = 1): Tensor {
   const a = normAxis(startAxis, x.rank, "flatten");
   return reshape(x, [...x.shape.slice(0, a), sizeOf(x.shape.slice(a))]);

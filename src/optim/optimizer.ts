@@ -70,6 +70,12 @@ export function powInt(x: number, n: number): number {
   return r;
 }
 
+/**
+ * The base of the optimisers: parameter groups, step(), zeroGrad(), JSON state.
+ * @example
+ * const opt = new Adam(model.parameters(), { lr: 1e-3 });
+ * scope(() => { opt.zeroGrad(); backward(loss()); opt.step(); });
+ */
 export abstract class Optimizer<O extends BaseOptions> {
   /** The groups; schedules and users may change hyper-parameters between steps. */
   readonly paramGroups: ParamGroup<O>[];

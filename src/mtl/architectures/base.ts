@@ -18,6 +18,10 @@ export interface MultiTaskOutput {
   representation: Tensor | null;
 }
 
+/**
+ * The base of multi-task architectures: forward returns each requested head and the shared
+ * representation; parameters split into shared ones and each task's own (by name prefix).
+ */
 export abstract class MultiTaskModel extends Module {
   abstract readonly taskNames: string[];
 
@@ -53,6 +57,7 @@ export abstract class MultiTaskModel extends Module {
 
 export type Activation = "relu" | "tanh" | "gelu" | "leaky_relu" | "sigmoid" | "elu" | "none";
 
+/** A fresh activation module by name. */
 export function activation(name: Activation): Module {
   switch (name) {
     case "relu": return new ReLU();

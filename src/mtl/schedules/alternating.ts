@@ -4,6 +4,10 @@
 import { activeTasks, isPerTask, type Schedule, type ScheduleContext, type StepPlan } from "./base.js";
 import type { Batch } from "../../data/index.js";
 
+/**
+ * Round-robin: one task per step, in turn.
+ * @example new Trainer(model, { tasks, schedule: alternating() })
+ */
 export function alternating(): Schedule {
   return {
     name: "alternating",

@@ -31,10 +31,12 @@ export interface Schedule {
   stepsPerEpoch?(ctx: ScheduleContext): number;
 }
 
+/** True for one-dataset-per-task data. */
 export function isPerTask(data: TrainData): data is Record<string, MultiTaskDataset> {
   return !(typeof (data as MultiTaskDataset).batches === "function");
 }
 
+/** The tasks a schedule may train this epoch. */
 export function activeTasks(ctx: ScheduleContext): string[] {
   return ctx.active ?? ctx.taskNames;
 }

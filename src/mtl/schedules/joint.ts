@@ -3,6 +3,10 @@
 // datasets cycle) and an epoch is as long as the largest task's pass.
 import { activeTasks, cyclers, isPerTask, type Schedule, type ScheduleContext, type StepPlan } from "./base.js";
 
+/**
+ * Every active task every step (the default schedule).
+ * @example new Trainer(model, { tasks, schedule: joint() })
+ */
 export function joint(): Schedule {
   return {
     name: "joint",

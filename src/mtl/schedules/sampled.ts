@@ -23,6 +23,10 @@ export function samplingProbabilities(sizes: number[], temperature = 1): number[
   return w.map((v) => v / z);
 }
 
+/**
+ * One task per step, drawn with probability proportional to size^(1/temperature).
+ * @example new Trainer(model, { tasks, schedule: sampled({ temperature: 2 }) })
+ */
 export function sampled(opts: SampledOptions = {}): Schedule {
   const sizesOf = (ctx: ScheduleContext) => {
     const tasks = activeTasks(ctx);

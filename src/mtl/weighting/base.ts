@@ -49,10 +49,12 @@ export interface Weighting {
 // ---------------------------------------------------------------- flat-vector helpers
 // Gradient vectors are flat float32 tensors; these run the blas kernels (fixed order).
 
+/** Dot product of two flat vectors (Wasm, fixed order). */
 export function vdot(a: Tensor, b: Tensor): number {
   if (a.size !== b.size) throw new Error(`vdot: sizes ${a.size} and ${b.size} differ`);
   return K().dot(a.ptr, b.ptr, a.size);
 }
+/** Squared Euclidean norm of a flat vector. */
 export function vnorm2(a: Tensor): number { return K().sumsq(a.ptr, a.size); }
 /** y += alpha * x, in place. */
 export function vaxpy(y: Tensor, x: Tensor, alpha: number): void {

@@ -4,6 +4,7 @@
 import type { Tensor } from "../../tensor.js";
 import type { Weighting, WeightingContext } from "./base.js";
 
+/** The plain sum of the task losses (the default). @example new Trainer(model, { tasks, weighting: new EqualWeighting() }) */
 export class EqualWeighting implements Weighting {
   readonly name: string = "EW";
   parameters(): Tensor[] { return []; }

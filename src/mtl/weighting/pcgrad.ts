@@ -6,6 +6,7 @@
 import type { Tensor } from "../../tensor.js";
 import { vaxpy, vclone, vdot, vnorm2, type Weighting, type WeightingContext } from "./base.js";
 
+/** Projecting conflicting gradients. @example new Trainer(model, { tasks, weighting: new PCGrad() }) */
 export class PCGrad implements Weighting {
   readonly name = "PCGrad";
   /** Conflicts projected away in the last step (for inspection). */

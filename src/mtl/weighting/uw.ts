@@ -9,6 +9,7 @@ import { sum } from "../../ops/reduce.js";
 import { stack, take } from "../../ops/shape.js";
 import type { Weighting, WeightingContext } from "./base.js";
 
+/** Learned homoscedastic uncertainty per task. @example new Trainer(model, { tasks, weighting: new UncertaintyWeighting(tasks.map((t) => t.name)) }) */
 export class UncertaintyWeighting implements Weighting {
   readonly name = "UW";
   /** log sigma^2 per task, in the order of `taskNames`. */
