@@ -61,3 +61,40 @@ describe("review fixes", () => {
     expect(r2Score([0.1, 0.1, 0.1], [0.1, 0.1, 0.1])).toBe(1);
   });
 });
+
+describe("architecture review fixes", () => {
+  it("task names and architecture options are checked", async () => {
+    const { task, SharedBottom, CrossStitch, Sequential, Linear } = await import("../src/index.js");
+    expect(() => task("a.b", { kind: "regression", outputs: 1 })).toThrow(/must not contain "\."/);
+    const t = task("a", { kind: "regression", outputs: 1 });
+    expect(() => new SharedBottom({ tasks: [t, t], inputs: 3, trunk: [4] })).toThrow(/"a" is used twice/);
+    expect(() => new SharedBottom({ tasks: [t], trunk: new Sequential(new Linear(3, 4)), trunkOutputs: 4, dropout: 0.5 })).toThrow(/dropout applies to an MLP trunk only/);
+    expect(() => new CrossStitch({ tasks: [t, task("b", { kind: "regression", outputs: 1 })], inputs: 3, columns: [4], stitchInit: 5 })).toThrow(/stitchInit must be in \[0, 1\]/);
+  });
+
+  it("Fusion checks the sources' real widths, does not leak in weights(), rejects dropout without hidden layers", async () => {
+    const { task, SharedBottom, Fusion, randn, memoryStats } = await import("../src/index.js");
+    const a = task("a", { kind: "classification", outputs: 3 }), b = task("b", { kind: "regression", outputs: 1 });
+    const f = task("f", { kind: "regression", outputs: 1 });
+    const base = () => new SharedBottom({ tasks: [a, b], inputs: 4, trunk: [5], rng: new Rng(1) });
+    const lying = { ...a, outputs: 1 }; // declared 1 wide, the head gives 3
+    const avg = new Fusion({ model: base(), task: f, sources: [lying, b], method: "average" });
+    expect(() => avg.forward(randn([2, 4], 0, 1, new Rng(2)))).toThrow(/source "a" was declared with 1 outputs, its head gives 3/);
+    const w = new Fusion({ model: base(), task: f, sources: [b], method: "weighted" });
+    w.weights();
+    const live = memoryStats().liveAllocations;
+    for (let i = 0; i < 50; i++) w.weights();
+    expect(memoryStats().liveAllocations).toBe(live);
+    expect(() => new Fusion({ model: base(), task: f, sources: [b], method: "mlp", dropout: 0.2 })).toThrow(/dropout and activation need hidden layers/);
+  });
+
+  it("DSelect-k's static-gate regulariser covers only the tasks of the step", async () => {
+    const { task, DSelectK, randn, gradients } = await import("../src/index.js");
+    const tasks = [task("a", { kind: "regression", outputs: 1 }), task("b", { kind: "regression", outputs: 1 })];
+    const m = new DSelectK({ tasks, inputs: 4, experts: 4, k: 2, expertWidths: [3], gating: "static", entropyReg: 0.1, rng: new Rng(1) });
+    m.forward(randn([3, 4], 0, 1, new Rng(2)), ["a"]);
+    const bParams = m.taskParameters("b");
+    const gs = gradients(m.regularization()!, bParams);
+    expect(gs.every((g) => g.data().every((v) => v === 0))).toBe(true);
+  });
+});

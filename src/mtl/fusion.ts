@@ -2,6 +2,8 @@
 // "fused" task computed from chosen task outputs, by a network over their concatenation,
 // a weighted sum (fixed or learned weights), or their average. The wrapper is itself a
 // MultiTaskModel, so the trainer trains the fused output like any other head.
+import { scope } from "../engine/scope.js";
+import { noGrad } from "../autograd/tape.js";
 import { Module } from "../nn/module.js";
 import { Sequential } from "../nn/layers.js";
 import { Tensor } from "../tensor.js";
@@ -65,6 +67,7 @@ export class Fusion extends MultiTaskModel {
   fusion: Sequential | FusionWeights | null;
   private readonly sourceNames: string[];
   private readonly fixed: number[] | null = null;
+  private readonly sourceWidths: number[];
 
   constructor(opts: FusionOptions) {
     super();
@@ -96,6 +99,10 @@ export class Fusion extends MultiTaskModel {
     this.method = method;
     this.sourceNames = names;
     this.taskNames = [...model.taskNames, task.name];
+    if (method === "mlp" && !(opts.hidden?.length) && (opts.dropout !== undefined || opts.activation !== undefined)) {
+      throw new Error(`${NAME}: dropout and activation need hidden layers (method "mlp" without hidden is one Linear layer)`);
+    }
+    this.sourceWidths = opts.sources.map((t) => t.outputs);
     if (method === "mlp") {
       const width = opts.sources.reduce((s, t) => s + t.outputs, 0);
       this.fusion = mlp([width, ...(opts.hidden ?? []), task.outputs], { activation: opts.activation, dropout: opts.dropout, rng: opts.rng });
@@ -113,8 +120,10 @@ export class Fusion extends MultiTaskModel {
     }
   }
 
+  // The fused loss trains the sources' heads too, so a source task owns nothing alone.
   override taskPrefixes(task: string): string[] {
     if (task === this.task.name) return ["fusion."];
+    if (this.sourceNames.includes(task)) return [];
     return this.model.taskPrefixes(task).map((p) => `model.${p}`);
   }
 
@@ -128,7 +137,14 @@ export class Fusion extends MultiTaskModel {
     const inner = this.model.forward(x, need);
     const outputs: Record<string, Tensor> = {};
     for (const t of base) outputs[t] = inner.outputs[t];
-    if (fused) outputs[this.task.name] = this.fuse(this.sourceNames.map((t) => inner.outputs[t]));
+    if (fused) {
+      const ys = this.sourceNames.map((t, i) => {
+        const y = inner.outputs[t], w = y.shape[y.rank - 1];
+        if (w !== this.sourceWidths[i]) throw new Error(`${NAME}: source "${t}" was declared with ${this.sourceWidths[i]} outputs, its head gives ${w}`);
+        return y;
+      });
+      outputs[this.task.name] = this.fuse(ys);
+    }
     return { outputs, representation: inner.representation };
   }
 
@@ -136,7 +152,8 @@ export class Fusion extends MultiTaskModel {
   weights(): number[] | null {
     if (this.method === "mlp") return null;
     if (this.fixed) return [...this.fixed];
-    if (this.fusion instanceof FusionWeights) return Array.from(this.fusion.forward().data());
+    const f = this.fusion;
+    if (f instanceof FusionWeights) return scope(() => noGrad(() => Array.from(f.forward().data())));
     return this.sourceNames.map(() => 1 / this.sourceNames.length);
   }
 

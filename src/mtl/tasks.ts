@@ -51,6 +51,9 @@ const KNOWN_KEYS = new Set(["kind", "outputs", "loss", "metrics", "weight", "del
  */
 export function task(name: string, spec: TaskSpec): Task {
   if (!name || typeof name !== "string") throw new Error(`task: name must be a non-empty string, got ${JSON.stringify(name)}`);
+  // names become parameter-path segments ("towers.<name>."): a dot would make one task's
+  // prefix match another's parameters
+  if (name.includes(".")) throw new Error(`task: name "${name}" must not contain "." (it is used in parameter names)`);
   for (const k of Object.keys(spec)) {
     if (!KNOWN_KEYS.has(k)) throw new Error(`task "${name}": unknown option "${k}" (known: ${[...KNOWN_KEYS].join(", ")})`);
   }

@@ -49,8 +49,9 @@ export interface CrossStitchOptions extends ArchitectureOptions {
 }
 
 /**
- * The cross-stitch units are the shared parameters (the only place tasks meet); each
- * task owns its column and tower. The paper trains the units with a larger learning rate
+ * Only the towers belong to one task: after the first cross-stitch unit every task's loss
+ * reaches every column, so the columns and the units are shared parameters (gradient
+ * methods such as PCGrad must see them). The paper trains the units with a larger learning rate
  * (10^2 to 10^3 times the base one): give `stitches.` its own parameter group.
  * @example
  * const model = new CrossStitch({ tasks, inputs: 32, columns: [64, 32], towers: [16] });
@@ -66,7 +67,7 @@ export class CrossStitch extends MultiTaskModel {
     const tasks = checkCommon(NAME, opts, ["columns", "stitchInit"]);
     const widths = checkWidths(NAME, "columns", opts.columns);
     const self = opts.stitchInit ?? 0.9;
-    if (!Number.isFinite(self)) throw new Error(`${NAME}: stitchInit must be a finite number, got ${opts.stitchInit}`);
+    if (!(self >= 0 && self <= 1)) throw new Error(`${NAME}: stitchInit must be in [0, 1] (rows are convex combinations), got ${opts.stitchInit}`);
     this.taskNames = tasks.map((t) => t.name);
     const ins = [opts.inputs, ...widths];
     for (const t of tasks) {
@@ -76,7 +77,7 @@ export class CrossStitch extends MultiTaskModel {
     this.towers = towers(widths[widths.length - 1], opts.towers ?? [], tasks, { activation: opts.activation, rng: opts.rng });
   }
 
-  override taskPrefixes(task: string): string[] { return [`columns.${task}.`, `towers.${task}.`]; }
+  override taskPrefixes(task: string): string[] { return [`towers.${task}.`]; }
 
   forward(x: Tensor, tasks?: string[]): MultiTaskOutput {
     const names = this.checkTasks(tasks);

@@ -166,6 +166,9 @@ export class DSelectK extends MultiTaskModel {
     this.towers = towers(widths[widths.length - 1], opts.towers ?? [], tasks, { activation: opts.activation, rng: opts.rng });
   }
 
+  /** The tasks of the last training forward pass (regularization() covers those only). */
+  private lastTasks: string[] = [];
+
   override taskPrefixes(task: string): string[] { return [`gates.${task}.`, `towers.${task}.`]; }
 
   forward(x: Tensor, tasks?: string[]): MultiTaskOutput {
@@ -178,6 +181,7 @@ export class DSelectK extends MultiTaskModel {
       if (record) this.lastSelectors.set(t, g.selectors);
       outputs[t] = this.towers[t].forward(mixExperts(g.weights, experts));
     }
+    if (record) this.lastTasks = names; // regularization() covers the tasks this step trained
     return { outputs, representation: experts };
   }
 
@@ -192,7 +196,7 @@ export class DSelectK extends MultiTaskModel {
     const pow2 = (this.numExperts & (this.numExperts - 1)) === 0;
     if (this.entropyReg === 0 && pow2) return null;
     const selectors: Tensor[] = [];
-    for (const t of this.taskNames) {
+    for (const t of this.lastTasks) {
       if (this.staticGating) { selectors.push(this.gates[t].forward().selectors); continue; }
       const s = this.lastSelectors.get(t);
       if (s && !s.isDisposed) selectors.push(s);

@@ -121,8 +121,11 @@ export class PLE extends MultiTaskModel {
     this.towers = towers(out, opts.towers ?? [], tasks, { activation: opts.activation, rng: opts.rng });
   }
 
+  // A task's experts in a lower layer also feed the shared gate, so every task reaches them:
+  // only the last layer's task experts, the task's gates and its tower are its own.
   override taskPrefixes(task: string): string[] {
-    return [...this.layers.flatMap((_, l) => [`layers.${l}.taskExperts.${task}.`, `layers.${l}.gates.${task}.`]), `towers.${task}.`];
+    const last = this.layers.length - 1;
+    return [`layers.${last}.taskExperts.${task}.`, ...this.layers.map((_, l) => `layers.${l}.gates.${task}.`), `towers.${task}.`];
   }
 
   forward(x: Tensor, tasks?: string[]): MultiTaskOutput {

@@ -5,7 +5,7 @@ import { Sequential } from "../../nn/layers.js";
 import { Tensor } from "../../tensor.js";
 import type { Task } from "../tasks.js";
 import type { Rng } from "../../random.js";
-import { MultiTaskModel, mlp, towers, checkOptions, type Activation, type MultiTaskOutput } from "./base.js";
+import { MultiTaskModel, mlp, towers, checkOptions, checkTaskList, type Activation, type MultiTaskOutput } from "./base.js";
 
 export interface SharedBottomOptions {
   tasks: Task[];
@@ -34,10 +34,13 @@ export class SharedBottom extends MultiTaskModel {
   constructor(opts: SharedBottomOptions) {
     super();
     checkOptions("SharedBottom", opts, ["tasks", "inputs", "trunk", "trunkOutputs", "towers", "activation", "dropout", "rng"]);
-    this.taskNames = opts.tasks.map((t) => t.name);
+    this.taskNames = checkTaskList("SharedBottom", opts.tasks).map((t) => t.name);
     let width: number;
     if (opts.trunk instanceof Module) {
       if (!opts.trunkOutputs) throw new Error("SharedBottom: a Module trunk needs trunkOutputs (its output width)");
+      for (const k of ["inputs", "dropout"] as const) {
+        if (opts[k] !== undefined) throw new Error(`SharedBottom: ${k} applies to an MLP trunk only (build it into the Module trunk)`);
+      }
       this.trunk = opts.trunk;
       width = opts.trunkOutputs;
     } else {
