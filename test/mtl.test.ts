@@ -151,8 +151,13 @@ describe("schedules and data modes", () => {
     const tasks = TASKS();
     const tr = new Trainer(model(tasks), { tasks, schedule: alternating() });
     const seen: string[] = [];
-    await tr.fit(synth(60, 1), { epochs: 1, batchSize: 10, callbacks: [{ onBatchEnd: (_s, l) => { seen.push(Object.keys(l).join()); } }] });
+    const begun: string[] = [];
+    await tr.fit(synth(60, 1), { epochs: 1, batchSize: 10, callbacks: [{
+      onBatchBegin: (_s, t) => { begun.push(t.join()); },
+      onBatchEnd: (_s, l) => { seen.push(Object.keys(l).join()); },
+    }] });
     expect(seen).toEqual(["cls", "reg", "bin", "cls", "reg", "bin"]);
+    expect(begun).toEqual(seen);
   });
 
   it("sampling probabilities follow size^(1/T)", () => {

@@ -85,6 +85,8 @@ export interface EpochLogs {
 export interface Callback {
   onTrainBegin?(trainer: Trainer): void;
   onEpochBegin?(epoch: number, trainer: Trainer): void;
+  /** Before each step, with the tasks it will train. */
+  onBatchBegin?(step: number, tasks: string[], trainer: Trainer): void;
   onBatchEnd?(step: number, losses: Record<string, number>, trainer: Trainer): void;
   /** Return "stop" (or set trainer.stopTraining) to end training after this epoch. */
   onEpochEnd?(logs: EpochLogs, trainer: Trainer): void | "stop" | Promise<void | "stop">;
@@ -172,6 +174,10 @@ export class Trainer {
       let s = 0;
       this.model.train();
       for await (const plan of plans) {
+        if (cbs.length) {
+          const tasks = [...new Set(plan.parts.flatMap((p) => p.tasks))];
+          for (const cb of cbs) cb.onBatchBegin?.(this.step, tasks, this);
+        }
         const r = this.trainStep(plan.parts);
         for (const [t, v] of Object.entries(r.losses)) { sums[t] = (sums[t] ?? 0) + v; counts[t] = (counts[t] ?? 0) + 1; }
         weights = r.weights;
