@@ -37,10 +37,22 @@ describe("MultiTaskDataset validation", () => {
   it("rejects inputs that are not whole examples, bad shapes and dtypes", () => {
     expect(() => new MultiTaskDataset({ x: new Float32Array(10), xShape: [4], labels: {} })).toThrow("x has 10 values, not a whole number of examples of shape [4]");
     expect(() => new MultiTaskDataset({ x, xShape: [0], labels: {} })).toThrow("xShape: expected an array of positive integers");
-    expect(() => new MultiTaskDataset({ x: [1, 2] as unknown as Float32Array, xShape: [2], labels: {} })).toThrow("x must be a Float32Array or Int32Array, got Array");
+    expect(() => new MultiTaskDataset({ x: new Float64Array(2) as unknown as Float32Array, xShape: [2], labels: {} })).toThrow("x must be a Float32Array, an Int32Array or an array of numbers, got Float64Array");
+    expect(() => new MultiTaskDataset({ x: [[1, 2], [3]], labels: {} })).toThrow("MultiTaskDataset: x: row 1 has 1 values, row 0 has 2");
     expect(() => new MultiTaskDataset({ x, xShape: [4], labels: { a: new Float64Array(1000) as unknown as Float32Array } })).toThrow('labels "a": values must be a Float32Array or Int32Array, got Float64Array');
     expect(() => new MultiTaskDataset({ x, xShape: [4], labels: { a: { values: new Int32Array(1000), mask: new Uint8Array(5) } } })).toThrow('labels "a": mask has 5 rows, inputs have 1000');
   });
+  it("takes plain JS arrays: rows of inputs, integer labels as classes (null missing), others as values", () => {
+    const ds = new MultiTaskDataset({ x: [[1, 2], [3, 4], [5, 6]], labels: { cls: [0, 2, null], reg: [0.5, null, 1.5], vec: [[1, 2], [3, 4], [5, 6]] } });
+    expect(ds.size).toBe(3);
+    expect(ds.xShape).toEqual([2]);
+    expect(ds.labelDtype("cls")).toBe("int32");
+    expect(ds.labelDtype("reg")).toBe("float32");
+    expect(ds.labelledCount("cls")).toBe(2);
+    expect(ds.labelledCount("reg")).toBe(2);
+    expect(ds.labelShape("vec")).toEqual([2]);
+  });
+
   it("rejects bad class indices and half-missing float rows", () => {
     const x3 = new Float32Array(3);
     expect(() => new MultiTaskDataset({ x: x3, xShape: [1], labels: { c: new Int32Array([0, -2, 1]) } })).toThrow('labels "c": row 1 has -2; class indices must be >= 0');

@@ -414,3 +414,22 @@ describe("review fixes: sparse labels, streams, resume with dropout, edge cases"
     expect(typeof initializers.heNormal).toBe("function"); // not shadowed by init()
   });
 });
+
+describe("plain JS arrays", () => {
+  it("train end to end: integer-valued regression targets and float class labels are taken as the loss needs", async () => {
+    const rows: number[][] = [], cls: number[] = [], count: number[] = [];
+    const x = randn([120, 4], 0, 1, new Rng(5)).data();
+    for (let i = 0; i < 120; i++) {
+      const r = Array.from(x.subarray(i * 4, i * 4 + 4));
+      rows.push(r);
+      cls.push(r[0] > 0 ? 1 : 0);
+      count.push(Math.round(2 * r[1]) + 3); // integers, but a regression target
+    }
+    const data = new MultiTaskDataset({ x: rows, labels: { cls, count } });
+    const tasks = [task("cls", { kind: "classification", outputs: 2 }), task("count", { kind: "regression", outputs: 1 })];
+    const tr = new Trainer(new SharedBottom({ tasks, inputs: 4, trunk: [16], rng: new Rng(1) }), { tasks, optimizer: adam() });
+    const h = await tr.fit(data, { epochs: 15, batchSize: 20 });
+    expect(h[14].loss.count).toBeLessThan(h[0].loss.count * 0.5);
+    expect(tr.evaluate(data).cls.accuracy).toBeGreaterThan(0.85);
+  });
+});

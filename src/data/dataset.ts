@@ -27,13 +27,40 @@ export interface TaskLabels {
   numClasses?: number;
 }
 
+/** Plain JS numbers: a flat list or one list per example (nested rows). */
+export type PlainArray = number[] | number[][];
+
 export interface DatasetSpec {
-  /** Inputs, row-major: examples × xShape. Int32Array for token or index inputs. */
-  x: InputArray;
-  /** Per-example input shape, e.g. [784] or [1, 28, 28]. */
-  xShape: number[];
-  /** Labels by task name; a bare typed array is `{ values }`. */
-  labels: Record<string, TaskLabels | Float32Array | Int32Array>;
+  /**
+   * Inputs, row-major: examples × xShape. Int32Array for token or index inputs. Plain arrays
+   * (one row per example, or flat) become float32.
+   */
+  x: InputArray | PlainArray;
+  /** Per-example input shape, e.g. [784] or [1, 28, 28] (may be left out for rows of plain arrays). */
+  xShape?: number[];
+  /**
+   * Labels by task name; a bare array is `{ values }`. Plain arrays become int32 when every
+   * value is an integer (class indices; null or -1 = missing), else float32 (null or NaN = missing).
+   */
+  labels: Record<string, TaskLabels | Float32Array | Int32Array | PlainArray | (number | null)[]>;
+}
+
+/** Plain (possibly nested) numbers to a typed array: float32 for inputs, int32 or float32 for labels. */
+function fromPlain(v: unknown[], what: string, labels: boolean): { data: Float32Array | Int32Array; row: number | null } {
+  const nested = v.length > 0 && Array.isArray(v[0]);
+  const row = nested ? (v[0] as unknown[]).length : null;
+  const flat: (number | null)[] = [];
+  v.forEach((r, i) => {
+    if (nested) {
+      if (!Array.isArray(r) || r.length !== row) throw new Error(`${what}: row ${i} has ${Array.isArray(r) ? r.length : "no"} values, row 0 has ${row}`);
+      for (const x of r) flat.push(x as number | null);
+    } else flat.push(r as number | null);
+  });
+  flat.forEach((x, i) => {
+    if (x !== null && typeof x !== "number") throw new Error(`${what}: value ${i} is ${typeof x}, expected a number`);
+  });
+  if (labels && flat.every((x) => x === null || Number.isInteger(x))) return { data: Int32Array.from(flat, (x) => (x === null ? -1 : x)), row };
+  return { data: Float32Array.from(flat, (x) => (x === null ? NaN : x)), row };
 }
 
 /** A batch: tensors are made on first access (so inside a step's scope they are freed with it). */
@@ -108,11 +135,17 @@ function checkDims(shape: unknown, what: string): number[] {
 /** @internal Validate a spec and normalise its labels (missing rows zeroed, masks filled in). */
 export function buildStore(spec: DatasetSpec, who: string): Store {
   if (spec === null || typeof spec !== "object") throw new Error(`${who}: expected { x, xShape, labels }, got ${typeName(spec)}`);
-  const { x } = spec;
-  if (!(x instanceof Float32Array || x instanceof Int32Array)) {
-    throw new Error(`${who}: x must be a Float32Array or Int32Array, got ${typeName(x)}`);
+  let x = spec.x as unknown;
+  let shapeIn = spec.xShape;
+  if (Array.isArray(x)) {
+    const p = fromPlain(x, `${who}: x`, false);
+    x = p.data;
+    if (shapeIn === undefined && p.row !== null) shapeIn = [p.row];
   }
-  const xShape = checkDims(spec.xShape, `${who}: xShape`);
+  if (!(x instanceof Float32Array || x instanceof Int32Array)) {
+    throw new Error(`${who}: x must be a Float32Array, an Int32Array or an array of numbers, got ${typeName(x)}`);
+  }
+  const xShape = checkDims(shapeIn, `${who}: xShape`);
   const xWidth = product(xShape);
   if (x.length % xWidth !== 0) {
     throw new Error(`${who}: x has ${x.length} values, not a whole number of examples of shape [${xShape.join(", ")}] (${xWidth} values each)`);
@@ -125,10 +158,14 @@ export function buildStore(spec: DatasetSpec, who: string): Store {
   return { x, xShape, xWidth, n, tasks };
 }
 
-function buildTask(name: string, raw: TaskLabels | Float32Array | Int32Array, n: number, who: string): TaskStore {
+function buildTask(name: string, raw: DatasetSpec["labels"][string], n: number, who: string): TaskStore {
   const at = `${who}: labels "${name}"`;
   // any bare array is the values (a typed array's own .values is a method, not labels)
-  const spec: TaskLabels = ArrayBuffer.isView(raw) || Array.isArray(raw) ? { values: raw as Float32Array } : raw;
+  let spec: TaskLabels = ArrayBuffer.isView(raw) || Array.isArray(raw) ? { values: raw as Float32Array } : raw as TaskLabels;
+  if (spec && Array.isArray(spec.values)) {
+    const p = fromPlain(spec.values as unknown[], at, true);
+    spec = { ...spec, values: p.data, shape: spec.shape ?? (p.row !== null ? [p.row] : undefined) };
+  }
   if (spec === null || typeof spec !== "object") throw new Error(`${at}: expected a Float32Array, Int32Array or { values, shape?, mask? }, got ${typeName(raw)}`);
   let values = spec.values;
   const isInt = values instanceof Int32Array;

@@ -2,14 +2,30 @@
 // is the masked mean sum(mask * l) / sum(mask): unlabelled examples add nothing to the
 // loss or its gradient (partially labelled data), and a batch with no labels gives 0.
 import type { Tensor } from "../tensor.js";
-import { full } from "../ops/creation.js";
+import { full, tensor } from "../ops/creation.js";
 import { reshape } from "../ops/shape.js";
 import { binaryCrossEntropyWithLogits, crossEntropy, huberLoss, l1Loss, mseLoss, type LossOptions } from "../ops/loss.js";
 import type { Task } from "./tasks.js";
 
+/**
+ * Labels in the dtype the loss needs: class indices as int32 for cross-entropy, values as
+ * float32 otherwise (data from plain arrays may arrive either way; integer-valued floats
+ * are fine as class indices, anything else is an error naming the task).
+ */
+function asDtype(task: Task, labels: Tensor, dtype: "int32" | "float32"): Tensor {
+  if (labels.dtype === dtype) return labels;
+  const v = labels.data();
+  if (dtype === "int32") {
+    for (let i = 0; i < v.length; i++) {
+      if (!Number.isInteger(v[i])) throw new Error(`task "${task.name}": label ${v[i]} at ${i} is not a class index`);
+    }
+  }
+  return tensor(v, labels.shape, dtype);
+}
+
 /** Labels shaped like the predictions (a [n] label vector for a [n, 1] head). */
-function matched(task: Task, pred: Tensor, labels: Tensor): Tensor {
-  if (labels.dtype !== "float32") throw new Error(`task "${task.name}": labels ${labels.describe()} must be float32 for a ${task.loss} loss`);
+function matched(task: Task, pred: Tensor, labels0: Tensor): Tensor {
+  const labels = asDtype(task, labels0, "float32");
   if (labels.size !== pred.size || labels.shape[0] !== pred.shape[0]) {
     throw new Error(`task "${task.name}": labels ${labels.describe()} do not match predictions ${pred.describe()}`);
   }
@@ -21,7 +37,7 @@ export function taskLoss(task: Task, pred: Tensor, labels: Tensor, mask?: Tensor
   if (typeof task.loss === "function") return task.loss(pred, labels, mask ?? full([pred.shape[0]], 1));
   const opts: LossOptions = { mask: mask ?? null };
   switch (task.loss) {
-    case "cross_entropy": return crossEntropy(pred, labels, { ...opts, labelSmoothing: task.labelSmoothing });
+    case "cross_entropy": return crossEntropy(pred, asDtype(task, labels, "int32"), { ...opts, labelSmoothing: task.labelSmoothing });
     case "bce": return binaryCrossEntropyWithLogits(pred, matched(task, pred, labels), opts);
     case "mse": return mseLoss(pred, matched(task, pred, labels), opts);
     case "mae": return l1Loss(pred, matched(task, pred, labels), opts);
