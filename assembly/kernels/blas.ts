@@ -1,6 +1,7 @@
 // Level-1 vector kernels over flat f32 buffers: the gradient-vector operations that
 // multi-task methods and the optimisers need (fill, copy, axpy, scale, dot, sum of squares).
 // Reductions keep a fixed order: 4 SIMD lanes x 2 accumulators, then a fixed tree.
+import { rowDot } from "./rows";
 
 export function fill(out: usize, n: i32, value: f32): void {
   const v = f32x4.splat(value);
@@ -40,20 +41,8 @@ export function axpby(out: usize, x: usize, y: usize, n: i32, a: f32, b: f32): v
 }
 
 // Sum in a fixed order: two 4-lane accumulators over blocks of 8, lanes combined
-// pairwise, tail added last. Returned as f64 only to cross the boundary exactly.
-export function dot(x: usize, y: usize, n: i32): f32 {
-  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
-  let i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const o = <usize>i << 2;
-    acc0 = f32x4.add(acc0, f32x4.mul(v128.load(x + o), v128.load(y + o)));
-    acc1 = f32x4.add(acc1, f32x4.mul(v128.load(x + o + 16), v128.load(y + o + 16)));
-  }
-  const acc = f32x4.add(acc0, acc1);
-  let s = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
-  for (; i < n; i++) { const o = <usize>i << 2; s += load<f32>(x + o) * load<f32>(y + o); }
-  return s;
-}
+// pairwise, tail added last (the row helper the NN kernels share).
+export function dot(x: usize, y: usize, n: i32): f32 { return rowDot<v128>(x, y, n); }
 
 export function sumsq(x: usize, n: i32): f32 { return dot(x, x, n); }
 

@@ -2,13 +2,14 @@
 // contiguous multi-axis) reduction is this after the host collapses dimensions.
 // Fixed order: sequential over d1, SIMD across d2; for d2 == 1 (reducing the last
 // axis) 8-wide partial sums combined in a fixed tree.
+import { rowSum } from "./rows";
 
 // x is (d0,d1,d2) -> out is (d0,d2)
 export function sum3(out: usize, x: usize, d0: i32, d1: i32, d2: i32): void {
   if (d1 == 0) { memory.fill(out, 0, <usize>(d0 * d2) << 2); return; } // an empty sum is 0
   if (d2 == 1) {
     for (let i0 = 0; i0 < d0; i0++) {
-      store<f32>(out + (<usize>i0 << 2), sumContiguous(x + (<usize>(i0 * d1) << 2), d1));
+      store<f32>(out + (<usize>i0 << 2), rowSum<v128>(x + (<usize>(i0 * d1) << 2), d1));
     }
     return;
   }
@@ -26,20 +27,6 @@ export function sum3(out: usize, x: usize, d0: i32, d1: i32, d2: i32): void {
       for (; j < d2; j++) { const o = <usize>j << 2; store<f32>(po + o, load<f32>(po + o) + load<f32>(pr + o)); }
     }
   }
-}
-
-@inline function sumContiguous(p: usize, n: i32): f32 {
-  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
-  let i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const o = <usize>i << 2;
-    acc0 = f32x4.add(acc0, v128.load(p + o));
-    acc1 = f32x4.add(acc1, v128.load(p + o + 16));
-  }
-  const acc = f32x4.add(acc0, acc1);
-  let s = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
-  for (; i < n; i++) s += load<f32>(p + (<usize>i << 2));
-  return s;
 }
 
 // max over d1, with the index of the first maximum (i32) in idx; NaN wins (propagates).
