@@ -179,13 +179,13 @@ function tfLoss(w, x, yb, yr, dense) {
   return tf.add(tf.losses.sigmoidCrossEntropy(yb, zb), tf.losses.meanSquaredError(yr, zr));
 }
 
-/** Stock tfjs: variables, optimizer.minimize, tf.matMul's own gradient. */
-async function tfStock(backend) {
+/** A tfjs training step (variables, optimizer.minimize) with the given dense layer. */
+async function tfRunner(backend, makeDense) {
   await tfBackend(backend);
   const w = tfWeights();
   const x = tf.tensor2d(data.x, [B, IN]), yb = tf.tensor2d(data.click, [B, 1]), yr = tf.tensor2d(data.value, [B, 1]);
   const opt = tf.train.adam(LR, BETA1, BETA2, EPS);
-  const dense = (h, l) => tf.add(tf.matMul(h, l.w), l.b);
+  const dense = makeDense();
   return {
     step() {
       const cost = opt.minimize(() => tfLoss(w, x, yb, yr, dense), true);
@@ -197,6 +197,11 @@ async function tfStock(backend) {
   };
 }
 
+/** Stock tfjs: tf.matMul's own gradient. */
+function tfStock(backend) {
+  return tfRunner(backend, () => (h, l) => tf.add(tf.matMul(h, l.w), l.b));
+}
+
 /**
  * tfjs-wasm at its best. tfjs-wasm hands a matMul to XNNPACK only when neither operand
  * is transposed; with transposeA or transposeB it runs a slow generic loop (10-40× slower
@@ -204,28 +209,17 @@ async function tfStock(backend) {
  * This dense layer's custom gradient transposes explicitly so that every product is a
  * plain XNNPACK call: dx = dy (W^T), dW = (x^T) dy, db = sum(dy).
  */
-async function tfTransposed() {
-  await tfBackend("wasm");
-  const w = tfWeights();
-  const x = tf.tensor2d(data.x, [B, IN]), yb = tf.tensor2d(data.click, [B, 1]), yr = tf.tensor2d(data.value, [B, 1]);
-  const opt = tf.train.adam(LR, BETA1, BETA2, EPS);
-  const denseGrad = tf.customGrad((h, W, b, save) => {
-    save([h, W]);
-    return {
-      value: tf.add(tf.matMul(h, W), b),
-      gradFunc: (dy, [hs, Ws]) => [tf.matMul(dy, tf.transpose(Ws)), tf.matMul(tf.transpose(hs), dy), tf.sum(dy, 0)],
-    };
+function tfTransposed() {
+  return tfRunner("wasm", () => {
+    const denseGrad = tf.customGrad((h, W, b, save) => {
+      save([h, W]);
+      return {
+        value: tf.add(tf.matMul(h, W), b),
+        gradFunc: (dy, [hs, Ws]) => [tf.matMul(dy, tf.transpose(Ws)), tf.matMul(tf.transpose(hs), dy), tf.sum(dy, 0)],
+      };
+    });
+    return (h, l) => denseGrad(h, l.w, l.b);
   });
-  const dense = (h, l) => denseGrad(h, l.w, l.b);
-  return {
-    step() {
-      const cost = opt.minimize(() => tfLoss(w, x, yb, yr, dense), true);
-      const v = cost.dataSync()[0];
-      cost.dispose();
-      return v;
-    },
-    dispose() { opt.dispose(); tf.dispose([x, yb, yr, ...Object.values(w).flatMap((l) => [l.w, l.b])]); },
-  };
 }
 
 /** jax-js on its Wasm backend: valueAndGrad of the loss and an Adam update, one jit-compiled step. */
