@@ -5,7 +5,7 @@ import {
   init, Rng, MultiTaskDataset, task, SharedBottom, Trainer, Adam, SGD, EqualWeighting, StaticWeighting,
   UncertaintyWeighting, PCGrad, joint, alternating, sampled, curriculum, trainWithAveraging, averageParameters,
   earlyStopping, checkpoint, memoryStats, randn, tensor, samplingProbabilities, singleTaskBaselines, compareWithBaselines,
-  mean, mul, sqrt,
+  mean, mul, sqrt, vgram,
   type Weighting, type WeightingContext, type Task, type TrainerOptions,
 } from "../src/index.js";
 
@@ -234,8 +234,8 @@ describe("weighting plug-ins", () => {
     let added: number[] = [];
     const ctx = {
       tasks: ["a", "b"], losses: [], staticWeights: [1, 1], step: 0, epoch: 0, rng: new Rng(1),
-      backwardTaskSpecific: () => {}, sharedGrads: () => g,
-      addSharedGrad: (v: { data(): ArrayLike<number> }) => { const d = Array.from(v.data()); added = added.length ? added.map((x, i) => x + d[i]) : d; },
+      sharedGrads: () => g, gram: () => vgram(g),
+      applySharedUpdate: (v: { data(): ArrayLike<number> }) => { const d = Array.from(v.data()); added = added.length ? added.map((x, i) => x + d[i]) : d; },
     } as unknown as WeightingContext;
     const pc = new PCGrad();
     pc.backward(ctx);

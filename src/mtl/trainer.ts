@@ -5,8 +5,7 @@
 import { Tensor } from "../tensor.js";
 import { K } from "../engine/engine.js";
 import { scope } from "../engine/scope.js";
-import { backward, gradients, noGrad, accumulateGrad } from "../autograd/index.js";
-import { add, affine } from "../ops/elementwise.js";
+import { backward, noGrad } from "../autograd/index.js";
 import { concat, reshape, slice } from "../ops/shape.js";
 import { Rng } from "../random.js";
 import { Dropout } from "../nn/layers.js";
@@ -14,7 +13,8 @@ import type { Batch, MultiTaskDataset } from "../data/index.js";
 import type { MultiTaskModel } from "./architectures/base.js";
 import { taskMap, type Task } from "./tasks.js";
 import { taskLoss } from "./losses.js";
-import type { Weighting, WeightingContext } from "./weighting/base.js";
+import type { Weighting } from "./weighting/base.js";
+import { weightingContext } from "./weighting/context.js";
 import { EqualWeighting } from "./weighting/ew.js";
 import { joint } from "./schedules/joint.js";
 import { isPerTask, type Schedule, type StepPlan, type TrainData } from "./schedules/base.js";
@@ -125,7 +125,7 @@ export class Trainer {
     this.schedule = options.schedule ?? joint();
     this.rng = new Rng(options.seed ?? 0);
     this.nanCheck = options.nanCheck ?? true;
-    const params = [...model.parameters(), ...this.weighting.parameters()];
+    const params = [...model.parameters(), ...(this.weighting.parameters?.() ?? [])];
     this.optimizer = options.optimizer ? options.optimizer(params) : new Adam(params, { lr: 1e-3 }) as unknown as Optimizer;
     model.namedParameters(); // names every parameter for error messages
   }
@@ -235,8 +235,9 @@ export class Trainer {
         });
       }
       this.optimizer.zeroGrad();
-      const ctx = this.context(names, losses, reps);
+      const { ctx, finish } = this.context(names, losses, reps);
       const w = this.weighting.backward(ctx);
+      finish();
       const reg = this.model.regularization();
       if (reg) backward(reg);
       if (this.nanCheck) this.checkGrads();
@@ -261,50 +262,14 @@ export class Trainer {
     }
   }
 
-  private context(tasks: string[], losses: Tensor[], reps: (Tensor | null)[]): WeightingContext {
-    const model = this.model;
-    // found on first use: most weightings (EW, static) never ask for them
-    let sharedList: Tensor[] | null = null;
-    const shared = (): Tensor[] => (sharedList ??= model.sharedParameters());
-    const taskOwn = () => tasks.flatMap((t) => model.taskParameters(t));
-    let sharedCache: Tensor[] | null = null;
-    const weighted = (w: number[]): Tensor => {
-      let total: Tensor | null = null;
-      losses.forEach((l, i) => { if (w[i] !== 0) total = total ? add(total, affine(l, w[i])) : affine(l, w[i]); });
-      return total ?? affine(losses[0], 0);
-    };
-    const accumulate = (params: Tensor[], gs: Tensor[]) => params.forEach((p, i) => accumulateGrad(p, gs[i]));
-    const rep = (): Tensor => {
-      if (reps.length !== 1 || !reps[0]) throw new Error(`${this.weighting.name}: needs one shared representation per step; this model/schedule gives ${reps.length === 1 ? "none" : reps.length}`);
-      return reps[0];
-    };
-    return {
-      tasks, losses, step: this.step, epoch: this.epoch, rng: this.rng.split(0x5eed + this.step),
+  private context(tasks: string[], losses: Tensor[], reps: (Tensor | null)[]) {
+    return weightingContext({
+      method: this.weighting.name, tasks, losses, representations: reps,
       staticWeights: tasks.map((t) => this.tasks.get(t)!.weight),
-      backwardLoss: (total) => backward(total),
-      backwardWeighted: (w) => backward(weighted(w)),
-      backwardTaskSpecific: (w) => { const ps = taskOwn(); if (ps.length) accumulate(ps, gradients(weighted(w), ps)); },
-      sharedGrads: () => {
-        if (!sharedCache) {
-          sharedCache = losses.map((l) => {
-            const gs = gradients(l, shared());
-            return gs.length ? concat(gs.map((g) => reshape(g, [-1]))) : new Tensor([0]);
-          });
-        }
-        return sharedCache;
-      },
-      addSharedGrad: (flat) => {
-        let off = 0;
-        for (const p of shared()) {
-          if (!p.grad || p.grad.isDisposed) accumulateGrad(p, new Tensor(p.shape, "float32").write(new Float32Array(p.size)));
-          K().axpy(p.grad!.ptr, flat.ptr + off * 4, p.size, 1);
-          off += p.size;
-        }
-        if (off !== flat.size) throw new Error(`addSharedGrad: vector has ${flat.size} values, shared parameters have ${off}`);
-      },
-      representationGrads: () => { const z = rep(); return losses.map((l) => gradients(l, [z])[0]); },
-      backwardRepresentation: (g) => { const z = rep(); const ps = shared(); if (ps.length) accumulate(ps, gradients([z], ps, [g])); },
-    };
+      step: this.step, epoch: this.epoch, rng: this.rng.split(0x5eed + this.step),
+      sharedParameters: () => this.model.sharedParameters(),
+      taskParameters: (t) => this.model.taskParameters(t),
+    });
   }
 
   /** Metrics per task (the task's metrics plus "loss") over a dataset, in eval mode. */
@@ -379,7 +344,7 @@ export class Trainer {
     this.model.loadStateDict(st.model);
     try {
       this.optimizer.loadStateDict(st.optimizer as never);
-      this.weighting.loadStateDict(st.weighting ?? {});
+      this.weighting.loadStateDict?.(st.weighting ?? {});
     } catch (e) {
       this.model.loadStateDict(snapshot);
       throw e;
@@ -403,7 +368,7 @@ export class Trainer {
     for (const [k, t] of Object.entries(this.model.stateDict())) model[k] = { shape: [...t.shape], dtype: t.dtype, data: Array.from(t.data()) };
     return {
       format: "polyhead-trainer", version: 1, epoch: this.epoch, step: this.step, rng: this.rng.state(),
-      model, optimizer: this.optimizer.stateDict(), weighting: this.weighting.stateDict(),
+      model, optimizer: this.optimizer.stateDict(), weighting: this.weighting.stateDict?.() ?? {},
       // Dropout masks come from streams of their own: resuming must continue them
       dropout: Object.fromEntries(this.dropouts().map(([p, d]) => [p, d.rngState()])),
     };

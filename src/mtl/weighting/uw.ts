@@ -8,6 +8,7 @@ import { add, affine, exp, mul, neg } from "../../ops/elementwise.js";
 import { sum } from "../../ops/reduce.js";
 import { stack, take } from "../../ops/shape.js";
 import type { Weighting, WeightingContext } from "./base.js";
+import { registerWeighting } from "./registry.js";
 
 /** Learned homoscedastic uncertainty per task. @example new Trainer(model, { tasks, weighting: new UncertaintyWeighting(tasks.map((t) => t.name)) }) */
 export class UncertaintyWeighting implements Weighting {
@@ -44,3 +45,5 @@ export class UncertaintyWeighting implements Weighting {
     this.logVars.write(v);
   }
 }
+
+registerWeighting("UW", (taskNames) => new UncertaintyWeighting(taskNames));
