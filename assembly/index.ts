@@ -1,5 +1,6 @@
-// The Wasm module's exports: one name per kernel, the same name the TS engine calls
-// (src/engine/kernels.ts lists them; a test checks the two agree).
+// The Wasm module's exports: one name per kernel, the same name the TS engine calls.
+// Adding a kernel is this one line plus the kernel itself: `npm run build` generates the
+// host's binding (src/engine/kernels.generated.ts) from these exports.
 export { add, sub, mul, div, maximum, minimum, eq, maxw, minw,
   relu, relu_grad, leaky_relu, leaky_relu_grad, elu, elu_grad, gelu, gelu_grad,
   gelu_tanh, gelu_tanh_grad, sigmoid, sigmoid_grad, tanh, tanh_grad, softplus, softplus_grad,

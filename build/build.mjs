@@ -1,12 +1,14 @@
-// Build: AssemblyScript kernels -> build/polyhead.wasm; esbuild -> dist/index.js (the
-// universal ESM bundle, Wasm inlined), dist/edge.js (+ dist/polyhead.wasm, imported as
-// a module), dist/node.js; tsc -> dist/types. Prints bundle sizes and fails past budget.
+// Build: AssemblyScript kernels -> build/polyhead.wasm and its binding
+// src/engine/kernels.generated.ts; esbuild -> dist/index.js (the universal ESM bundle, Wasm
+// inlined), dist/edge.js (+ dist/polyhead.wasm, imported as a module), dist/node.js;
+// tsc -> dist/types. Prints bundle sizes and fails past budget.
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import * as esbuild from "esbuild";
+import { writeKernelBinding } from "./binding.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => join(root, "node_modules", ".bin", name);
@@ -21,6 +23,8 @@ function step(what, fn) {
 
 step("asc -> build/polyhead.wasm", () => {
   execFileSync(bin("asc"), ["assembly/index.ts", "--config", "asconfig.json", "--target", "release"], { cwd: root, stdio: "inherit" });
+  // the host's binding, from the declarations asc wrote beside the module
+  writeKernelBinding(join(root, "build/polyhead.d.ts"), join(root, "src/engine/kernels.generated.ts"));
 });
 // The scalar references of the SIMD kernels, for the kernel tests only (not shipped);
 // a config of its own, since asconfig.json's entries would pull every kernel in.

@@ -2,7 +2,7 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import { readFileSync } from "node:fs";
 import { init, simdSupported, tensor, zeros, scope, memoryStats, Tensor, add, relu, sum, matmul, randn, Rng, backward } from "../src/index.js";
-import { KERNEL_NAMES } from "../src/engine/kernels.js";
+import { KERNEL_ARITY, KERNEL_NAMES } from "../src/engine/kernels.js";
 import { F32, K } from "../src/engine/engine.js";
 
 beforeAll(async () => { await init(); });
@@ -18,6 +18,22 @@ describe("engine", () => {
     const mod = await WebAssembly.compile(bytes);
     const exported = WebAssembly.Module.exports(mod).filter((e) => e.kind === "function").map((e) => e.name).sort();
     expect(exported).toEqual([...KERNEL_NAMES].sort());
+  });
+
+  it("every kernel takes the argument count the binding declares, both ways", async () => {
+    const bytes = readFileSync(new URL("../build/polyhead.wasm", import.meta.url));
+    const ex = (await WebAssembly.instantiate(bytes, {})).instance.exports;
+    const fromModule = Object.fromEntries(Object.entries(ex).filter(([, v]) => typeof v === "function")
+      .map(([name, f]) => [name, (f as (...a: number[]) => unknown).length]));
+    expect(fromModule).toEqual({ ...KERNEL_ARITY });
+  });
+
+  it("the committed binding is what the build generates from the module's declarations", async () => {
+    const script = "../build/binding.mjs"; // a plain build script, without declarations
+    const { kernelBinding } = await import(script) as { kernelBinding(dts: string): string };
+    const dts = readFileSync(new URL("../build/polyhead.d.ts", import.meta.url), "utf8");
+    const committed = readFileSync(new URL("../src/engine/kernels.generated.ts", import.meta.url), "utf8");
+    expect(committed).toBe(kernelBinding(dts));
   });
 
   it("views stay valid after memory grows", () => {

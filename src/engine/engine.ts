@@ -1,7 +1,7 @@
 // The engine: loads the Wasm module once, owns its linear memory (a size-binned
 // allocator, typed-array views rebuilt after growth) and the scopes that free a
 // computation's temporaries. The only code that deals in raw byte offsets.
-import { KERNEL_NAMES, type Kernels } from "./kernels.js";
+import { KERNEL_ARITY, KERNEL_NAMES, type Kernels } from "./kernels.js";
 
 /** Where the Wasm module comes from: inlined bytes (universal bundle) or a precompiled module (edge). */
 export type WasmSource = () => Promise<WebAssembly.Module | BufferSource>;
@@ -64,6 +64,9 @@ async function load(): Promise<void> {
   const ex = instance.exports as unknown as Kernels;
   for (const name of KERNEL_NAMES) {
     if (!(name in ex)) throw new Error(`polyhead: Wasm module lacks kernel "${name}" (build mismatch)`);
+    if (ex[name].length !== KERNEL_ARITY[name]) {
+      throw new Error(`polyhead: Wasm kernel "${name}" takes ${ex[name].length} arguments, the host expects ${KERNEL_ARITY[name]} (build mismatch)`);
+    }
   }
   kernels = ex;
   memory = ex.memory;
