@@ -1,8 +1,7 @@
 // Seeded randomness. One counter-based generator (Philox in Wasm): a stream is a key
 // (from the seed) and a counter; drawing n values advances the counter. Streams split
 // by deriving keys, and the state {key, counter} is what a checkpoint stores.
-import { K, U32 } from "./engine/engine.js";
-import { alloc, free } from "./engine/engine.js";
+import { philoxU32 } from "./engine/philox.js";
 
 export interface RngState { key: [number, number]; counter: number }
 
@@ -52,12 +51,7 @@ export class Rng {
 
   /** n raw 32-bit words (host-side integer use: shuffles, sampling). */
   u32(n: number): Uint32Array {
-    if (n === 0) return new Uint32Array(0);
-    const p = alloc(n * 4);
-    try {
-      K().rng_u32(p, n, this.key[0] | 0, this.key[1] | 0, this.take(n));
-      return U32().slice(p >>> 2, (p >>> 2) + n);
-    } finally { free(p, n * 4); }
+    return n === 0 ? new Uint32Array(0) : philoxU32(n, this.key[0], this.key[1], this.take(n));
   }
 
   /** A uniform integer in [0, n) (n <= 2^32) by multiply-shift on a 32-bit word. */

@@ -76,10 +76,15 @@ export class Tensor {
     return d instanceof Float32Array ? d : Float32Array.from(d);
   }
 
-  /** Overwrite the values in place (same number of elements). */
-  write(values: ArrayLike<number>): this {
-    if (values.length !== this.size) throw new Error(`write: ${values.length} values for ${this.describe()} (${this.size} elements)`);
-    const p = this.ptr >>> 2;
+  /**
+   * Overwrite the values in place: all of them, or from element `offset` on (a run of
+   * rows) when an offset is given.
+   */
+  write(values: ArrayLike<number>, offset?: number): this {
+    if (offset === undefined ? values.length !== this.size : !(Number.isInteger(offset) && offset >= 0 && offset + values.length <= this.size)) {
+      throw new Error(`write: ${values.length} values${offset === undefined ? "" : ` at offset ${offset}`} for ${this.describe()} (${this.size} elements)`);
+    }
+    const p = (this.ptr >>> 2) + (offset ?? 0);
     if (this.dtype === "int32") I32().set(values, p); else F32().set(values, p);
     return this;
   }

@@ -111,6 +111,14 @@ describe("src/ rules", () => {
     expect(findInSrc(new RegExp(`\\bMath\\.(${fns})\\b|\\*\\*`))).toEqual([]);
   });
 
+  it("the layer rule: only engine/, ops/, autograd/ (tape and gradient rules), optim/ and tensor.ts touch kernels or memory", () => {
+    // K() calls, pointers, whole-memory views, raw allocation: everything above goes through ops
+    const below = ["src/engine/", "src/ops/", "src/autograd/", "src/optim/", "src/tensor.ts"];
+    const hits = findInSrc(/\bK\(\)|\.ptr\b|\b[FIU]32\(\)|\balloc\(|\.memory\.buffer/);
+    expect(hits.filter((h) => !below.some((d) => h.startsWith(d)))).toEqual([]);
+    expect(hits.some((h) => h.startsWith("src/ops/"))).toBe(true); // the pattern does find them where they belong
+  });
+
   it("the comment stripper keeps code and strings, drops comments", () => {
     expect(stripComments('a /* Math.exp */ b // Math.log\nc "// x" `/* y */`')).toBe('a   b \nc "// x" `/* y */`');
   });

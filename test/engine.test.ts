@@ -46,6 +46,18 @@ describe("engine", () => {
     big.dispose();
   });
 
+  it("Tensor.write: all values, or a run from an offset; a bad length or offset changes nothing", () => {
+    const t = tensor([1, 2, 3, 4]);
+    t.write([5, 6], 1);
+    expect(Array.from(t.data())).toEqual([1, 5, 6, 4]);
+    expect(() => t.write([7, 8], 3)).toThrow(/write: 2 values at offset 3 for Tensor \[4\] float32 \(4 elements\)/);
+    expect(() => t.write([7], -1)).toThrow(/at offset -1/);
+    expect(() => t.write([7, 8])).toThrow(/write: 2 values for/);
+    expect(Array.from(t.data())).toEqual([1, 5, 6, 4]);
+    const i = zeros([3], "int32").write([9], 2);
+    expect(Array.from(i.data())).toEqual([0, 0, 9]);
+  });
+
   it("scope frees temporaries and keeps what it returns", () => {
     const x = tensor([1, -2, 3]);
     const live0 = memoryStats().liveAllocations;

@@ -4,7 +4,6 @@
 // (row indices into shared arrays), so splitting a large data set copies no inputs.
 import { tensor } from "../ops/creation.js";
 import { Tensor, type DType } from "../tensor.js";
-import { F32, I32 } from "../engine/engine.js";
 import { defaultRng, Rng } from "../random.js";
 import { splitIndices, type SplitParts } from "./split.js";
 
@@ -242,9 +241,7 @@ function gather<T extends InputArray | Uint8Array>(src: T, width: number, rows: 
 /** Rows of `src` gathered straight into a new tensor's Wasm memory (one copy, not two). */
 function gatherTensor(src: InputArray, width: number, rows: ArrayLike<number>, shape: number[]): Tensor {
   const t = new Tensor(shape, src instanceof Int32Array ? "int32" : "float32");
-  const buf = src instanceof Int32Array ? I32() : F32();
-  const base = t.ptr >>> 2;
-  for (let i = 0; i < rows.length; i++) buf.set(src.subarray(rows[i] * width, rows[i] * width + width), base + i * width);
+  for (let i = 0; i < rows.length; i++) t.write(src.subarray(rows[i] * width, rows[i] * width + width), i * width);
   return t;
 }
 

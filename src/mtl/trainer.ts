@@ -3,7 +3,7 @@
 // task's masked loss is taken, the weighting plug-in combines the update, the optimiser
 // applies it. The trainer calls plug-in hooks and never asks which method it runs.
 import { Tensor } from "../tensor.js";
-import { K } from "../engine/engine.js";
+import { countNonFinite } from "../ops/reduce.js";
 import { scope } from "../engine/scope.js";
 import { backward, noGrad } from "../autograd/index.js";
 import { concat, reshape, slice } from "../ops/shape.js";
@@ -255,7 +255,7 @@ export class Trainer {
   private checkGrads(): void {
     for (const group of this.optimizer.paramGroups) {
       for (const p of group.params) {
-        if (p.grad && !p.grad.isDisposed && K().count_nonfinite(p.grad.ptr, p.size) > 0) {
+        if (p.grad && !p.grad.isDisposed && countNonFinite(p.grad) > 0) {
           throw new Error(`Trainer: gradient of "${p.name ?? p.describe()}" has NaN/Inf at epoch ${this.epoch}, step ${this.step}; parameters were not updated`);
         }
       }

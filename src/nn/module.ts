@@ -2,7 +2,7 @@
 // found by walking the instance's fields (as PyTorch's __setattr__ registers them), so a
 // model is a class with fields; names are dotted paths ("trunk.0.weight").
 import { Tensor } from "../tensor.js";
-import { K } from "../engine/engine.js";
+import { vfill } from "../ops/vector.js";
 
 const PARAMS = new WeakSet<Tensor>();
 const BUFFERS = new WeakSet<Tensor>();
@@ -117,7 +117,7 @@ export abstract class Module {
 
   /** Clear accumulated gradients (keeps the buffers, filled with zeros). */
   zeroGrad(): void {
-    for (const t of this.parameters()) if (t.grad && !t.grad.isDisposed) K().fill(t.grad.ptr, t.size, 0);
+    for (const t of this.parameters()) if (t.grad && !t.grad.isDisposed) vfill(t.grad, 0);
   }
 
   /** Parameters and buffers by dotted name (the tensors themselves, not copies). */
@@ -149,8 +149,7 @@ export abstract class Module {
       const v = dict[n];
       if (!v) continue;
       const data = v instanceof Tensor ? v.data() : v.data;
-      if (t.dtype === "int32") new Int32Array(K().memory.buffer, t.ptr, t.size).set(data);
-      else new Float32Array(K().memory.buffer, t.ptr, t.size).set(data);
+      t.write(data);
     }
   }
 }

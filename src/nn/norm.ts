@@ -2,7 +2,6 @@
 // fields carry PyTorch's state_dict names (weight, bias, running_mean, running_var,
 // num_batches_tracked), so state dicts interchange.
 import { Tensor } from "../tensor.js";
-import { I32 } from "../engine/engine.js";
 import { Module } from "./module.js";
 import { full, zeros } from "../ops/creation.js";
 import { batchNorm, layerNorm } from "../ops/nn.js";
@@ -87,13 +86,12 @@ abstract class BatchNormBase extends Module {
         `with ${this.numFeatures} channels on axis 1`);
     }
     const tracking = this.training && this.num_batches_tracked !== null;
-    const counter = tracking ? this.num_batches_tracked!.ptr >>> 2 : 0;
-    const count = tracking ? I32()[counter] + 1 : 0;
+    const count = tracking ? this.num_batches_tracked!.item() + 1 : 0;
     const y = batchNorm(x, {
       runningMean: this.running_mean, runningVar: this.running_var, weight: this.weight, bias: this.bias,
       training: this.training, momentum: this.momentum ?? 1 / Math.max(count, 1), eps: this.eps,
     });
-    if (tracking) I32()[counter] = count; // only once the update happened
+    if (tracking) this.num_batches_tracked!.write([count]); // only once the update happened
     return y;
   }
 }

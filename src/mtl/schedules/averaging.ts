@@ -2,9 +2,9 @@
 // average their parameters every round; with weights by data size this is federated
 // averaging (McMahan et al., "Communication-Efficient Learning of Deep Networks from
 // Decentralized Data", AISTATS 2017), each task standing for a client.
-import { K } from "../../engine/engine.js";
 import { scope } from "../../engine/scope.js";
 import { Tensor } from "../../tensor.js";
+import { vaxpy, vcopy, vfill } from "../../ops/vector.js";
 import type { Module } from "../../nn/module.js";
 import type { MultiTaskModel } from "../architectures/base.js";
 import { Trainer, type TrainerOptions, type EpochLogs } from "../trainer.js";
@@ -31,9 +31,9 @@ export function averageParameters(models: Module[], weights?: number[], filter: 
     if (!filter(name)) return;
     // acc = sum_i (w_i / total) p_i in a fixed order (axpy in Wasm), then copied into every model
     const acc = new Tensor(first.shape);
-    K().fill(acc.ptr, acc.size, 0);
-    lists.forEach((l, i) => K().axpy(acc.ptr, l[j][1].ptr, acc.size, w[i] / total));
-    for (const l of lists) K().copy(l[j][1].ptr, acc.ptr, acc.size);
+    vfill(acc, 0);
+    lists.forEach((l, i) => vaxpy(acc, l[j][1], w[i] / total));
+    for (const l of lists) vcopy(l[j][1], acc);
   }));
 }
 
