@@ -1,5 +1,5 @@
-// The engine: loads the Wasm module once, owns its linear memory (a size-binned
-// allocator, typed-array views rebuilt after growth) and the scopes that free a
+// The engine: loads the Wasm module once, owns its linear memory (a splitting,
+// coalescing allocator, typed-array views rebuilt after growth) and the scopes that free a
 // computation's temporaries. The only code that deals in raw byte offsets.
 import { KERNEL_ARITY, KERNEL_NAMES, type Kernels } from "./kernels.js";
 
@@ -72,6 +72,7 @@ async function load(): Promise<void> {
   memory = ex.memory;
   top = align(ex.heap_base());
   base = top;
+  peak = top;
 }
 
 /** The kernels; throws a clear error when init() has not finished. */
@@ -84,32 +85,98 @@ export function K(): Kernels {
 export function isReady(): boolean { return kernels !== null; }
 
 // ------------------------------------------------------------------ allocator
-// Exact-size bins (rounded to ALIGN) over a bump pointer. A training loop allocates the
-// same sizes every step, so after the first step every request is served from a bin and
-// the high-water mark stays put. Memory is never returned to the runtime (Wasm can't).
+// Two tiers below a bump pointer `top`. A freed block first goes to an exact-size list
+// (LIFO), and a request of that size takes it back: a training loop asks for the same
+// sizes every step, so after its first step it is served from these lists at the cost of
+// a push and a pop, and the high-water mark stays put. A request the lists cannot serve
+// first merges every listed block with its free neighbours into a two-level segregated
+// fit (TLSF-style) index, then takes a block of its size class (or of the next non-empty
+// larger class, found in a bitmap) and splits off the rest; a merged block that reaches
+// `top` lowers it. So memory freed in any sizes serves any size. The bookkeeping lives in
+// JS, not in block headers, so a kernel writing past a tensor's end cannot corrupt it.
+// Memory is never returned to the runtime (Wasm can't shrink).
 
 let memory: WebAssembly.Memory | null = null;
 let base = 0;
 let top = 0;
+let peak = 0;
 let inUse = 0;
 let live = 0;
-const bins = new Map<number, number[]>();
+
+const UNIT = 6;            // log2(ALIGN): sizes are counted in 64-byte units
+const SUB = 4;             // 2^SUB classes per power of two above 2^(SUB+1) units
+const NBINS = (28 - SUB) << SUB;
+const freeAt = new Map<number, number>();    // free block start -> bytes
+const freeEnd = new Map<number, number>();   // free block end -> start (to merge with the block after it)
+const bins: Set<number>[] = Array.from({ length: NBINS }, () => new Set<number>());
+const nonEmpty = new Uint32Array(Math.ceil(NBINS / 32)); // bit b set when bins[b] holds a block
+let freeTotal = 0;
+const exact = new Map<number, number[]>();      // size -> freed blocks not yet merged
+let exactBytes = 0, exactCount = 0;
 
 function align(n: number): number { return Math.ceil(n / ALIGN) * ALIGN; }
 
+/** Size class of a block of `units` 64-byte units: exact below 32 units, then 16 classes per doubling. */
+function binOf(units: number): number {
+  if (units < 2 << SUB) return units;
+  const fl = 31 - Math.clz32(units);
+  return ((fl - SUB + 1) << SUB) + ((units >>> (fl - SUB)) & ((1 << SUB) - 1));
+}
+
+function addFree(ptr: number, size: number): void {
+  if (ptr + size === top) { top = ptr; return; }
+  const b = binOf(size >>> UNIT);
+  freeAt.set(ptr, size); freeEnd.set(ptr + size, ptr);
+  bins[b].add(ptr); nonEmpty[b >>> 5] |= 1 << (b & 31);
+  freeTotal += size;
+}
+
+function takeFree(ptr: number, size: number): void {
+  const b = binOf(size >>> UNIT);
+  freeAt.delete(ptr); freeEnd.delete(ptr + size);
+  bins[b].delete(ptr);
+  if (bins[b].size === 0) nonEmpty[b >>> 5] &= ~(1 << (b & 31));
+  freeTotal -= size;
+}
+
+/** Start of a free block of at least `size` bytes, or -1. */
+function findFree(size: number): number {
+  const b = binOf(size >>> UNIT);
+  // the request's own class may hold blocks smaller than it: first fit there, briefly
+  let tries = 0;
+  for (const p of bins[b]) {
+    if (freeAt.get(p)! >= size) return p;
+    if (++tries === 8) break;
+  }
+  // every block of a larger class fits
+  for (let w = (b + 1) >>> 5, mask = ~0 << ((b + 1) & 31); w < nonEmpty.length; w++, mask = ~0) {
+    const bits = nonEmpty[w] & mask;
+    if (bits !== 0) return bins[(w << 5) + 31 - Math.clz32(bits & -bits)].values().next().value!;
+  }
+  return -1;
+}
+
 /** @internal Allocate `bytes` of Wasm memory (64-byte aligned); throws a clear error past the configured maximum. */
 export function alloc(bytes: number): number {
+  if (!(bytes >= 0 && bytes <= 4294901760)) throw new RangeError(`polyhead: cannot allocate ${bytes} bytes (at most 4 GiB)`);
   const size = align(Math.max(bytes, 1));
-  const bin = bins.get(size);
-  let ptr: number;
-  if (bin && bin.length > 0) {
-    ptr = bin.pop()!;
+  const list = exact.get(size);
+  if (list !== undefined && list.length > 0) {
+    exactBytes -= size; exactCount--; inUse += size; live++;
+    return list.pop()!;
+  }
+  let ptr = findFree(size);
+  if (ptr < 0 && exactCount > 0) { mergeExact(); ptr = findFree(size); }
+  if (ptr >= 0) {
+    const have = freeAt.get(ptr)!;
+    takeFree(ptr, have);
+    if (have > size) addFree(ptr + size, have - size);
   } else {
     ptr = top;
     const end = top + size;
     if (end > maxBytes) {
-      throw new Error(`polyhead: out of memory: need ${size} more bytes, ${inUse} in use, ` +
-        `${end - base} reserved, limit ${maxBytes} (raise it with init({ maxMemoryMB }))`);
+      throw new Error(`polyhead: out of memory: need ${size} bytes, ${inUse} in use, ${freeTotal} free in ` +
+        `${freeAt.size} blocks (none large enough), limit ${maxBytes} (raise it with init({ maxMemoryMB }))`);
     }
     const buf = memory!.buffer.byteLength;
     if (end > buf) {
@@ -121,27 +188,56 @@ export function alloc(bytes: number): number {
       catch { throw new Error(`polyhead: out of memory: the runtime refused to grow Wasm memory to ${end} bytes`); }
     }
     top = end;
+    if (top > peak) peak = top;
   }
   inUse += size;
   live++;
   return ptr;
 }
 
-/** @internal Return a block from `alloc` to its size bin. */
+/** @internal Return a block from `alloc`: kept for its size, merged with its neighbours when a request needs it. */
 export function free(ptr: number, bytes: number): void {
   const size = align(Math.max(bytes, 1));
-  let bin = bins.get(size);
-  if (!bin) { bin = []; bins.set(size, bin); }
-  bin.push(ptr);
   inUse -= size;
   live--;
+  let list = exact.get(size);
+  if (list === undefined) { list = []; exact.set(size, list); }
+  list.push(ptr);
+  exactBytes += size; exactCount++;
+}
+
+/** Move every block of the exact-size lists into the TLSF index, merged with the free blocks beside it. */
+function mergeExact(): void {
+  for (const [bytes, list] of exact) {
+    for (let i = 0; i < list.length; i++) {
+      let ptr = list[i], size = bytes;
+      const before = freeEnd.get(ptr);
+      if (before !== undefined) {
+        const n = freeAt.get(before)!;
+        takeFree(before, n);
+        ptr = before; size += n;
+      }
+      const after = freeAt.get(ptr + size);
+      if (after !== undefined) {
+        takeFree(ptr + size, after);
+        size += after;
+      }
+      addFree(ptr, size);
+    }
+  }
+  exact.clear();
+  exactBytes = 0; exactCount = 0;
 }
 
 export interface MemoryStats {
   /** Bytes held by live tensors. */
   bytesInUse: number;
-  /** Bytes reserved from the runtime so far (the high-water mark of the allocator). */
+  /** The most bytes the allocator has ever spanned (its high-water mark); never decreases. */
   highWater: number;
+  /** Bytes in free blocks below the allocator's top (reusable by requests of any size that fits one). */
+  bytesFree: number;
+  /** Number of free blocks (those freed since the last merge count one each). */
+  freeBlocks: number;
   /** Number of live allocations. */
   liveAllocations: number;
   /** Bytes of Wasm linear memory. */
@@ -153,7 +249,7 @@ export interface MemoryStats {
  * @example const { highWater } = memoryStats(); // stops growing after a training loop's first step
  */
 export function memoryStats(): MemoryStats {
-  return { bytesInUse: inUse, highWater: top - base, liveAllocations: live, wasmBytes: memory ? memory.buffer.byteLength : 0 };
+  return { bytesInUse: inUse, highWater: peak - base, bytesFree: freeTotal + exactBytes, freeBlocks: freeAt.size + exactCount, liveAllocations: live, wasmBytes: memory ? memory.buffer.byteLength : 0 };
 }
 
 // ------------------------------------------------------------------ views
