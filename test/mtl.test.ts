@@ -6,7 +6,7 @@ import {
   UncertaintyWeighting, PCGrad, joint, alternating, sampled, curriculum, trainWithAveraging, averageParameters,
   earlyStopping, checkpoint, memoryStats, randn, tensor, samplingProbabilities, singleTaskBaselines, compareWithBaselines,
   mean, mul, sqrt, vgram,
-  type Weighting, type WeightingContext, type Task, type TrainerOptions,
+  type Weighting, type WeightingContext, type Task, type TrainerOptions, type Tensor,
 } from "../src/index.js";
 
 beforeAll(async () => { await init(); });
@@ -385,6 +385,33 @@ describe("review fixes: sparse labels, streams, resume with dropout, edge cases"
     await c.tr.fit(data, { epochs: 1, batchSize: 16 }); // move its streams on, then restore
     c.tr.loadStateDict(saved);
     await c.tr.fit(data, { epochs: 2, batchSize: 16 });
+    expect(weightsOf(c.m)).toEqual(weightsOf(a.m));
+  });
+
+  it("any module with its own random stream (the Module.rngState hook) resumes bit-identically", async () => {
+    const { Sequential, Linear, ReLU, Module, add } = await import("../src/index.js");
+    class Noise extends Module { // a user's stateful layer: Gaussian noise while training
+      private rng = new Rng(5);
+      forward(x: Tensor): Tensor { return this.training ? add(x, randn([...x.shape], 0, 0.1, this.rng)) : x; }
+      override rngState() { return this.rng.state(); }
+      override setRngState(s: { key: [number, number]; counter: number }) { this.rng = Rng.fromState(s); }
+    }
+    const data = synth(64, 1);
+    const mk = () => {
+      const tasks = TASKS();
+      const m = new SharedBottom({ tasks, trunk: new Sequential(new Linear(8, 8, { rng: new Rng(3) }), new Noise(), new ReLU()), trunkOutputs: 8, rng: new Rng(1) });
+      return { m, tr: new Trainer(m, { tasks, optimizer: adam(), seed: 2 }) };
+    };
+    const a = mk();
+    await a.tr.fit(data, { epochs: 2, batchSize: 16 });
+    const b = mk();
+    await b.tr.fit(data, { epochs: 1, batchSize: 16 });
+    const saved = JSON.parse(JSON.stringify(b.tr.stateDict()));
+    expect(Object.keys(saved.dropout)).toEqual(["trunk.1"]);
+    const c = mk();
+    await c.tr.fit(data, { epochs: 1, batchSize: 16 }); // moves its stream on; the state puts it back
+    c.tr.loadStateDict(saved);
+    await c.tr.fit(data, { epochs: 1, batchSize: 16 });
     expect(weightsOf(c.m)).toEqual(weightsOf(a.m));
   });
 

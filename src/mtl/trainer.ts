@@ -5,10 +5,8 @@
 import { Tensor } from "../tensor.js";
 import { countNonFinite } from "../ops/reduce.js";
 import { scope } from "../engine/scope.js";
-import { backward, noGrad } from "../autograd/index.js";
-import { concat, reshape, slice } from "../ops/shape.js";
+import { backward } from "../autograd/index.js";
 import { Rng } from "../random.js";
-import { Dropout } from "../nn/layers.js";
 import type { Batch, MultiTaskDataset } from "../data/index.js";
 import type { MultiTaskModel } from "./architectures/base.js";
 import { taskMap, type Task } from "./tasks.js";
@@ -18,6 +16,9 @@ import { weightingContext } from "./weighting/context.js";
 import { EqualWeighting } from "./weighting/ew.js";
 import { joint } from "./schedules/joint.js";
 import { isPerTask, type Schedule, type StepPlan, type TrainData } from "./schedules/base.js";
+import { evaluateModel, predictModel, type TaskMetrics } from "./evaluate.js";
+import { loadTrainerState, trainerState } from "./trainer-state.js";
+import { Adam, clipGradNorm, type Optimizer as OptimizerBase, type BaseOptions } from "../optim/index.js";
 
 /** A streaming source: called once per epoch, yielding batches (see fromAsyncIterable). */
 export type StreamSource = () => AsyncIterable<Batch>;
@@ -29,8 +30,6 @@ async function* streamPlans(source: AsyncIterable<Batch>, taskNames: string[]): 
     yield { parts: [{ tasks, batch }] };
   }
 }
-import { getMetric, type MetricAccumulator } from "./metrics.js";
-import { Adam, clipGradNorm, type Optimizer as OptimizerBase, type BaseOptions } from "../optim/index.js";
 
 /** Any optimiser (SGD, Adam, ...). */
 export type Optimizer = OptimizerBase<BaseOptions>;
@@ -69,7 +68,8 @@ export interface Progress {
   weights: Record<string, number>;
 }
 
-export type TaskMetrics = Record<string, Record<string, number>>;
+export type { TaskMetrics } from "./evaluate.js";
+export type { TrainerState } from "./trainer-state.js";
 
 export interface EpochLogs {
   epoch: number;
@@ -274,114 +274,20 @@ export class Trainer {
 
   /** Metrics per task (the task's metrics plus "loss") over a dataset, in eval mode. */
   evaluate(data: MultiTaskDataset, opts: { batchSize?: number } = {}): TaskMetrics {
-    const batchSize = opts.batchSize ?? 256;
-    const wasTraining = this.model.training;
-    this.model.eval();
-    const acc = new Map<string, MetricAccumulator[]>();
-    const lossSum: Record<string, number> = {}, lossN: Record<string, number> = {};
-    for (const t of this.tasks.values()) acc.set(t.name, t.metrics.map((m) => getMetric(m).create()));
-    try {
-      for (const batch of data.batches(batchSize, { shuffle: false })) {
-        scope(() => noGrad(() => {
-          const tasks = this.taskNames.filter((t) => batch.labelledCount(t) > 0);
-          if (tasks.length === 0) return;
-          const out = this.model.forward(batch.x, tasks);
-          for (const t of tasks) {
-            const task = this.tasks.get(t)!;
-            const mask = batch.masks[t];
-            const n = batch.labelledCount(t);
-            const l = taskLoss(task, out.outputs[t], batch.labels[t], mask).item();
-            lossSum[t] = (lossSum[t] ?? 0) + l * n; lossN[t] = (lossN[t] ?? 0) + n;
-            for (const m of acc.get(t)!) m.update(out.outputs[t], batch.labels[t], mask);
-          }
-        }));
-      }
-    } finally { this.model.train(wasTraining); }
-    const res: TaskMetrics = {};
-    for (const [t, ms] of acc) {
-      res[t] = { loss: lossN[t] ? lossSum[t] / lossN[t] : NaN };
-      this.tasks.get(t)!.metrics.forEach((name, i) => { res[t][name] = ms[i].compute(); });
-    }
-    return res;
+    return evaluateModel(this.model, this.tasks, data, opts.batchSize ?? 256);
   }
 
   /** Head outputs for inputs `x` (all tasks), in eval mode, batch by batch. */
   predict(x: Tensor, opts: { batchSize?: number; tasks?: string[] } = {}): Record<string, Tensor> {
-    const batchSize = opts.batchSize ?? 256;
-    const tasks = opts.tasks ?? this.taskNames;
-    const wasTraining = this.model.training;
-    this.model.eval();
-    try {
-      return scope(() => noGrad(() => {
-        const parts: Record<string, Tensor[]> = {};
-        if (x.shape[0] === 0) return this.model.forward(x, tasks).outputs;
-        for (let i = 0; i < x.shape[0]; i += batchSize) {
-          const xb = sliceRows(x, i, Math.min(x.shape[0], i + batchSize));
-          const out = this.model.forward(xb, tasks).outputs;
-          for (const t of tasks) (parts[t] ??= []).push(out[t]);
-        }
-        const res: Record<string, Tensor> = {};
-        for (const t of tasks) res[t] = parts[t].length === 1 ? parts[t][0] : concat(parts[t], 0);
-        return res;
-      }));
-    } finally { this.model.train(wasTraining); }
+    return predictModel(this.model, x, opts.tasks ?? this.taskNames, opts.batchSize ?? 256);
   }
 
   /**
    * Resume from stateDict(): the model's values, optimiser and weighting state, counters
-   * and the random stream. Everything is validated before anything changes.
+   * and the random streams. Everything is validated before anything changes.
    */
-  loadStateDict(state: Record<string, unknown>): void {
-    const st = state as unknown as TrainerState;
-    if (st?.format !== "polyhead-trainer" || st.version !== 1) {
-      throw new Error(`Trainer.loadStateDict: not a trainer state (format ${JSON.stringify(st?.format)}, version ${st?.version})`);
-    }
-    if (!(Number.isInteger(st.epoch) && Number.isInteger(st.step) && Array.isArray(st.rng?.key))) {
-      throw new Error("Trainer.loadStateDict: epoch, step or rng is missing or malformed");
-    }
-    // model first with a dry run (loadStateDict validates every name and shape before writing)
-    const snapshot = Object.fromEntries(Object.entries(this.model.stateDict()).map(([k, t]) => [k, { shape: [...t.shape], data: t.data() }]));
-    this.model.loadStateDict(st.model);
-    try {
-      this.optimizer.loadStateDict(st.optimizer as never);
-      this.weighting.loadStateDict?.(st.weighting ?? {});
-    } catch (e) {
-      this.model.loadStateDict(snapshot);
-      throw e;
-    }
-    for (const [p, d] of this.dropouts()) {
-      const r = st.dropout?.[p];
-      if (r) d.setRngState(r);
-    }
-    this.epoch = st.epoch; this.step = st.step;
-    this.rng.key = [st.rng.key[0] >>> 0, st.rng.key[1] >>> 0];
-    this.rng.counter = st.rng.counter;
-  }
-
-  private dropouts(): [string, Dropout][] {
-    return this.model.namedModules().filter((e): e is [string, Dropout] => e[1] instanceof Dropout);
-  }
+  loadStateDict(state: Record<string, unknown>): void { loadTrainerState(this, state); }
 
   /** Everything needed to resume: model, optimiser, weighting, counters and the streams. */
-  stateDict(): Record<string, unknown> {
-    const model: Record<string, { shape: number[]; dtype: string; data: number[] }> = {};
-    for (const [k, t] of Object.entries(this.model.stateDict())) model[k] = { shape: [...t.shape], dtype: t.dtype, data: Array.from(t.data()) };
-    return {
-      format: "polyhead-trainer", version: 1, epoch: this.epoch, step: this.step, rng: this.rng.state(),
-      model, optimizer: this.optimizer.stateDict(), weighting: this.weighting.stateDict?.() ?? {},
-      // Dropout masks come from streams of their own: resuming must continue them
-      dropout: Object.fromEntries(this.dropouts().map(([p, d]) => [p, d.rngState()])),
-    };
-  }
+  stateDict(): Record<string, unknown> { return trainerState(this) as unknown as Record<string, unknown>; }
 }
-
-export interface TrainerState {
-  format: "polyhead-trainer"; version: 1; epoch: number; step: number;
-  rng: { key: [number, number]; counter: number };
-  model: Record<string, { shape: number[]; dtype?: string; data: ArrayLike<number> }>;
-  optimizer: unknown; weighting: Record<string, unknown>;
-  dropout?: Record<string, { key: [number, number]; counter: number }>;
-}
-
-
-function sliceRows(x: Tensor, a: number, b: number): Tensor { return a === 0 && b === x.shape[0] ? x : slice(x, 0, a, b); }

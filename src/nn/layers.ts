@@ -102,8 +102,8 @@ export class Dropout extends Module {
     this.rng = (rng ?? resolveRng()).fork();
   }
   /** The mask stream's position, for checkpoints (the trainer saves it with its state). */
-  rngState(): RngState { return this.rng.state(); }
-  setRngState(s: RngState): void { this.rng = Rng.fromState(s); }
+  override rngState(): RngState { return this.rng.state(); }
+  override setRngState(s: RngState): void { this.rng = Rng.fromState(s); }
 
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;

@@ -3,6 +3,7 @@
 // model is a class with fields; names are dotted paths ("trunk.0.weight").
 import { Tensor } from "../tensor.js";
 import { vfill } from "../ops/vector.js";
+import type { RngState } from "../random.js";
 
 const PARAMS = new WeakSet<Tensor>();
 const BUFFERS = new WeakSet<Tensor>();
@@ -36,6 +37,18 @@ export abstract class Module {
     t.keep();
     BUFFERS.add(t);
     return t;
+  }
+
+  /**
+   * The position of this module's own random stream (Dropout's masks), so a checkpoint
+   * can continue it; null for modules without one. A module that draws random numbers
+   * while training overrides this and setRngState.
+   */
+  rngState(): RngState | null { return null; }
+  /** Continue the stream from rngState()'s value. */
+  setRngState(state: RngState): void {
+    void state;
+    throw new Error(`${this.label("Module")}: has no random stream to restore`);
   }
 
   /** A name for error messages: `Linear "trunk.0"`. */
