@@ -1,9 +1,9 @@
 // Build: AssemblyScript kernels -> build/polyhead.wasm and its binding
-// src/engine/kernels.generated.ts; esbuild -> dist/index.js (the universal ESM bundle, Wasm
-// inlined), dist/edge.js (+ dist/polyhead.wasm, imported as a module), dist/node.js;
-// tsc -> dist/types. Prints bundle sizes and fails past budget.
+// src/engine/kernels.generated.ts; esbuild -> the package's entries (dist/index.js, Wasm
+// inlined; dist/node.js; dist/edge.js + dist/polyhead.wasm, imported as a module; one per
+// subpath family) sharing chunks; tsc -> dist/types. Prints sizes and fails past budget.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
@@ -39,29 +39,79 @@ if (only) process.exit(0);
 rmSync(join(root, "dist"), { recursive: true, force: true });
 mkdirSync(join(root, "dist"), { recursive: true });
 
+// ------------------------------------------------------------------ entries
+// One list, package.json "exports": "." (dist/index.js, Wasm inlined), "./node"
+// (dist/node.js) and "./edge" (dist/edge.js, Wasm imported as a module) are fixed; every
+// other "./<family>" is a subpath entry built from src/<family>/index.ts, into dist/<family>.js
+// for the universal set and dist/edge/<family>.js for the edge set. Each set is one esbuild
+// run with code splitting, so all its entries import one copy of the engine (shared chunks
+// under dist/chunks/): a tensor from "polyhead" is the same kind of object in "polyhead/node".
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const FIXED = new Set([".", "./node", "./edge", "./polyhead.wasm"]);
+const families = Object.keys(pkg.exports).filter((k) => !FIXED.has(k)).map((k) => k.slice(2));
+for (const f of families) {
+  const want = { types: `./dist/types/${f}/index.d.ts`, workerd: `./dist/edge/${f}.js`, "edge-light": `./dist/edge/${f}.js`, default: `./dist/${f}.js` };
+  const problem = !/^[a-z][a-z0-9-]*$/.test(f) ? `"${f}" is not a lower-case family name`
+    : !existsSync(join(root, `src/${f}/index.ts`)) ? `src/${f}/index.ts does not exist`
+    : JSON.stringify(pkg.exports[`./${f}`]) !== JSON.stringify(want) ? `its entry must read ${JSON.stringify(want)} (conditions in this order)` : null;
+  if (problem) {
+    console.error(`build: package.json exports "./${f}": ${problem}`);
+    process.exit(1);
+  }
+}
+
 const common = {
   bundle: true, format: "esm", target: "es2022", minify: true, sourcemap: false,
-  legalComments: "none", absWorkingDir: root, logLevel: "warning",
+  legalComments: "none", absWorkingDir: root, logLevel: "warning", platform: "neutral",
+  splitting: true, outdir: "dist", metafile: true,
 };
-await esbuild.build({ ...common, entryPoints: ["src/index.ts"], outfile: "dist/index.js", platform: "neutral", loader: { ".gz": "binary" } });
-await esbuild.build({ ...common, entryPoints: ["src/edge.ts"], outfile: "dist/edge.js", platform: "neutral", external: ["./polyhead.wasm"] });
-await esbuild.build({ ...common, entryPoints: ["src/node.ts"], outfile: "dist/node.js", platform: "node", loader: { ".gz": "binary" } });
+const familyEntries = (prefix) => Object.fromEntries(families.map((f) => [prefix + f, `src/${f}/index.ts`]));
+const universal = await esbuild.build({
+  ...common, entryPoints: { index: "src/index.ts", node: "src/node.ts", ...familyEntries("") },
+  chunkNames: "chunks/[name]-[hash]", external: ["node:*"], loader: { ".gz": "binary" },
+});
+const edge = await esbuild.build({
+  ...common, entryPoints: { edge: "src/edge.ts", ...familyEntries("edge/") },
+  chunkNames: "chunks/edge-[name]-[hash]", external: ["./polyhead.wasm"],
+});
 copyFileSync(join(root, "build/polyhead.wasm"), join(root, "dist/polyhead.wasm"));
-console.log("build: esbuild -> dist/index.js, dist/edge.js, dist/node.js");
+const outputs = { ...universal.metafile.outputs, ...edge.metafile.outputs };
+// "./polyhead.wasm" resolves beside the file that imports it: only dist/edge.js may
+for (const [file, out] of Object.entries(outputs)) {
+  if (file !== "dist/edge.js" && out.imports.some((i) => i.path === "./polyhead.wasm")) {
+    console.error(`build: ${file} imports ./polyhead.wasm; only dist/edge.js sits beside it`);
+    process.exit(1);
+  }
+}
+console.log(`build: esbuild -> dist/index.js, dist/node.js, dist/edge.js${families.map((f) => `, dist/${f}.js, dist/edge/${f}.js`).join("")} (+ ${Object.keys(outputs).filter((f) => f.startsWith("dist/chunks/")).length} shared chunks)`);
 
 step("tsc -> dist/types", () => {
   execFileSync(bin("tsc"), ["-p", "tsconfig.json"], { cwd: root, stdio: "inherit" });
   execFileSync(bin("tsc"), ["-p", "tsconfig.node.json"], { cwd: root, stdio: "inherit" });
 });
 
-const sizes = {};
-for (const f of ["index.js", "edge.js", "node.js", "polyhead.wasm"]) {
-  const buf = readFileSync(join(root, "dist", f));
-  sizes[f] = { bytes: buf.length, gzip: gzipSync(buf, { level: 9 }).length };
-  console.log(`build: dist/${f}: ${(buf.length / 1024).toFixed(1)} KB, ${(sizes[f].gzip / 1024).toFixed(1)} KB gzipped`);
+// ------------------------------------------------------------------ sizes
+// What loading an entry costs: the entry plus every chunk it imports statically (each
+// gzipped on its own, as a server sends them). The universal entry has a budget.
+function closure(file, seen = new Set()) {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  for (const i of outputs[file].imports) if (i.kind === "import-statement" && !i.external) closure(i.path, seen);
+  return seen;
 }
+const sizes = {};
+for (const file of Object.keys(outputs).filter((f) => !f.startsWith("dist/chunks/")).sort()) {
+  const files = [...closure(file)].sort();
+  let bytes = 0, gzip = 0;
+  for (const f of files) { const buf = readFileSync(join(root, f)); bytes += buf.length; gzip += gzipSync(buf, { level: 9 }).length; }
+  const name = file.slice("dist/".length);
+  sizes[name] = { bytes, gzip, files: files.map((f) => f.slice("dist/".length)) };
+  console.log(`build: dist/${name} + ${files.length - 1} chunks: ${(bytes / 1024).toFixed(1)} KB, ${(gzip / 1024).toFixed(1)} KB gzipped`);
+}
+const wasm = readFileSync(join(root, "dist/polyhead.wasm"));
+sizes["polyhead.wasm"] = { bytes: wasm.length, gzip: gzipSync(wasm, { level: 9 }).length, files: ["polyhead.wasm"] };
 writeFileSync(join(root, "dist/sizes.json"), JSON.stringify(sizes, null, 2));
 if (sizes["index.js"].gzip > GZIP_BUDGET) {
-  console.error(`build: dist/index.js is ${sizes["index.js"].gzip} bytes gzipped, over the ${GZIP_BUDGET}-byte budget`);
+  console.error(`build: dist/index.js and its chunks are ${sizes["index.js"].gzip} bytes gzipped, over the ${GZIP_BUDGET}-byte budget`);
   process.exit(1);
 }
