@@ -9,6 +9,7 @@ import {
   weightingNames, createWeighting, registerWeighting, StaticWeighting,
   type Task, type Weighting, type WeightingContext,
 } from "../src/index.js";
+import "../src/methods/index.js"; // registers the methods of polyhead/methods
 
 beforeAll(async () => { await init(); });
 

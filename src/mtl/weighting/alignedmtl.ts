@@ -7,6 +7,8 @@
 // Eigenvalues <= l_max * T * 2^-52 count as zero (as the references). Default preference
 // 1 per task (the sum of the aligned gradients, as LibMTL; TorchJD uses the mean).
 import { checkGram, symEig, type Matrix } from "./solvers.js";
+import { GramMethod, checkOptions, type GradientSpace } from "./plugin.js";
+import { registerWeighting } from "./registry.js";
 
 /** Weights w with sum_i w_i g_i = Aligned-MTL's update, w = sqrt(l_min) B pref. */
 export function alignedMtlWeights(G: Matrix, pref?: number[]): number[] {
@@ -29,3 +31,14 @@ export function alignedMtlWeights(G: Matrix, pref?: number[]): number[] {
   }
   return w;
 }
+
+/** Aligned-MTL. @example new AlignedMTL() */
+export class AlignedMTL extends GramMethod {
+  constructor(opts: { on?: GradientSpace } = {}) {
+    checkOptions("Aligned-MTL", opts, ["on"]);
+    super("Aligned-MTL", opts.on);
+  }
+  protected weights(G: Matrix): number[] { return alignedMtlWeights(G); }
+}
+
+registerWeighting("Aligned-MTL", () => new AlignedMTL());

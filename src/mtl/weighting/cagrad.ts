@@ -8,6 +8,8 @@
 // starting point for large Gram entries (METHODS.md). `rescale` as the authors' code:
 // 0 = d, 1 = d / (1 + c^2) (their multi-task default), 2 = d / (1 + c).
 import { cagradDual, checkGram, quad, type Matrix } from "./solvers.js";
+import { GramMethod, checkOptions, type GradientSpace } from "./plugin.js";
+import { registerWeighting } from "./registry.js";
 
 /** Weights on the task gradients with sum_i w_i g_i = CAGrad's update. */
 export function cagradWeights(G: Matrix, c = 0.5, rescale: 0 | 1 | 2 = 1): number[] {
@@ -23,3 +25,17 @@ export function cagradWeights(G: Matrix, c = 0.5, rescale: 0 | 1 | 2 = 1): numbe
   const div = rescale === 1 ? 1 + c * c : rescale === 2 ? 1 + c : 1;
   return w.map((x) => (1 / T + lam * x) / div);
 }
+
+/** CAGrad. @example new CAGrad({ c: 0.4 }) */
+export class CAGrad extends GramMethod {
+  readonly c: number; readonly rescale: 0 | 1 | 2;
+  constructor(opts: { c?: number; rescale?: 0 | 1 | 2; on?: GradientSpace } = {}) {
+    checkOptions("CAGrad", opts, ["c", "rescale", "on"]);
+    super("CAGrad", opts.on);
+    this.c = opts.c ?? 0.5; this.rescale = opts.rescale ?? 1;
+    cagradWeights([[1]], this.c, this.rescale); // validates
+  }
+  protected weights(G: Matrix): number[] { return cagradWeights(G, this.c, this.rescale); }
+}
+
+registerWeighting("CAGrad", () => new CAGrad());

@@ -5,6 +5,8 @@
 // Neural Networks", ICLR 2025 (arXiv 2024; eq. 2).
 // On the Gram: U U' = C (the cosine matrix), g_v = sum_i b_i u_i with b = C^+ 1.
 import { checkGram, matVec, pinvSym, type Matrix } from "./solvers.js";
+import { GramMethod, checkOptions, type GradientSpace } from "./plugin.js";
+import { registerWeighting } from "./registry.js";
 
 /** Weights w with sum_i w_i g_i = ConFIG's update. */
 export function configWeights(G: Matrix): number[] {
@@ -22,3 +24,14 @@ export function configWeights(G: Matrix): number[] {
   const s = proj / vv; // update = (proj / |v|) v/|v|
   return b.map((x, i) => (live[i] ? (s * x) / n[i] : 0));
 }
+
+/** ConFIG. @example new ConFIG() */
+export class ConFIG extends GramMethod {
+  constructor(opts: { on?: GradientSpace } = {}) {
+    checkOptions("ConFIG", opts, ["on"]);
+    super("ConFIG", opts.on);
+  }
+  protected weights(G: Matrix): number[] { return configWeights(G); }
+}
+
+registerWeighting("ConFIG", () => new ConFIG());

@@ -6,6 +6,8 @@
 // function (solvers.alphaFair); the reference solves it by nonnegative least squares.
 import { alphaFair, checkGram, type Matrix } from "./solvers.js";
 import { pow } from "./fmath.js";
+import { GramMethod, checkOptions, type GradientSpace } from "./plugin.js";
+import { registerWeighting } from "./registry.js";
 
 /** FairGrad's weights for fairness alpha > 0. */
 export function fairGradWeights(G: Matrix, alpha = 1): number[] {
@@ -20,3 +22,17 @@ export function fairGradWeights(G: Matrix, alpha = 1): number[] {
   const s = pow(f, -k);
   return w.map((x) => x * s);
 }
+
+/** FairGrad. @example new FairGrad({ alpha: 2 }) */
+export class FairGrad extends GramMethod {
+  readonly alpha: number;
+  constructor(opts: { alpha?: number; on?: GradientSpace } = {}) {
+    checkOptions("FairGrad", opts, ["alpha", "on"]);
+    super("FairGrad", opts.on);
+    this.alpha = opts.alpha ?? 1;
+    if (!(this.alpha > 0)) throw new Error(`FairGrad: alpha must be > 0, got ${this.alpha}`);
+  }
+  protected weights(G: Matrix): number[] { return fairGradWeights(G, this.alpha); }
+}
+
+registerWeighting("FairGrad", () => new FairGrad());

@@ -4,6 +4,10 @@
 // Chennupati, Sistu, Yogamani and Rawashdeh, "MultiNet++: Multi-Stream Feature
 // Aggregation and Geometric Loss Strategy for Multi-Task Learning", CVPR Workshops 2019.
 import { exp, log } from "./fmath.js";
+import { lossValues } from "./plugin.js";
+import type { WeightingContext } from "./context.js";
+import type { Weighting } from "./base.js";
+import { registerWeighting } from "./registry.js";
 
 /** The geometric mean of the losses and its gradient weights. */
 export function glsWeights(losses: number[]): { total: number; weights: number[] } {
@@ -14,3 +18,15 @@ export function glsWeights(losses: number[]): { total: number; weights: number[]
   const total = exp(s / T);
   return { total, weights: losses.map((l) => total / (T * l)) };
 }
+
+/** GLS: the geometric mean of the task losses. @example new GLS() */
+export class GLS implements Weighting {
+  readonly name = "GLS";
+  backward(ctx: WeightingContext): number[] {
+    const { weights } = glsWeights(lossValues(ctx));
+    ctx.backwardWeighted(weights);
+    return weights;
+  }
+}
+
+registerWeighting("GLS", () => new GLS());

@@ -6,6 +6,11 @@
 // Optimizing Deep Multitask Models with Gradient Sign Dropout", NeurIPS 2020 (eq. 1-3).
 // Applied where the paper applies it, to the gradients at the shared representation
 // summed over the batch; an elementwise rule, so it needs the gradients, not the Gram.
+import { tensor, rand } from "../../ops/creation.js";
+import { applyIn, checkOptions, checkSpace, gradsIn } from "./plugin.js";
+import type { WeightingContext } from "./context.js";
+import type { Weighting } from "./base.js";
+import { registerWeighting } from "./registry.js";
 
 /**
  * The combined gradient: sum_i (leak_i + (1 - leak_i) M_i) g_i with
@@ -33,3 +38,25 @@ export function gradDrop(grads: ArrayLike<number>[], u: ArrayLike<number>, leak:
   }
   return out;
 }
+
+/** GradDrop at the shared representation. @example new GradDrop({ leak: 0.1 }) */
+export class GradDrop implements Weighting {
+  readonly name = "GradDrop";
+  readonly leak: number;
+  constructor(opts: { leak?: number; on?: "representation" } = {}) {
+    checkOptions("GradDrop", opts, ["leak", "on"]);
+    checkSpace("GradDrop", opts.on ?? "representation", ["representation"]);
+    this.leak = opts.leak ?? 0;
+    if (!(this.leak >= 0 && this.leak <= 1)) throw new Error(`GradDrop: leak must be in [0, 1], got ${this.leak}`);
+  }
+  backward(ctx: WeightingContext): number[] {
+    const g = gradsIn(ctx, "representation");
+    const u = rand(g[0].shape, 0, 1, ctx.rng).data();
+    const d = gradDrop(g.map((x) => x.data()), u, this.leak);
+    const ones = ctx.tasks.map(() => 1);
+    applyIn(ctx, "representation", tensor(Float32Array.from(d), g[0].shape), ones);
+    return ones;
+  }
+}
+
+registerWeighting("GradDrop", () => new GradDrop());

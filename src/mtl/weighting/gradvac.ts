@@ -7,6 +7,10 @@
 // gradients, so the rule runs on the Gram matrix: it tracks the coefficients C (T x T)
 // with g'_i = sum_k C_ik g_k.
 import { checkGram, type Matrix } from "./solvers.js";
+import { applyWeights, checkOptions, checkSpace, taskIndex, type GradientSpace } from "./plugin.js";
+import type { WeightingContext } from "./context.js";
+import type { Weighting } from "./base.js";
+import { registerWeighting } from "./registry.js";
 
 /**
  * One GradVac step. `targets` (T x T, phi-hat) is updated in place with rate beta;
@@ -38,3 +42,38 @@ export function gradVacWeights(G: Matrix, targets: number[][], beta: number, ord
   }
   return G.map((_, k) => { let s = 0; for (let i = 0; i < T; i++) s += C[i][k]; return s; });
 }
+
+/** GradVac (whole model). @example new GradVac(["a", "b"], { beta: 0.01 }) */
+export class GradVac implements Weighting {
+  readonly name = "GradVac";
+  readonly on: GradientSpace;
+  readonly beta: number;
+  /** phi-hat between declared tasks i and j (0 at the start, as the paper). */
+  targets: number[][];
+  constructor(readonly taskNames: string[], opts: { beta?: number; on?: GradientSpace } = {}) {
+    checkOptions("GradVac", opts, ["beta", "on"]);
+    this.on = checkSpace("GradVac", opts.on);
+    this.beta = opts.beta ?? 0.5;
+    if (!(this.beta >= 0 && this.beta <= 1)) throw new Error(`GradVac: beta must be in [0, 1], got ${this.beta}`);
+    this.targets = taskNames.map(() => taskNames.map(() => 0));
+  }
+  backward(ctx: WeightingContext): number[] {
+    const idx = taskIndex(this.name, this.taskNames, ctx.tasks);
+    const T = idx.length;
+    const sub = idx.map((i) => idx.map((j) => this.targets[i][j]));
+    const orders = idx.map(() => Array.from(ctx.rng.permutation(T)));
+    const w = gradVacWeights(ctx.gram(this.on), sub, this.beta, orders);
+    idx.forEach((i, a) => idx.forEach((j, b) => { this.targets[i][j] = sub[a][b]; }));
+    applyWeights(ctx, this.on, w);
+    return w;
+  }
+  stateDict(): Record<string, unknown> { return { targets: this.targets.map((r) => [...r]) }; }
+  loadStateDict(state: Record<string, unknown>): void {
+    const t = state.targets as number[][];
+    const n = this.taskNames.length;
+    if (!Array.isArray(t) || t.length !== n || t.some((r) => !Array.isArray(r) || r.length !== n || r.some((x) => !Number.isFinite(x)))) throw new Error(`GradVac.loadStateDict: targets must be ${n} x ${n} finite numbers`);
+    this.targets = t.map((r) => [...r]);
+  }
+}
+
+registerWeighting("GradVac", (names) => new GradVac(names));

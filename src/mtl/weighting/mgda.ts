@@ -8,6 +8,9 @@
 // solver, which can stop far from the optimum for T >= 3, METHODS.md). Unlike LibMTL no
 // clamp of the T = 2 weights to [0.001, 0.999].
 import { checkGram, minNormFrankWolfe, minNormPoint, type Matrix } from "./solvers.js";
+import { GramMethod, checkOptions, lossValues, type GradientSpace } from "./plugin.js";
+import type { WeightingContext } from "./context.js";
+import { registerWeighting } from "./registry.js";
 
 export type MgdaNormalization = "none" | "l2" | "loss" | "loss+";
 
@@ -34,3 +37,24 @@ export function mgdaWeights(G: Matrix, opts: { solver?: "exact" | "frank-wolfe";
   const a = (opts.solver ?? "exact") === "exact" ? minNormPoint(Gn) : minNormFrankWolfe(Gn);
   return a.map((x, i) => x / n[i]);
 }
+
+export interface MgdaOptions { solver?: "exact" | "frank-wolfe"; normalization?: MgdaNormalization; on?: GradientSpace }
+
+/** MGDA (on the shared parameters) or MGDA-UB (`on: "representation"`). @example new Trainer(model, { tasks, weighting: new MGDA({ on: "representation" }) }) */
+export class MGDA extends GramMethod {
+  private readonly opts: MgdaOptions;
+  constructor(opts: MgdaOptions = {}) {
+    checkOptions("MGDA", opts, ["solver", "normalization", "on"]);
+    super(opts.on === "representation" ? "MGDA-UB" : "MGDA", opts.on);
+    if (opts.solver !== undefined && opts.solver !== "exact" && opts.solver !== "frank-wolfe") throw new Error(`MGDA: solver must be "exact" or "frank-wolfe", got ${String(opts.solver)}`);
+    if (opts.normalization !== undefined && !["none", "l2", "loss", "loss+"].includes(opts.normalization)) throw new Error(`MGDA: normalization must be none, l2, loss or loss+, got ${String(opts.normalization)}`);
+    this.opts = { ...opts };
+  }
+  protected weights(G: Matrix, ctx: WeightingContext): number[] {
+    const n = this.opts.normalization ?? "none";
+    return mgdaWeights(G, { solver: this.opts.solver, normalization: n, losses: n === "loss" || n === "loss+" ? lossValues(ctx) : undefined });
+  }
+}
+
+registerWeighting("MGDA", () => new MGDA());
+registerWeighting("MGDA-UB", () => new MGDA({ on: "representation" }));

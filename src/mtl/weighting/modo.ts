@@ -8,9 +8,43 @@
 // deterministic version the paper analyses first); `cross` may pass G1'G2 when the
 // caller has two batches.
 import { checkGram, matVec, projectSimplex, type Matrix } from "./solvers.js";
+import { applyWeights, checkNumbers, checkOptions, checkSpace, taskIndex, type GradientSpace } from "./plugin.js";
+import type { WeightingContext } from "./context.js";
+import type { Weighting } from "./base.js";
+import { registerWeighting } from "./registry.js";
 
 export function modoLambda(cross: Matrix, lambda: number[], gamma: number, rho = 0): number[] {
   checkGram(cross, "MoDo");
   const Gl = matVec(cross, lambda);
   return projectSimplex(lambda.map((l, i) => l - gamma * (Gl[i] + rho * l)));
 }
+
+/** MoDo (one batch per step). @example new MoDo(["a", "b"], { gamma: 0.1 }) */
+export class MoDo implements Weighting {
+  readonly name = "MoDo";
+  readonly on: GradientSpace;
+  readonly gamma: number; readonly rho: number;
+  lambda: number[];
+  constructor(readonly taskNames: string[], opts: { gamma?: number; rho?: number; on?: GradientSpace } = {}) {
+    checkOptions("MoDo", opts, ["gamma", "rho", "on"]);
+    this.on = checkSpace("MoDo", opts.on);
+    this.gamma = opts.gamma ?? 0.1; this.rho = opts.rho ?? 0;
+    if (!(this.gamma > 0)) throw new Error(`MoDo: gamma must be > 0, got ${this.gamma}`);
+    if (!(this.rho >= 0)) throw new Error(`MoDo: rho must be >= 0, got ${this.rho}`);
+    this.lambda = taskNames.map(() => 1 / taskNames.length);
+  }
+  backward(ctx: WeightingContext): number[] {
+    const idx = taskIndex(this.name, this.taskNames, ctx.tasks);
+    let sl = 0;
+    for (const i of idx) sl += this.lambda[i];
+    const l0 = idx.map((i) => (sl > 0 ? this.lambda[i] / sl : 1 / idx.length));
+    const lam = modoLambda(ctx.gram(this.on), l0, this.gamma, this.rho);
+    idx.forEach((i, k) => { this.lambda[i] = lam[k] * (sl > 0 ? sl : 1); });
+    applyWeights(ctx, this.on, lam);
+    return lam;
+  }
+  stateDict(): Record<string, unknown> { return { lambda: [...this.lambda] }; }
+  loadStateDict(state: Record<string, unknown>): void { this.lambda = [...checkNumbers("MoDo", "lambda", state.lambda, this.taskNames.length)]; }
+}
+
+registerWeighting("MoDo", (names) => new MoDo(names));

@@ -9,6 +9,8 @@
 // when some constraints are inactive (METHODS.md), and clips the update to norm 1:
 // `maxNorm` does that clipping when set (default: none, as the paper).
 import { alphaFair, checkGram, quad, type Matrix } from "./solvers.js";
+import { GramMethod, checkOptions, type GradientSpace } from "./plugin.js";
+import { registerWeighting } from "./registry.js";
 
 /** Nash-MTL's weights a (the update is sum_i a_i g_i), scaled down so |d| <= maxNorm when given. */
 export function nashMtlWeights(G: Matrix, maxNorm = Infinity): number[] {
@@ -23,3 +25,17 @@ export function nashMtlWeights(G: Matrix, maxNorm = Infinity): number[] {
   const norm = Math.sqrt(Math.max(quad(G, a), 0));
   return norm > maxNorm ? a.map((x) => (x * maxNorm) / norm) : a;
 }
+
+/** Nash-MTL (the exact bargaining solution). @example new NashMTL({ maxNorm: 1 }) */
+export class NashMTL extends GramMethod {
+  readonly maxNorm: number;
+  constructor(opts: { maxNorm?: number; on?: GradientSpace } = {}) {
+    checkOptions("Nash-MTL", opts, ["maxNorm", "on"]);
+    super("Nash-MTL", opts.on);
+    this.maxNorm = opts.maxNorm ?? Infinity;
+    if (!(this.maxNorm > 0)) throw new Error(`Nash-MTL: maxNorm must be > 0, got ${this.maxNorm}`);
+  }
+  protected weights(G: Matrix): number[] { return nashMtlWeights(G, this.maxNorm); }
+}
+
+registerWeighting("Nash-MTL", () => new NashMTL());

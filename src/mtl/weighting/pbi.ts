@@ -4,6 +4,10 @@
 // be negative: moving back towards the preference ray) are p-hat + theta (r - d1 p-hat) / d2.
 // Zhang and Li, "MOEA/D: A Multiobjective Evolutionary Algorithm Based on
 // Decomposition", IEEE TEC 2007 (eq. 8-9).
+import { checkOptions, lossValues, taskIndex } from "./plugin.js";
+import type { WeightingContext } from "./context.js";
+import type { Weighting } from "./base.js";
+import { registerWeighting } from "./registry.js";
 
 export function pbiWeights(losses: number[], pref: number[], theta = 5, ideal?: number[]): { total: number; weights: number[] } {
   const T = losses.length;
@@ -23,3 +27,26 @@ export function pbiWeights(losses: number[], pref: number[], theta = 5, ideal?: 
   // at d2 = 0 the penalty is not differentiable; its subgradient 0 is used
   return { total: d1 + theta * d2, weights: ph.map((x, i) => x + (d2 > 0 ? (theta * perp[i]) / d2 : 0)) };
 }
+
+/** PBI over the task losses. @example new PBI(["a", "b"], { theta: 5 }) */
+export class PBI implements Weighting {
+  readonly name = "PBI";
+  readonly theta: number; readonly pref: number[]; readonly ideal: number[];
+  constructor(readonly taskNames: string[], opts: { theta?: number; pref?: number[]; ideal?: number[] } = {}) {
+    checkOptions("PBI", opts, ["theta", "pref", "ideal"]);
+    this.theta = opts.theta ?? 5;
+    if (!(this.theta >= 0)) throw new Error(`PBI: theta must be >= 0, got ${this.theta}`);
+    this.pref = opts.pref ?? taskNames.map(() => 1);
+    this.ideal = opts.ideal ?? taskNames.map(() => 0);
+    if (this.pref.length !== taskNames.length) throw new Error(`PBI: pref must have ${taskNames.length} values`);
+    if (this.ideal.length !== taskNames.length) throw new Error(`PBI: ideal must have ${taskNames.length} values`);
+  }
+  backward(ctx: WeightingContext): number[] {
+    const idx = taskIndex(this.name, this.taskNames, ctx.tasks);
+    const { weights } = pbiWeights(lossValues(ctx), idx.map((i) => this.pref[i]), this.theta, idx.map((i) => this.ideal[i]));
+    ctx.backwardWeighted(weights);
+    return weights;
+  }
+}
+
+registerWeighting("PBI", (names) => new PBI(names));

@@ -7,6 +7,8 @@
 // min-norm point of shifted gradients, which polyhead solves exactly; the authors' code
 // takes 20 SGD steps (lr 5) on it, which need not converge (METHODS.md).
 import { checkGram, minNormPoint, type Matrix } from "./solvers.js";
+import { GramMethod, checkOptions, type GradientSpace } from "./plugin.js";
+import { registerWeighting } from "./registry.js";
 
 /** Weights on the task gradients with sum_i w_i g_i = SDMGrad's update. */
 export function sdmGradWeights(G: Matrix, lambda = 0.3): number[] {
@@ -19,3 +21,17 @@ export function sdmGradWeights(G: Matrix, lambda = 0.3): number[] {
   const w = minNormPoint(Gs);
   return w.map((x) => (x + lambda / T) / (1 + lambda));
 }
+
+/** SDMGrad (deterministic inner problem, solved exactly). @example new SDMGrad({ lambda: 0.3 }) */
+export class SDMGrad extends GramMethod {
+  readonly lambda: number;
+  constructor(opts: { lambda?: number; on?: GradientSpace } = {}) {
+    checkOptions("SDMGrad", opts, ["lambda", "on"]);
+    super("SDMGrad", opts.on);
+    this.lambda = opts.lambda ?? 0.3;
+    if (!(this.lambda >= 0)) throw new Error(`SDMGrad: lambda must be >= 0, got ${this.lambda}`);
+  }
+  protected weights(G: Matrix): number[] { return sdmGradWeights(G, this.lambda); }
+}
+
+registerWeighting("SDMGrad", () => new SDMGrad());

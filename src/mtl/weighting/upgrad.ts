@@ -9,6 +9,8 @@
 // Default preference 1 per task (the sum, as EqualWeighting); TorchJD's default is the
 // mean, 1/T of this.
 import { checkGram, lowerBoundedQP, type Matrix } from "./solvers.js";
+import { GramMethod, checkOptions, type GradientSpace } from "./plugin.js";
+import { registerWeighting } from "./registry.js";
 
 function prefs(G: Matrix, pref: number[] | undefined, who: string): number[] {
   const p = pref ?? G.map(() => 1);
@@ -35,3 +37,24 @@ export function dualProjWeights(G: Matrix, pref?: number[]): number[] {
   checkGram(G, "DualProj");
   return lowerBoundedQP(G, prefs(G, pref, "DualProj"));
 }
+
+/** UPGrad (preference 1 per task unless given). @example new UPGrad() */
+export class UPGrad extends GramMethod {
+  constructor(private readonly opts: { pref?: number[]; on?: GradientSpace } = {}) {
+    checkOptions("UPGrad", opts, ["pref", "on"]);
+    super("UPGrad", opts.on);
+  }
+  protected weights(G: Matrix): number[] { return upgradWeights(G, this.opts.pref && G.length === this.opts.pref.length ? this.opts.pref : undefined); }
+}
+
+/** DualProj (preference 1 per task unless given). @example new DualProj() */
+export class DualProj extends GramMethod {
+  constructor(private readonly opts: { pref?: number[]; on?: GradientSpace } = {}) {
+    checkOptions("DualProj", opts, ["pref", "on"]);
+    super("DualProj", opts.on);
+  }
+  protected weights(G: Matrix): number[] { return dualProjWeights(G, this.opts.pref && G.length === this.opts.pref.length ? this.opts.pref : undefined); }
+}
+
+registerWeighting("UPGrad", () => new UPGrad());
+registerWeighting("DualProj", () => new DualProj());

@@ -1,0 +1,31 @@
+// polyhead/methods: the multi-task optimisation methods beyond the core's four (EW,
+// static, UW, PCGrad), each registering itself by name on import, plus the solvers and
+// pure combination rules they are built from. A subpath entry so the universal bundle
+// stays small: `import { MGDA, CAGrad } from "polyhead/methods"`.
+export { MGDA, mgdaWeights, mgdaScales, type MgdaOptions, type MgdaNormalization } from "../mtl/weighting/mgda.js";
+export { CAGrad, cagradWeights } from "../mtl/weighting/cagrad.js";
+export { IMTL, imtlGWeights } from "../mtl/weighting/imtl.js";
+export { NashMTL, nashMtlWeights } from "../mtl/weighting/nashmtl.js";
+export { FairGrad, fairGradWeights } from "../mtl/weighting/fairgrad.js";
+export { UPGrad, DualProj, upgradWeights, dualProjWeights } from "../mtl/weighting/upgrad.js";
+export { AlignedMTL, alignedMtlWeights } from "../mtl/weighting/alignedmtl.js";
+export { ConFIG, configWeights } from "../mtl/weighting/config.js";
+export { SDMGrad, sdmGradWeights } from "../mtl/weighting/sdmgrad.js";
+export { Krum, krumWeights } from "../mtl/weighting/krum.js";
+export { TrimmedMean, trimmedMean } from "../mtl/weighting/trimmedmean.js";
+export { GradVac, gradVacWeights } from "../mtl/weighting/gradvac.js";
+export { GradDrop, gradDrop } from "../mtl/weighting/graddrop.js";
+export { DBMTL, dbMtlScales } from "../mtl/weighting/dbmtl.js";
+export { MoCo, mocoLambda } from "../mtl/weighting/moco.js";
+export { MoDo, modoLambda } from "../mtl/weighting/modo.js";
+export { CRMOGM, crMogmWeights } from "../mtl/weighting/crmogm.js";
+export { ExcessMTL, excessMtlWeights, excessRisk } from "../mtl/weighting/excessmtl.js";
+export { DWA, dwaWeights } from "../mtl/weighting/dwa.js";
+export { GradNorm, gradNormGrad, gradNormRenormalize } from "../mtl/weighting/gradnorm.js";
+export { RLW, rlwWeights } from "../mtl/weighting/rlw.js";
+export { GLS, glsWeights } from "../mtl/weighting/gls.js";
+export { FAMO, famoWeights, famoLogitGrad, adamStep } from "../mtl/weighting/famo.js";
+export { STCH, stchWeights } from "../mtl/weighting/stch.js";
+export { PBI, pbiWeights } from "../mtl/weighting/pbi.js";
+export * as solvers from "../mtl/weighting/solvers.js";
+export type { GradientSpace } from "../mtl/weighting/plugin.js";

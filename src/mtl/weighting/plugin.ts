@@ -1,0 +1,84 @@
+// What the gradient-combination plug-ins share: option checks, the choice of gradient
+// space (the shared parameters, or the shared representation: cheaper, one backward
+// through the heads per task), applying weights w as the update sum_i w_i g_i, and
+// per-task state kept by task name (a task without labels in a step sits it out and its
+// state stays as it was).
+import type { Tensor } from "../../tensor.js";
+import { vcombine } from "../../ops/vector.js";
+import type { WeightingContext } from "./context.js";
+import type { Matrix } from "./solvers.js";
+
+export type GradientSpace = "shared" | "representation";
+
+/** Throws on an option not in `known`, naming it. */
+export function checkOptions(who: string, opts: object | undefined, known: string[]): void {
+  if (opts == null) return;
+  if (typeof opts !== "object") throw new Error(`${who}: options must be an object, got ${typeof opts}`);
+  for (const k of Object.keys(opts)) if (!known.includes(k)) throw new Error(`${who}: unknown option "${k}" (known: ${known.join(", ")})`);
+}
+
+/** Validates `on`; a method limited to one space names the one it needs. */
+export function checkSpace(who: string, on: unknown, allowed: GradientSpace[] = ["shared", "representation"]): GradientSpace {
+  const s = (on ?? allowed[0]) as GradientSpace;
+  if (s !== "shared" && s !== "representation") throw new Error(`${who}: on must be "shared" or "representation", got ${String(on)}`);
+  if (!allowed.includes(s)) {
+    throw new Error(`${who}: needs the per-task gradients w.r.t. the ${allowed[0] === "shared" ? "shared parameters (on: \"shared\")" : "shared representation (on: \"representation\")"}; ` +
+      `on: "${s}" is not supported (${allowed[0] === "shared" ? "its state persists across steps, and the representation changes with the batch" : "the rule is defined per activation"})`);
+  }
+  return s;
+}
+
+/** The per-task gradients in the chosen space. */
+export function gradsIn(ctx: WeightingContext, on: GradientSpace): Tensor[] {
+  return on === "shared" ? ctx.sharedGrads() : ctx.representationGrads();
+}
+
+/** Apply `update` in the chosen space and backprop sum_i head_i L_i into the heads. */
+export function applyIn(ctx: WeightingContext, on: GradientSpace, update: Tensor, heads: number[]): void {
+  if (on === "shared") ctx.applySharedUpdate(update, heads);
+  else ctx.applyRepresentationUpdate(update, heads);
+}
+
+/** Apply sum_i w_i g_i (the heads get their own loss, weight 1, unless `heads` says otherwise). */
+export function applyWeights(ctx: WeightingContext, on: GradientSpace, w: number[], heads?: number[]): void {
+  if (w.some((x) => !Number.isFinite(x))) throw new Error(`weights are not finite: ${w.join(", ")}`);
+  applyIn(ctx, on, vcombine(gradsIn(ctx, on), w), heads ?? ctx.tasks.map(() => 1));
+}
+
+/** Index of each active task among the declared names (throws for a task the method was not built for). */
+export function taskIndex(who: string, names: string[], active: string[]): number[] {
+  return active.map((t) => {
+    const i = names.indexOf(t);
+    if (i < 0) throw new Error(`${who}: task "${t}" was not declared (${names.join(", ")})`);
+    return i;
+  });
+}
+
+/** Loss values of the step (numbers). */
+export const lossValues = (ctx: WeightingContext): number[] => ctx.losses.map((l) => l.item());
+
+/** The sub-matrix of the active rows/columns. */
+export const subMatrix = (M: Matrix, idx: number[]): Matrix => idx.map((i) => idx.map((j) => M[i][j]));
+
+/** Throws unless v is an array of `n` finite numbers (for loadStateDict). */
+export function checkNumbers(who: string, what: string, v: unknown, n: number): number[] {
+  if (!Array.isArray(v) || v.length !== n || v.some((x) => typeof x !== "number" || !Number.isFinite(x))) {
+    throw new Error(`${who}.loadStateDict: ${what} must be ${n} finite numbers`);
+  }
+  return v as number[];
+}
+
+/**
+ * A stateless method whose update is sum_i w_i g_i with w a function of the Gram matrix
+ * (MGDA, CAGrad, Nash-MTL, UPGrad ...): it needs only inner products of the gradients.
+ */
+export abstract class GramMethod {
+  readonly on: GradientSpace;
+  constructor(readonly name: string, on?: unknown) { this.on = checkSpace(name, on); }
+  protected abstract weights(G: Matrix, ctx: WeightingContext): number[];
+  backward(ctx: WeightingContext): number[] {
+    const w = this.weights(ctx.gram(this.on), ctx);
+    applyWeights(ctx, this.on, w);
+    return w;
+  }
+}
