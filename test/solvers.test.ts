@@ -242,3 +242,12 @@ describe("alphaFair (Nash-MTL, FairGrad)", () => {
     expect(() => alphaFair([[1, -1], [-1, 1]])).toThrow(/linearly dependent/);
   });
 });
+
+describe("cagradDual at the mean's optimum", () => {
+  it("nearly opposite gradients (|g0|^2 rounds below zero) give finite weights", () => {
+    const G = [[1.9581569648180437, -1.9581569636855163], [-1.9581569636855163, 1.9581569625529887]];
+    const w = cagradDual(G, 0.5);
+    expect(w.every(Number.isFinite)).toBe(true);
+    expect(Math.abs(w[0] + w[1] - 1)).toBeLessThan(1e-12);
+  });
+});

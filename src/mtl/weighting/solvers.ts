@@ -268,7 +268,7 @@ export function cagradDual(G: Matrix, c: number): number[] {
   if (!(c >= 0)) throw new Error(`cagradDual: c must be >= 0, got ${c}`);
   const T = G.length;
   const b = matVec(G, new Array<number>(T).fill(1 / T));
-  const g0sq = dot(b, new Array<number>(T).fill(1 / T));
+  const g0sq = Math.max(dot(b, new Array<number>(T).fill(1 / T)), 0); // rounding can make |g0|^2 of opposite gradients negative
   const r = c * Math.sqrt(g0sq);
   const F = (w: number[]) => dot(b, w) + r * Math.sqrt(Math.max(quad(G, w), 0));
   if (r === 0 || g0sq === 0) { // linear objective: the vertex with the smallest b_i
