@@ -118,3 +118,20 @@ describe("options", () => {
     expect(m.lambda).toEqual([1 / 3, 1 / 3, 1 / 3]);
   });
 });
+
+describe("the polyhead/methods entry", () => {
+  // A child Node process, so the import goes through the package's exports (the built dist/).
+  it("registers its methods in the core's registry (one engine, one registry)", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const script = `
+      const ph = await import("polyhead");
+      const m = await import("polyhead/methods");
+      await ph.init();
+      const w = ph.createWeighting("CAGrad", ["a", "b"]);
+      console.log(JSON.stringify({ cagrad: w instanceof m.CAGrad, names: ph.weightingNames().length, mgda: m.mgdaWeights([[1, 0], [0, 1]]) }));`;
+    const out = JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: new URL("..", import.meta.url), encoding: "utf8" }));
+    expect(out.cagrad).toBe(true);
+    expect(out.names).toBeGreaterThan(25);
+    expect(out.mgda).toEqual([0.5, 0.5]);
+  });
+});
