@@ -1,42 +1,145 @@
 // Node, Deno and Bun helpers beside the universal API: the only module that may use
 // node: built-ins (files, terminal progress). Everything else comes from index.ts.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, rmSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
 import { dirname, basename, join } from "node:path";
 import type { Progress } from "./mtl/trainer.js";
 
 export * from "./index.js";
 
 /**
- * Write a checkpoint whole or not at all: to a temporary file beside the target,
- * flushed to disk, then renamed over it (atomic on POSIX filesystems).
+ * Write a checkpoint whole or not at all: to a temporary file of its own beside the target
+ * (process id + random suffix, so concurrent writers never share one), flushed to disk,
+ * then renamed over it (atomic on POSIX filesystems; the last rename wins). Every number
+ * is kept exactly, NaN, ±Infinity and -0 included, and a SHA-256 of the state is written
+ * so that readCheckpoint refuses a changed file. Temporaries that killed writers of this
+ * checkpoint left behind are removed.
  */
 export function writeCheckpoint(path: string, state: unknown): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${Date.now()}.tmp`);
-  const text = JSON.stringify({ magic: "polyhead-checkpoint", version: 1, state });
-  const fd = openSync(tmp, "w");
+  const body = JSON.stringify(encodeExact(state, "state", 0));
+  const text = `{"magic":"polyhead-checkpoint","version":2,"sha256":"${sha256(body)}","state":${body}}`;
+  removeStaleTemporaries(path);
+  const tmp = join(dirname(path), `${tmpPrefix(path)}${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  const fd = openSync(tmp, "wx");
   try {
-    writeSync(fd, text);
+    writeFileSync(fd, text);
     fsyncSync(fd);
-  } catch (e) {
     closeSync(fd);
+  } catch (e) {
+    try { closeSync(fd); } catch { /* already closed */ }
     rmSync(tmp, { force: true });
     throw e;
   }
-  closeSync(fd);
-  renameSync(tmp, path);
+  try { renameSync(tmp, path); } catch (e) { rmSync(tmp, { force: true }); throw e; }
+  syncDir(dirname(path));
 }
 
-/** Read a checkpoint written by writeCheckpoint; a truncated or foreign file is a clear error. */
+/**
+ * Read a checkpoint written by writeCheckpoint. A truncated, foreign or changed file
+ * (checksum mismatch) is a clear error; files of version 1 (no checksum) still load.
+ */
 export function readCheckpoint(path: string): Record<string, unknown> {
   const text = readFileSync(path, "utf8");
-  let parsed: { magic?: string; version?: number; state?: Record<string, unknown> };
+  let parsed: { magic?: string; version?: number; sha256?: string; state?: unknown };
   try { parsed = JSON.parse(text); } catch (e) {
     throw new Error(`readCheckpoint: ${path} is not a complete checkpoint (${(e as Error).message})`);
   }
-  if (parsed.magic !== "polyhead-checkpoint" || parsed.version !== 1 || !parsed.state) {
-    throw new Error(`readCheckpoint: ${path} is not a polyhead checkpoint (magic ${JSON.stringify(parsed.magic)}, version ${parsed.version})`);
+  if (parsed?.magic !== "polyhead-checkpoint" || (parsed.version !== 1 && parsed.version !== 2) || !parsed.state || typeof parsed.state !== "object") {
+    throw new Error(`readCheckpoint: ${path} is not a polyhead checkpoint (magic ${JSON.stringify(parsed?.magic)}, version ${parsed?.version})`);
   }
-  return parsed.state;
+  if (parsed.version === 1) return parsed.state as Record<string, unknown>;
+  // JSON.stringify of what JSON.parse read gives back the bytes written (same keys, same
+  // shortest number forms), so a changed digit, key or value changes the digest
+  const got = sha256(JSON.stringify(parsed.state));
+  if (got !== parsed.sha256) {
+    throw new Error(`readCheckpoint: ${path} is damaged: its state's SHA-256 is ${got}, the file records ${JSON.stringify(parsed.sha256)}`);
+  }
+  return decodeExact(parsed.state) as Record<string, unknown>;
+}
+
+function sha256(text: string): string { return createHash("sha256").update(text).digest("hex"); }
+
+/** The prefix of writeCheckpoint's temporaries for `path`: `.<name>.` */
+function tmpPrefix(path: string): string { return `.${basename(path)}.`; }
+
+/**
+ * Remove temporaries of this checkpoint that no running writer owns: those of a process
+ * id that is gone (on this host), and any older than a day (another host's, or a reused id).
+ */
+function removeStaleTemporaries(path: string): void {
+  const dir = dirname(path), prefix = tmpPrefix(path);
+  let names: string[];
+  try { names = readdirSync(dir); } catch { return; }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)\.[0-9a-f]{12}\.tmp$|^\d+\.tmp$/.exec(name.slice(prefix.length));
+    if (!m) continue;
+    const file = join(dir, name);
+    const pid = m[1] === undefined ? 0 : Number(m[1]); // version 1 named them by time: always stale
+    let stale = pid === 0 || !alive(pid);
+    if (!stale) { try { stale = Date.now() - statSync(file).mtimeMs > 86400e3; } catch { continue; } }
+    if (stale) rmSync(file, { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === "EPERM"; }
+}
+
+/** Flush the directory entry of a rename (POSIX); platforms that cannot open a directory skip it. */
+function syncDir(dir: string): void {
+  let fd: number;
+  try { fd = openSync(dir, "r"); } catch { return; }
+  try { fsyncSync(fd); } catch { /* not supported here (Windows) */ } finally { closeSync(fd); }
+}
+
+// JSON has no NaN, ±Infinity or -0 (stringify writes null or 0). Those numbers are written
+// as {"$num": "NaN" | "Infinity" | "-Infinity" | "-0"}; an object of the state that itself
+// has the lone key "$num" or "$obj" is wrapped as {"$obj": {...}}, so decoding is exact.
+const SPECIAL = new Map<string, number>([["NaN", NaN], ["Infinity", Infinity], ["-Infinity", -Infinity], ["-0", -0]]);
+
+function encodeExact(v: unknown, path: string, depth: number): unknown {
+  if (depth > 256) throw new Error(`writeCheckpoint: ${path} nests deeper than 256 levels (a cycle?)`);
+  if (typeof v === "number") {
+    if (Number.isFinite(v) && !Object.is(v, -0)) return v;
+    return { $num: Object.is(v, -0) ? "-0" : String(v) };
+  }
+  if (v === null || typeof v === "string" || typeof v === "boolean") return v;
+  if (Array.isArray(v)) return v.map((x, i) => encodeExact(x, `${path}[${i}]`, depth + 1));
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+    return Array.from(v as unknown as ArrayLike<number>, (x, i) => encodeExact(x, `${path}[${i}]`, depth + 1));
+  }
+  if (typeof v === "object" && v !== null && typeof (v as { toJSON?: unknown }).toJSON !== "function") {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (x !== undefined) setOwn(out, k, encodeExact(x, `${path}.${k}`, depth + 1));
+    const keys = Object.keys(out);
+    return keys.length === 1 && (keys[0] === "$num" || keys[0] === "$obj") ? { $obj: out } : out;
+  }
+  if (v === undefined) return null;
+  throw new Error(`writeCheckpoint: ${path} is ${typeof v === "object" ? "an object with toJSON" : `a ${typeof v}`}, which a checkpoint cannot hold`);
+}
+
+function decodeExact(v: unknown): unknown {
+  if (v === null || typeof v !== "object") return v;
+  if (Array.isArray(v)) return v.map(decodeExact);
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o);
+  if (keys.length === 1 && keys[0] === "$num") {
+    const n = SPECIAL.get(o.$num as string);
+    if (n === undefined) throw new Error(`readCheckpoint: unknown number encoding ${JSON.stringify(o.$num)}`);
+    return n;
+  }
+  const src = keys.length === 1 && keys[0] === "$obj" && o.$obj !== null && typeof o.$obj === "object" ? o.$obj as Record<string, unknown> : o;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(src)) setOwn(out, k, decodeExact(x));
+  return out;
+}
+
+/** out[k] = v, where a "__proto__" key is data, not the object's prototype. */
+function setOwn(out: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === "__proto__") Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else out[k] = v;
 }
 
 /**
