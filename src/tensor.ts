@@ -21,6 +21,37 @@ export function checkShape(shape: Shape, what: string): void {
   }
 }
 
+/** Throw unless `dtype` is one polyhead has ("float32" or "int32"). */
+export function checkDType(dtype: unknown, what: string): asserts dtype is DType {
+  if (dtype !== "float32" && dtype !== "int32") {
+    throw new Error(`${what}: unknown dtype ${typeof dtype === "string" ? JSON.stringify(dtype) : `${String(dtype)} (${typeof dtype})`} (expected "float32" or "int32")`);
+  }
+}
+
+/** Throw unless `x` is an integer an int32 tensor holds exactly (no wrapping, no truncation). */
+export function checkInt32(x: unknown, what: string): void {
+  if (typeof x !== "number" || !Number.isInteger(x) || x < -2147483648 || x > 2147483647) {
+    throw new Error(`${what}: ${typeof x === "number" ? x : `${JSON.stringify(x)} (${typeof x})`} is not an int32 (an integer in [-2^31, 2^31 - 1])`);
+  }
+}
+
+const EXACT_INT32 = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array];
+
+/** Throw unless every value fits `dtype` exactly: a number for float32, an int32 integer for int32. */
+export function checkValues(values: ArrayLike<number>, dtype: DType, what: string): void {
+  if (ArrayBuffer.isView(values)) {
+    if (values instanceof BigInt64Array || values instanceof BigUint64Array || values instanceof DataView) {
+      throw new Error(`${what}: a ${values.constructor.name} cannot fill a ${dtype} tensor (pass numbers)`);
+    }
+    if (dtype === "float32" || EXACT_INT32.some((c) => values instanceof c)) return;
+  }
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (dtype === "int32") checkInt32(x, `${what}: value ${i}`);
+    else if (typeof x !== "number") throw new Error(`${what}: value ${i} is ${JSON.stringify(x)} (${typeof x}), not a number`);
+  }
+}
+
 let nextId = 1;
 
 /**
@@ -43,6 +74,7 @@ export class Tensor {
   /** @internal Use the creation ops (`tensor`, `zeros`, ...) instead. */
   constructor(readonly shape: Shape, readonly dtype: DType = "float32", storage?: Storage) {
     if (!isReady()) throw new Error("polyhead: call `await init()` before creating tensors");
+    checkDType(dtype, "Tensor");
     checkShape(shape, "Tensor");
     this.size = sizeOf(shape);
     this.storage = storage ?? allocStorage(this.size * 4);
@@ -84,6 +116,7 @@ export class Tensor {
     if (offset === undefined ? values.length !== this.size : !(Number.isInteger(offset) && offset >= 0 && offset + values.length <= this.size)) {
       throw new Error(`write: ${values.length} values${offset === undefined ? "" : ` at offset ${offset}`} for ${this.describe()} (${this.size} elements)`);
     }
+    checkValues(values, this.dtype, `write to ${this.describe()}`);
     const p = (this.ptr >>> 2) + (offset ?? 0);
     if (this.dtype === "int32") I32().set(values, p); else F32().set(values, p);
     return this;

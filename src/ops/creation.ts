@@ -1,6 +1,6 @@
 // Creation ops: tensors from arrays, typed arrays, constants and seeded random draws.
 import { F32, I32, K } from "../engine/engine.js";
-import { Tensor, type DType, type Shape, checkShape, sizeOf } from "../tensor.js";
+import { Tensor, type DType, type Shape, checkDType, checkInt32, checkShape, checkValues, sizeOf } from "../tensor.js";
 import { defaultRng, Rng } from "../random.js";
 import { tapeOps } from "../autograd/tape.js";
 
@@ -50,18 +50,10 @@ export function tensor(values: Nested | ArrayLike<number>, shape?: Shape, dtype?
   checkShape(shp, "tensor");
   if (sizeOf(shp) !== flat.length) throw new Error(`tensor: ${flat.length} values do not fit shape [${shp.join(", ")}]`);
   const dt: DType = dtype ?? (values instanceof Int32Array ? "int32" : "float32");
+  checkDType(dt, "tensor");
+  checkValues(flat, dt, "tensor");
   const t = new Tensor(shp, dt);
-  const p = t.ptr >>> 2;
-  if (dt === "int32") {
-    const v = I32();
-    for (let i = 0; i < flat.length; i++) {
-      const x = flat[i];
-      if (!Number.isInteger(x)) throw new Error(`tensor: int32 tensor given non-integer ${x} at index ${i}`);
-      v[p + i] = x;
-    }
-  } else {
-    F32().set(flat, p);
-  }
+  if (dt === "int32") I32().set(flat, t.ptr >>> 2); else F32().set(flat, t.ptr >>> 2);
   return t;
 }
 
@@ -70,6 +62,9 @@ export function scalar(v: number): Tensor { return tensor([v], []); }
 
 /** A tensor filled with `value`. @example full([2, 3], 0.5) */
 export function full(shape: Shape, value: number, dtype: DType = "float32"): Tensor {
+  checkDType(dtype, "full");
+  if (dtype === "int32") checkInt32(value, "full: value");
+  else if (typeof value !== "number") throw new Error(`full: value is ${JSON.stringify(value)} (${typeof value}), not a number`);
   const t = new Tensor(shape, dtype);
   if (dtype === "int32") K().fill_i32(t.ptr, t.size, value); else K().fill(t.ptr, t.size, value);
   return t;
@@ -114,9 +109,14 @@ export function bernoulli(shape: Shape, p: number, scale = 1, rng: Rng = default
 
 /** 0, 1, ..., n-1 as int32 (or float32). */
 export function arange(n: number, dtype: DType = "int32"): Tensor {
-  const a = new Array<number>(n);
-  for (let i = 0; i < n; i++) a[i] = i;
-  return tensor(a, [n], dtype);
+  if (!(typeof n === "number" && Number.isInteger(n) && n >= 0)) throw new Error(`arange: n must be a non-negative integer, got ${typeof n === "number" ? n : `${JSON.stringify(n)} (${typeof n})`}`);
+  checkDType(dtype, "arange");
+  if (dtype === "int32") checkInt32(Math.max(n - 1, 0), "arange: n - 1");
+  // the tensor first: its allocation checks the size against the memory limit before any work
+  const t = new Tensor([n], dtype);
+  const v = dtype === "int32" ? I32() : F32(), p = t.ptr >>> 2;
+  for (let i = 0; i < n; i++) v[p + i] = i;
+  return t;
 }
 
 /** A copy of t with storage of its own (no gradient recorded). */
