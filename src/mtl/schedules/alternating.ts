@@ -1,8 +1,7 @@
 // Alternating (round-robin) training: one task per step, in turn. On one dataset each
 // batch goes to the next task; with one dataset per task, each task takes its next
 // batch, until every task has made one pass (tasks that finish early sit out).
-import { activeTasks, isPerTask, type Schedule, type ScheduleContext, type StepPlan } from "./base.js";
-import type { Batch } from "../../data/index.js";
+import { activeTasks, isPerTask, taskBatches, type Schedule, type ScheduleContext, type StepPlan } from "./base.js";
 
 /**
  * Round-robin: one task per step, in turn.
@@ -25,16 +24,11 @@ export function alternating(): Schedule {
         }
         return;
       }
-      const d = ctx.data;
-      const its = tasks.map((t, i) => d[t].batches(ctx.batchSize, { shuffle: true, rng: ctx.rng.split(ctx.epoch * 1009 + i + 1), dropLast: ctx.dropLast })[Symbol.iterator]());
-      const live = tasks.map(() => true);
-      while (live.some((v) => v)) {
-        for (let i = 0; i < tasks.length; i++) {
-          if (!live[i]) continue;
-          const n = its[i].next();
-          if (n.done) { live[i] = false; continue; }
-          yield { parts: [{ tasks: [tasks[i]], batch: n.value as Batch }] };
-        }
+      // one pass of each task's stream: a task sits out once its pass is done
+      const cycles = taskBatches(ctx.data, tasks, ctx);
+      const left = (t: string) => cycles[t].epoch === 0 && cycles[t].position < cycles[t].batchesPerEpoch;
+      while (tasks.some(left)) {
+        for (const t of tasks) if (left(t)) yield { parts: [{ tasks: [t], batch: cycles[t].nextBatch() }] };
       }
     },
   };

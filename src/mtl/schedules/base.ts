@@ -2,7 +2,8 @@
 // one or more parts; each part is one forward pass (one batch) for some tasks. Joint
 // training on one dataset is a single part with all tasks; tasks with their own
 // datasets give one part per task. Schedules are plug-ins; the trainer only iterates.
-import type { Batch, MultiTaskDataset } from "../../data/index.js";
+import type { Batch, MultiTaskDataset } from "../../data/dataset.js";
+import { taskCycles, type BatchCycle } from "../../data/cycle.js";
 import type { Rng } from "../../random.js";
 
 /** One dataset with several labels per example, or one dataset per task. */
@@ -41,20 +42,16 @@ export function activeTasks(ctx: ScheduleContext): string[] {
   return ctx.active ?? ctx.taskNames;
 }
 
-/** Per-task batch streams that restart (reshuffled by their own stream) when exhausted. */
-export function cyclers(data: Record<string, MultiTaskDataset>, tasks: string[], batchSize: number, rng: Rng, epoch: number, dropLast = false): Map<string, () => Batch> {
-  const m = new Map<string, () => Batch>();
-  tasks.forEach((t) => {
-    const ds = data[t];
-    if (!ds) throw new Error(`schedule: no dataset for task "${t}" (have: ${Object.keys(data).join(", ")})`);
-    const r = rng.split(epoch * 1009 + tasks.indexOf(t) + 1);
-    let it: Iterator<Batch> = ds.batches(batchSize, { shuffle: true, rng: r, dropLast })[Symbol.iterator]();
-    m.set(t, () => {
-      let n = it.next();
-      if (n.done) { it = ds.batches(batchSize, { shuffle: true, rng: r, dropLast })[Symbol.iterator](); n = it.next(); }
-      if (n.done) throw new Error(`schedule: dataset of task "${t}" is empty`);
-      return n.value;
-    });
-  });
-  return m;
+/**
+ * One endless batch stream per task (data/cycle.ts), for one-dataset-per-task data: each
+ * task's shuffles come from the epoch's stream split by the task's name, so a task's
+ * batches do not depend on which other tasks there are or their order.
+ */
+export function taskBatches(data: Record<string, MultiTaskDataset>, tasks: string[], ctx: ScheduleContext): Record<string, BatchCycle> {
+  const picked: Record<string, MultiTaskDataset> = {};
+  for (const t of tasks) {
+    if (!data[t]) throw new Error(`schedule: no dataset for task "${t}" (have: ${Object.keys(data).join(", ")})`);
+    picked[t] = data[t];
+  }
+  return taskCycles(picked, ctx.batchSize, { rng: ctx.rng, dropLast: ctx.dropLast });
 }

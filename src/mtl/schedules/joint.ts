@@ -1,7 +1,7 @@
 // Joint training: every active task every step. On one dataset each batch trains all
 // tasks; with one dataset per task, a step draws one batch from each task (smaller
 // datasets cycle) and an epoch is as long as the largest task's pass.
-import { activeTasks, cyclers, isPerTask, type Schedule, type ScheduleContext, type StepPlan } from "./base.js";
+import { activeTasks, taskBatches, isPerTask, type Schedule, type ScheduleContext, type StepPlan } from "./base.js";
 
 /**
  * Every active task every step (the default schedule).
@@ -21,9 +21,9 @@ export function joint(): Schedule {
         for (const batch of ctx.data.batches(ctx.batchSize, { shuffle: true, rng: ctx.rng, dropLast: ctx.dropLast })) yield { parts: [{ tasks, batch }] };
         return;
       }
-      const next = cyclers(ctx.data, tasks, ctx.batchSize, ctx.rng, ctx.epoch, ctx.dropLast);
+      const cycles = taskBatches(ctx.data, tasks, ctx);
       const steps = this.stepsPerEpoch!(ctx);
-      for (let s = 0; s < steps; s++) yield { parts: tasks.map((t) => ({ tasks: [t], batch: next.get(t)!() })) };
+      for (let s = 0; s < steps; s++) yield { parts: tasks.map((t) => ({ tasks: [t], batch: cycles[t].nextBatch() })) };
     },
   };
 }

@@ -2,7 +2,7 @@
 // proportional to (dataset size)^(1/temperature): temperature 1 is proportional to
 // size, large temperatures approach uniform (as in multilingual/multi-task sampling,
 // e.g. Arivazhagan et al. 2019). The weights are computed in Wasm (pow via exp/log).
-import { activeTasks, cyclers, isPerTask, type Schedule, type ScheduleContext, type StepPlan } from "./base.js";
+import { activeTasks, taskBatches, isPerTask, type Schedule, type ScheduleContext, type StepPlan } from "./base.js";
 import { tensor } from "../../ops/creation.js";
 import { affine, exp, log } from "../../ops/elementwise.js";
 import { scope } from "../../engine/scope.js";
@@ -61,10 +61,10 @@ export function sampled(opts: SampledOptions = {}): Schedule {
         }
         return;
       }
-      const next = cyclers(ctx.data, tasks, ctx.batchSize, ctx.rng, ctx.epoch, ctx.dropLast);
+      const cycles = taskBatches(ctx.data, tasks, ctx);
       for (let s = 0; s < steps; s++) {
         const t = tasks[pick(s)];
-        yield { parts: [{ tasks: [t], batch: next.get(t)!() }] };
+        yield { parts: [{ tasks: [t], batch: cycles[t].nextBatch() }] };
       }
     },
   };

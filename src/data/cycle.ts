@@ -1,42 +1,10 @@
-// Per-task datasets: tasks with their own inputs and sizes that share a trunk, and
-// endless per-task batch streams (a fresh seeded shuffle each pass) for the schedules
-// that interleave them (alternating, sampled, curriculum).
+// Endless per-task batch streams: each pass over a dataset is a fresh seeded shuffle,
+// and each task's stream is split from a parent stream by the task's NAME, so adding or
+// reordering tasks leaves every other task's batches unchanged. The schedules that take
+// one dataset per task (joint, alternating, sampled, curriculum) draw from these.
 import { defaultRng, Rng, type RngState } from "../random.js";
-import { MultiTaskDataset, type Batch, type InputArray, type TaskLabels } from "./dataset.js";
-
-/** One single-task dataset per task, keyed by the task name. */
-export type TaskDatasets = Record<string, MultiTaskDataset>;
-
-export interface TaskDataSpec {
-  x: InputArray;
-  xShape: number[];
-  /** This task's labels (the task name is the key this spec is under). */
-  labels: TaskLabels | Float32Array | Int32Array;
-}
-
-/**
- * Build per-task datasets.
- * @example
- * const tds = taskDatasets({
- *   sentiment: { x: reviewsX, xShape: [128], labels: new Int32Array(stars) },
- *   topic:     { x: newsX,    xShape: [128], labels: { values: topics, numClasses: 20 } },
- * });
- */
-export function taskDatasets(spec: Record<string, TaskDataSpec>): TaskDatasets {
-  const names = Object.keys(spec ?? {});
-  if (names.length === 0) throw new Error("taskDatasets: no tasks given; expected { taskName: { x, xShape, labels }, ... }");
-  const out: TaskDatasets = {};
-  for (const t of names) {
-    const s = spec[t];
-    if (s === null || typeof s !== "object" || !("labels" in s)) throw new Error(`taskDatasets: task "${t}" must be { x, xShape, labels }`);
-    try {
-      out[t] = new MultiTaskDataset({ x: s.x, xShape: s.xShape, labels: { [t]: s.labels } });
-    } catch (e) {
-      throw new Error(`taskDatasets: task "${t}": ${(e as Error).message}`);
-    }
-  }
-  return out;
-}
+import type { Batch, MultiTaskDataset } from "./dataset.js";
+import type { TaskDatasets } from "./per-task.js";
 
 /** Where a cycle is, for checkpoints: the stream state before the current pass was drawn. */
 export interface CycleState { epoch: number; position: number; rng: RngState }
@@ -95,13 +63,15 @@ export class BatchCycle implements IterableIterator<Batch> {
   state(): CycleState { return { epoch: this.epoch, position: this.position, rng: { ...this.passStart, key: [...this.passStart.key] } }; }
 }
 
-// FNV-1a over UTF-16 code units (Math.imul only): a stream label from a task's name, so
-// adding or reordering tasks leaves every other task's shuffles unchanged.
+// FNV-1a over UTF-16 code units (Math.imul only): a stream label from a task's name
 function nameLabel(name: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
   return h >>> 0;
 }
+
+/** The stream of task `name` split from `rng` (the same whatever the other tasks are). */
+export function taskRng(rng: Rng, name: string): Rng { return rng.split(nameLabel(name)); }
 
 /**
  * One BatchCycle per task, each shuffling with its own stream split from `rng` by the
@@ -117,7 +87,7 @@ export function taskCycles(tasks: TaskDatasets, batchSize: number | Record<strin
   for (const t of Object.keys(tasks)) {
     const bs = typeof batchSize === "number" ? batchSize : batchSize[t];
     if (bs === undefined) throw new Error(`taskCycles: no batch size for task "${t}" (sizes given for: ${Object.keys(batchSize).join(", ")})`);
-    out[t] = new BatchCycle(tasks[t], bs, { ...opts, rng: rng.split(nameLabel(t)) });
+    out[t] = new BatchCycle(tasks[t], bs, { ...opts, rng: taskRng(rng, t) });
   }
   return out;
 }
