@@ -16,6 +16,7 @@ export function sizeOf(shape: Shape): number {
 
 /** Throw unless every dimension is a non-negative integer. */
 export function checkShape(shape: Shape, what: string): void {
+  if (!Array.isArray(shape)) throw new Error(`${what}: a shape is an array of dimensions, got ${shape === null ? "null" : typeof shape}`);
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw new Error(`${what}: invalid shape [${shape.join(", ")}] (dimensions must be non-negative integers)`);
   }

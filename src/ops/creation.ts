@@ -32,6 +32,7 @@ function flatten(v: Nested, shape: number[], depth: number, out: number[], path:
  * const y = tensor(new Int32Array([0, 2]), [2], "int32");
  */
 export function tensor(values: Nested | ArrayLike<number>, shape?: Shape, dtype?: DType): Tensor {
+  if (shape !== undefined) checkShape(shape, "tensor");
   let flat: ArrayLike<number>;
   let shp: number[];
   if (ArrayBuffer.isView(values) || (Array.isArray(values) && shape)) {
