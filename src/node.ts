@@ -1,9 +1,11 @@
 // Node, Deno and Bun helpers beside the universal API: the only module that may use
 // node: built-ins (files, terminal progress). Everything else comes from index.ts.
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createHash, randomBytes } from "node:crypto";
 import { dirname, basename, join } from "node:path";
 import type { Progress } from "./mtl/trainer.js";
+import { IoError } from "./io/errors.js";
+import type { Storage } from "./io/storage.js";
 
 export * from "./index.js";
 
@@ -17,12 +19,21 @@ export * from "./index.js";
  */
 export function writeCheckpoint(path: string, state: unknown): void {
   const body = JSON.stringify(encodeExact(state, "state", 0));
-  const text = `{"magic":"polyhead-checkpoint","version":2,"sha256":"${sha256(body)}","state":${body}}`;
+  writeFileAtomic(path, `{"magic":"polyhead-checkpoint","version":2,"sha256":"${sha256(body)}","state":${body}}`);
+}
+
+/**
+ * Write a file whole or not at all: a temporary file of its own beside the target (process
+ * id + random suffix, so concurrent writers never share one), fsynced, renamed over the
+ * target (atomic on POSIX filesystems; the last rename wins), then the directory fsynced so
+ * the rename survives a crash. Temporaries that killed writers of this file left are removed.
+ */
+export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   removeStaleTemporaries(path);
   const tmp = join(dirname(path), `${tmpPrefix(path)}${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   const fd = openSync(tmp, "wx");
   try {
-    writeFileSync(fd, text);
+    writeFileSync(fd, data);
     fsyncSync(fd);
     closeSync(fd);
   } catch (e) {
@@ -32,6 +43,32 @@ export function writeCheckpoint(path: string, state: unknown): void {
   }
   try { renameSync(tmp, path); } catch (e) { rmSync(tmp, { force: true }); throw e; }
   syncDir(dirname(path));
+}
+
+/**
+ * A folder on disk as polyhead/io Storage (Node, Deno, Bun): writes are atomic
+ * (writeFileAtomic); temporaries (dot files) are not keys.
+ * @example await saveCheckpoint(fileStorage("runs/a"), trainer.stateDict(), { keepLast: 3 });
+ */
+export function fileStorage(folder: string): Storage {
+  mkdirSync(folder, { recursive: true });
+  const path = (key: string) => {
+    if (typeof key !== "string" || !key || /[\\/]/.test(key) || key.startsWith(".")) {
+      throw new IoError("InvalidKey", `fileStorage: key must be a plain file name, got ${JSON.stringify(key)}`);
+    }
+    return join(folder, key);
+  };
+  return {
+    async read(key) {
+      try { return new Uint8Array(readFileSync(path(key))); } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new IoError("NotFound", `fileStorage: no "${key}" in ${folder}`);
+        throw e;
+      }
+    },
+    async write(key, bytes) { writeFileAtomic(path(key), bytes); },
+    async remove(key) { rmSync(path(key), { force: true }); syncDir(folder); },
+    async list() { return readdirSync(folder).filter((n) => !n.startsWith(".")).sort(); },
+  };
 }
 
 /**
@@ -59,7 +96,7 @@ export function readCheckpoint(path: string): Record<string, unknown> {
 
 function sha256(text: string): string { return createHash("sha256").update(text).digest("hex"); }
 
-/** The prefix of writeCheckpoint's temporaries for `path`: `.<name>.` */
+/** The prefix of writeFileAtomic's temporaries for `path`: `.<name>.` */
 function tmpPrefix(path: string): string { return `.${basename(path)}.`; }
 
 /**

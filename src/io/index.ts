@@ -6,3 +6,9 @@ export {
   type SafetensorsDType, type TensorInfo, type TensorData, type TensorValues,
 } from "./safetensors.js";
 export { saveWeights, loadWeights, loadTensors, tensorsToSafetensors, type SaveWeightsOptions, type LoadWeightsOptions } from "./weights.js";
+export {
+  createModel, buildModel, modelConfig, registerArchitecture, architectureNames,
+  MODEL_CONFIG_FORMAT, MODEL_CONFIG_VERSION, type ModelConfig, type TaskConfig, type ArchitectureBuilder, type Json,
+} from "./config.js";
+export { saveModel, saveModelArchive, loadModel, ARCHIVE_CONFIG_KEY, type SavedModel, type LoadModelOptions } from "./model.js";
+export { memoryStorage, indexedDBStorage, opfsStorage, downloadBytes, uploadBytes, type Storage } from "./storage.js";
