@@ -1,11 +1,10 @@
 // A model's parameters and buffers as safetensors, by their dotted names (PyTorch's
 // state_dict layout: "trunk.0.weight"). Loading checks every name, shape, dtype and
 // (optionally) value before it writes anything, so a refused file changes nothing.
-import { K } from "../engine/engine.js";
 import { Tensor } from "../tensor.js";
 import type { Module } from "../nn/module.js";
 import { SafetensorsError } from "./errors.js";
-import { encodeSafetensors, parseSafetensors, widenHalf, Safetensors, type SafetensorsDType, type TensorData } from "./safetensors.js";
+import { encodeSafetensors, parseSafetensors, Safetensors, type SafetensorsDType, type TensorData } from "./safetensors.js";
 
 export interface SaveWeightsOptions {
   /** Strings stored in the header's `__metadata__` (e.g. {format: "pt"}). */
@@ -19,12 +18,9 @@ export interface LoadWeightsOptions {
   requireFinite?: boolean;
 }
 
-/** Tensors by name as safetensors entries: float32 as F32, int32 as I32 (copied out of Wasm memory). */
+/** Tensors by name as safetensors entries: float32 as F32, int32 as I32 (bits exactly). */
 export function tensorsToSafetensors(tensors: Record<string, Tensor>, opts: SaveWeightsOptions = {}): Uint8Array {
-  const entries: [string, TensorData][] = Object.entries(tensors).map(([n, t]) => {
-    const bytes = new Uint8Array(K().memory.buffer, t.ptr, t.size * 4);
-    return [n, { dtype: t.dtype === "int32" ? "I32" : "F32", shape: t.shape, data: bytes }];
-  });
+  const entries: [string, TensorData][] = Object.entries(tensors).map(([n, t]) => [n, { dtype: t.dtype === "int32" ? "I32" : "F32", shape: t.shape, data: t.data() }]);
   return encodeSafetensors(entries, opts);
 }
 
@@ -96,21 +92,23 @@ function firstNonFinite(file: Safetensors, name: string): string | null {
   return null;
 }
 
-/** Write a checked plan into Wasm memory; cannot fail (no allocation happens here). */
-export function applyLoad(file: Safetensors, plan: [Tensor, string][]): void {
-  for (const [t, name] of plan) {
-    const { dtype } = file.info(name);
-    const raw = file.raw(name);
-    const mem = K().memory.buffer;
-    if (dtype === "F32" || dtype === "I32") new Uint8Array(mem, t.ptr, raw.length).set(raw);
-    else if (dtype === "F16" || dtype === "BF16") widenHalf(new Float32Array(mem, t.ptr, t.size), raw, dtype);
-    else {
-      const v = file.read(name);
-      const out = t.dtype === "int32" ? new Int32Array(mem, t.ptr, t.size) : new Float32Array(mem, t.ptr, t.size);
-      if (v instanceof BigInt64Array || v instanceof BigUint64Array) for (let i = 0; i < v.length; i++) out[i] = Number(v[i]);
-      else out.set(v);
-    }
+/** The tensor's values as the target's array type (f32 bits kept; halves widened; ints narrowed, checked before). */
+function valuesFor(file: Safetensors, name: string, target: Tensor): Float32Array | Int32Array {
+  const { dtype } = file.info(name);
+  const raw = file.raw(name);
+  if ((dtype === "F32" || dtype === "I32") && raw.byteOffset % 4 === 0) {
+    return dtype === "F32" ? new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4) : new Int32Array(raw.buffer, raw.byteOffset, raw.length / 4);
   }
+  const v = file.read(name);
+  const out = target.dtype === "int32" ? new Int32Array(target.size) : new Float32Array(target.size);
+  if (v instanceof BigInt64Array || v instanceof BigUint64Array) for (let i = 0; i < v.length; i++) out[i] = Number(v[i]);
+  else out.set(v);
+  return out;
+}
+
+/** Write a checked plan into the tensors; cannot fail (names, shapes and values were checked). */
+export function applyLoad(file: Safetensors, plan: [Tensor, string][]): void {
+  for (const [t, name] of plan) t.write(valuesFor(file, name, t));
 }
 
 /**
