@@ -12,3 +12,4 @@ export {
 } from "./config.js";
 export { saveModel, saveModelArchive, loadModel, ARCHIVE_CONFIG_KEY, type SavedModel, type LoadModelOptions } from "./model.js";
 export { memoryStorage, indexedDBStorage, opfsStorage, downloadBytes, uploadBytes, type Storage } from "./storage.js";
+export { exportTorch } from "./torch-export.js";
