@@ -3,9 +3,9 @@
 // DistributedDataParallel (gloo, two processes on loopback), and polyhead loads the
 // trained weights back through its config and predicts what torch predicts.
 import { describe, it, expect, beforeAll } from "vitest";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { runTorchScript } from "./torch-run.js";
 import { join } from "node:path";
 import { init, task, randn, zeros, Rng, scope, type MultiTaskModel } from "../src/index.js";
 import { createModel, saveModel, loadModel, exportTorch, encodeSafetensors, parseSafetensors, modelConfig, ModelConfigError, type ModelConfig } from "../src/io/index.js";
@@ -42,16 +42,7 @@ beforeAll(async () => {
       "y.kind": { dtype: "I32", shape: [N], data: yKind },
     }));
   }
-  let out: string;
-  try {
-    out = execFileSync("/usr/bin/python3", ["build/torch_ddp.py", ...Object.values(dirs)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  } catch (e) {
-    throw new Error(`build/torch_ddp.py failed (it needs /usr/bin/python3 with Debian's python3-torch): ${(e as { stderr?: string }).stderr ?? e}`);
-  }
-  for (const line of out.trim().split("\n")) {
-    const rep = JSON.parse(line);
-    reports[Object.keys(dirs).find((k) => dirs[k] === rep.dir)!] = rep;
-  }
+  Object.assign(reports, runTorchScript("build/torch_ddp.py", dirs));
 }, 240_000);
 
 describe("export-torch and DistributedDataParallel", () => {

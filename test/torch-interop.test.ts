@@ -3,9 +3,9 @@
 // outputs, trains a step and writes F32/BF16/F16 files back, which polyhead loads and
 // must match torch's outputs on. Needs /usr/bin/python3 with torch (Debian python3-torch).
 import { describe, it, expect, beforeAll } from "vitest";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { runTorchScript } from "./torch-run.js";
 import { join } from "node:path";
 import {
   init, Linear, Sequential, ReLU, Tanh, Sigmoid, ELU, LeakyReLU, Identity, LayerNorm, BatchNorm1d, SharedBottom,
@@ -83,17 +83,7 @@ beforeAll(() => {
       ...Object.entries(ours).map(([k, v]) => [k ? `out.${k}` : "out", { dtype: "F32", shape: [4, v.length / 4], data: v }] as [string, { dtype: "F32"; shape: number[]; data: Float32Array }]),
     ]));
   }
-  let stdout: string;
-  try {
-    stdout = execFileSync("/usr/bin/python3", ["build/torch_interop.py", ...Object.values(dirs)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  } catch (e) {
-    throw new Error(`build/torch_interop.py failed (it needs /usr/bin/python3 with Debian's python3-torch): ${(e as { stderr?: string }).stderr ?? e}`);
-  }
-  for (const line of stdout.trim().split("\n")) {
-    const r = JSON.parse(line);
-    const what = Object.keys(dirs).find((k) => dirs[k] === r.dir)!;
-    reports[what] = r;
-  }
+  Object.assign(reports, runTorchScript("build/torch_interop.py", dirs));
 }, 120_000);
 
 describe("PyTorch interop through safetensors", () => {
