@@ -4,7 +4,8 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, r
 import { createHash, randomBytes } from "node:crypto";
 import { dirname, basename, join } from "node:path";
 import type { Progress } from "./mtl/trainer.js";
-import { IoError } from "./io/errors.js";
+import { IoError, SafetensorsError } from "./io/errors.js";
+import { decodeCheckpoint } from "./io/checkpoint.js";
 import type { Storage } from "./io/storage.js";
 
 export * from "./index.js";
@@ -72,11 +73,24 @@ export function fileStorage(folder: string): Storage {
 }
 
 /**
- * Read a checkpoint written by writeCheckpoint. A truncated, foreign or changed file
+ * Read a checkpoint written by writeCheckpoint (JSON), or a binary one written by
+ * writeFileAtomic(path, encodeCheckpoint(state)). A truncated, foreign or changed file
  * (checksum mismatch) is a clear error; files of version 1 (no checksum) still load.
  */
 export function readCheckpoint(path: string): Record<string, unknown> {
-  const text = readFileSync(path, "utf8");
+  const bytes = new Uint8Array(readFileSync(path));
+  // a binary checkpoint (polyhead/io encodeCheckpoint: safetensors) starts with its
+  // header length, a JSON one with "{"
+  if (bytes.length >= 8 && bytes[0] !== 0x7b) {
+    try {
+      return decodeCheckpoint(bytes) as Record<string, unknown>;
+    } catch (e) {
+      if (e instanceof SafetensorsError) throw new IoError("InvalidCheckpoint", `readCheckpoint: ${path} is not a complete checkpoint (${e.message})`);
+      if (e instanceof IoError) throw new IoError(e.code, `readCheckpoint: ${path} is not a polyhead checkpoint or is damaged (${e.message})`);
+      throw e;
+    }
+  }
+  const text = new TextDecoder().decode(bytes);
   let parsed: { magic?: string; version?: number; sha256?: string; state?: unknown };
   try { parsed = JSON.parse(text); } catch (e) {
     throw new Error(`readCheckpoint: ${path} is not a complete checkpoint (${(e as Error).message})`);

@@ -13,3 +13,6 @@ export {
 export { saveModel, saveModelArchive, loadModel, ARCHIVE_CONFIG_KEY, type SavedModel, type LoadModelOptions } from "./model.js";
 export { memoryStorage, indexedDBStorage, opfsStorage, downloadBytes, uploadBytes, type Storage } from "./storage.js";
 export { exportTorch } from "./torch-export.js";
+export {
+  encodeCheckpoint, decodeCheckpoint, saveCheckpoint, loadLatestCheckpoint, CHECKPOINT_KEY, type SaveCheckpointOptions,
+} from "./checkpoint.js";
