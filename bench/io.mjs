@@ -7,23 +7,14 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import * as esbuild from "esbuild";
 
-const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 const quick = process.argv.includes("--quick");
 const reps = Number((process.argv.find((a) => a.startsWith("--reps=")) ?? "--reps=5").slice(7));
 // Linear widths: 2000x2000 twice and 1000x2000 (+ biases) = 10,005,000 parameters
 const widths = quick ? [1000, 700, 300] : [2000, 2000, 2000, 1000];
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "polyhead-bench-io-"));
-// polyhead/io is a source entry until the build emits it: bundle src/ for this run
-const entry = path.join(tmp, "entry.mjs");
-await esbuild.build({
-  stdin: { contents: 'export * from "./src/node.ts"; export * from "./src/io/index.ts";', resolveDir: root, loader: "ts" },
-  bundle: true, format: "esm", target: "es2022", platform: "node", outfile: entry, loader: { ".gz": "binary" }, logLevel: "warning",
-});
-const ph = await import(entry);
+const ph = { ...(await import("../dist/node.js")), ...(await import("../dist/io.js")) };
 await ph.init({ maxMemoryMB: 1024 });
 
 const layers = [];

@@ -74,8 +74,8 @@ describe("model configs", () => {
       ["option", edit((c) => { c.architecture.options.expertz = 3; }), /MMoE: unknown option "expertz"/],
       ["option value", edit((c) => { c.architecture.options.experts = 0; }), /MMoE: experts must be >= 1/],
       ["task kind", edit((c) => { c.tasks[1].kind = "ranking"; }), /tasks\[1\]: task "kind": kind must be one of/],
-      ["shapes vs architecture", edit((c) => { c.tensors["gates.price.weight"] = [3, 4]; }), /"gates.price.weight": the config says \[3, 4\], the architecture builds \[2, 4\]/],
-      ["extra tensor", edit((c) => { c.tensors["head.weight"] = [1]; }), /the config lists "head.weight"/],
+      ["shapes vs architecture", edit((c) => { c.tensors["gates.price.weight"] = [3, 4]; }), /"gates.price.weight": the config says \[3,4\], the weights hold \[2, 4\]/],
+      ["extra tensor", edit((c) => { c.tensors["head.weight"] = [1]; }), /the config lists "head.weight", the weights lack it/],
       ["frozen", edit((c) => { c.frozen = ["nope.weight"]; }), /frozen "nope.weight" is not a parameter/],
       ["seed", edit((c) => { c.seed = 1.5; }), /seed must be an integer/],
     ];
@@ -92,7 +92,10 @@ describe("model configs", () => {
   it("refuses weights that disagree with the config, and files without a config", () => {
     const a = createModel("SharedBottom", { tasks: tasks(), inputs: 4, trunk: [3] });
     const b = createModel("SharedBottom", { tasks: tasks(), inputs: 4, trunk: [5] });
-    expect(() => loadModel({ config: modelConfig(a), weights: saveWeights(b) })).toThrow(/shape \[5, 4\] in the file, the model has \[3, 4\]/);
+    expect(() => loadModel({ config: modelConfig(a), weights: saveWeights(b) })).toThrow(/config and weights disagree: "trunk.0.weight": the config says \[3,4\], the weights hold \[5, 4\]/);
+    // a config whose table matches the weights but whose options build something else
+    const lying = { ...modelConfig(b), architecture: modelConfig(a).architecture };
+    expect(() => loadModel({ config: lying, weights: saveWeights(b) })).toThrow(/"trunk.0.weight": the config says \[5, 4\], the architecture builds \[3, 4\]/);
     expect(() => loadModel(saveWeights(a))).toThrow(/without a polyhead config/);
     // an archive whose config text is broken
     const bad = encodeSafetensors({}, { metadata: { "polyhead.model": "{\"format\":1" } });
@@ -138,5 +141,26 @@ describe("storage adapters", () => {
     writeFileSync(join(dir, ".model.safetensors.123.tmp"), "partial");
     expect(await fileStorage(dir).list()).toEqual([]);
     expect(readdirSync(dir)).toContain(".model.safetensors.123.tmp");
+  });
+});
+
+describe("the polyhead/io entry", () => {
+  // A child Node process, so the imports go through the package's exports (the built dist/):
+  // a model from "polyhead" saves through "polyhead/io" and files through "polyhead/node".
+  it("shares the engine with polyhead and polyhead/node", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const dir = mkdtempSync(join(tmpdir(), "polyhead-entry-"));
+    const script = `
+      const ph = await import("polyhead");
+      const io = await import("polyhead/io");
+      const node = await import("polyhead/node");
+      await ph.init();
+      const m = io.createModel("MMoE", { tasks: [ph.task("y", { kind: "regression", outputs: 1 })], inputs: 3, experts: 2, expertWidths: [4] });
+      const store = node.fileStorage(${JSON.stringify(dir)});
+      await store.write("m.safetensors", io.saveModelArchive(m));
+      const back = io.loadModel(await store.read("m.safetensors"));
+      console.log(JSON.stringify({ same: back instanceof ph.MMoE, tensor: back.parameters()[0] instanceof ph.Tensor, keys: await store.list() }));`;
+    const out = JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: new URL("..", import.meta.url), encoding: "utf8" }));
+    expect(out).toEqual({ same: true, tensor: true, keys: ["m.safetensors"] });
   });
 });

@@ -52,7 +52,28 @@ export function loadModel(saved: SavedModel | Uint8Array, opts: LoadModelOptions
     file = parseSafetensors(saved.weights);
     config = saved.config;
   }
+  if (typeof config === "string") {
+    try { config = JSON.parse(config) as ModelConfig; } catch (e) { throw new ModelConfigError("InvalidJson", `not JSON (${(e as Error).message})`); }
+  }
+  checkDeclared(config, file);
   const model = buildModel(config);
   loadWeights(model, file, { strict: true, requireFinite: opts.requireFinite });
   return model;
+}
+
+/**
+ * The config's tensor table against the weights, before anything is built: a model is
+ * allocated only when the file holds its values (the build is what allocates).
+ */
+function checkDeclared(config: ModelConfig, file: Safetensors): void {
+  const declared = config && typeof config === "object" ? (config as { tensors?: unknown }).tensors : undefined;
+  if (!declared || typeof declared !== "object" || Array.isArray(declared)) return; // buildModel names the problem
+  const problems: string[] = [];
+  for (const [n, shape] of Object.entries(declared as Record<string, unknown>)) {
+    if (!file.has(n)) { problems.push(`the config lists "${n}", the weights lack it`); continue; }
+    const s = file.info(n).shape;
+    if (!Array.isArray(shape) || shape.length !== s.length || shape.some((d, i) => d !== s[i])) problems.push(`"${n}": the config says ${JSON.stringify(shape)}, the weights hold [${s.join(", ")}]`);
+  }
+  for (const n of file.names) if (!(n in (declared as object))) problems.push(`the weights hold "${n}", the config does not list it`);
+  if (problems.length) throw new ModelConfigError("ShapeMismatch", `config and weights disagree: ${problems.slice(0, 20).join("; ")}`);
 }
