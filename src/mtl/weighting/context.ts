@@ -23,6 +23,7 @@
 // trains it, checks the heads train and round-trips its state. PCGrad (./pcgrad.ts) is a
 // short example of the gradient-combination kind.
 import { Tensor } from "../../tensor.js";
+import { scope } from "../../engine/scope.js";
 import type { Rng } from "../../random.js";
 import { backward, gradients, accumulateGrad } from "../../autograd/index.js";
 import { add, affine } from "../../ops/elementwise.js";
@@ -127,10 +128,12 @@ export function weightingContext(s: StepInputs): { ctx: WeightingContext; finish
       if (ps.length) accumulate(ps, gradients(weighted(w), ps));
     },
     sharedGrads: () => {
-      sharedCache ??= losses.map((l) => {
+      // each task's per-parameter gradients are freed once concatenated, so the T flat
+      // vectors are all a step holds: (T + 2) x P at most with the update (test/methods-memory.test.ts)
+      sharedCache ??= losses.map((l) => scope(() => {
         const gs = gradients(l, shared());
         return gs.length ? concat(gs.map((g) => reshape(g, [-1]))) : new Tensor([0]);
-      });
+      }));
       return sharedCache;
     },
     gram: (of = "shared") => {
@@ -142,7 +145,8 @@ export function weightingContext(s: StepInputs): { ctx: WeightingContext; finish
       const total = ps.reduce((n, p) => n + p.size, 0);
       if (total !== flat.size) throw new Error(`${s.method}: addSharedGrad: vector has ${flat.size} values, shared parameters have ${total}`);
       sharedTouched = true;
-      for (const p of ps) if (!p.grad || p.grad.isDisposed) accumulateGrad(p, zeros(p.shape));
+      // a missing .grad becomes a zeroed persistent buffer directly (no second copy: see the memory bound)
+      for (const p of ps) if (!p.grad || p.grad.isDisposed) p.grad = zeros(p.shape).keep();
       vscatterAdd(ps.map((p) => p.grad!), flat);
     },
     applySharedUpdate: (update, w) => { checkWeights("applySharedUpdate", w); ctx.addSharedGrad(update); ctx.backwardTaskSpecific(w); },
