@@ -29,3 +29,4 @@ export { STCH, stchWeights } from "../mtl/weighting/stch.js";
 export { PBI, pbiWeights } from "../mtl/weighting/pbi.js";
 export * as solvers from "../mtl/weighting/solvers.js";
 export type { GradientSpace } from "../mtl/weighting/plugin.js";
+export { ConflictMonitor, gramConflicts, type ConflictStats, type ConflictMonitorOptions } from "../mtl/weighting/monitor.js";

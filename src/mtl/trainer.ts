@@ -80,6 +80,8 @@ export interface EpochLogs {
   /** Validation metrics per task (with "loss"), when validation data was given. */
   validation?: TaskMetrics;
   seconds: number;
+  /** What the weighting method reports for the epoch (e.g. ConflictMonitor's `conflicts`). */
+  diagnostics?: Record<string, unknown>;
 }
 
 export interface Callback {
@@ -194,6 +196,8 @@ export class Trainer {
       for (const t of Object.keys(sums)) loss[t] = sums[t] / counts[t];
       this.weighting.onEpochEnd?.(loss);
       const logs: EpochLogs = { epoch: e, loss, weights, seconds: (Date.now() - t0) / 1000 };
+      const diagnostics = this.weighting.epochDiagnostics?.();
+      if (diagnostics) logs.diagnostics = diagnostics;
       if (opts.validation) logs.validation = this.evaluate(opts.validation, { batchSize });
       this.history.push(logs);
       this.epoch = e + 1;

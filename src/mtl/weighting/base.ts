@@ -16,6 +16,8 @@ export interface Weighting {
   parameters?(): Tensor[];
   /** Called by the trainer at the end of each epoch with the mean loss of each task. */
   onEpochEnd?(meanLosses: Record<string, number>): void;
+  /** Figures for the epoch's logs (EpochLogs.diagnostics), read after onEpochEnd. */
+  epochDiagnostics?(): Record<string, unknown> | undefined;
   /** JSON-serialisable state (absent: stateless). */
   stateDict?(): Record<string, unknown>;
   /** Restore stateDict()'s output: validate everything, then apply. */

@@ -23,7 +23,6 @@
 // trains it, checks the heads train and round-trips its state. PCGrad (./pcgrad.ts) is a
 // short example of the gradient-combination kind.
 import { Tensor } from "../../tensor.js";
-import { scope } from "../../engine/scope.js";
 import type { Rng } from "../../random.js";
 import { backward, gradients, accumulateGrad } from "../../autograd/index.js";
 import { add, affine } from "../../ops/elementwise.js";
@@ -130,10 +129,13 @@ export function weightingContext(s: StepInputs): { ctx: WeightingContext; finish
     sharedGrads: () => {
       // each task's per-parameter gradients are freed once concatenated, so the T flat
       // vectors are all a step holds: (T + 2) x P at most with the update (test/methods-memory.test.ts)
-      sharedCache ??= losses.map((l) => scope(() => {
+      sharedCache ??= losses.map((l) => {
         const gs = gradients(l, shared());
-        return gs.length ? concat(gs.map((g) => reshape(g, [-1]))) : new Tensor([0]);
-      }));
+        if (gs.length === 0) return new Tensor([0]);
+        const flat = concat(gs.map((g) => reshape(g, [-1])));
+        for (const g of gs) g.dispose();
+        return flat;
+      });
       return sharedCache;
     },
     gram: (of = "shared") => {
