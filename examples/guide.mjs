@@ -7,7 +7,7 @@ import {
   init, Rng, randn, tensor, scope, matmul, add, relu, mean, mul, sub, backward, gradients, SGD, Linear, Sequential, ReLU,
   MultiTaskDataset, task, SharedBottom, MMoE, Trainer, Adam, UncertaintyWeighting, PCGrad,
   curriculum, sampled, earlyStopping, checkpoint, trainWithAveraging, writeCheckpoint, readCheckpoint,
-} from "../dist/node.js";
+} from "polyhead/node";
 
 await init();
 const log = (...a) => console.log(...a);

@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import {
   init, seed, Rng, MultiTaskDataset, task, SharedBottom, Trainer, Adam,
   singleTaskBaselines, compareWithBaselines, terminalProgress,
-} from "../dist/node.js";
+} from "polyhead/node";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");

