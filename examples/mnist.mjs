@@ -2,18 +2,23 @@
 // images) — which digit (10 classes), odd or even, and >= 5 — trained jointly with a
 // shared-bottom network, then each alone with the same budget, and a table comparing
 // them with the multi-task improvement Delta_m.
+// It also draws the multi-task run's training history (per-task loss, validation
+// metric, task weights) to an SVG file and prints its path.
 //   npm start            (about a minute on 2 cores)
 //   npm start -- --quick (a short run, as CI does)
+//   --plot <file>        where the SVG goes (default examples/output/mnist-history.svg)
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import {
   init, seed, Rng, MultiTaskDataset, task, SharedBottom, Trainer, Adam,
-  singleTaskBaselines, compareWithBaselines, terminalProgress,
+  singleTaskBaselines, compareWithBaselines, terminalProgress, writeHistoryPlot,
 } from "polyhead/node";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const epochs = Number(argValue("--epochs") ?? (quick ? 1 : 6));
 const limit = quick ? 3000 : 10000;
+const plotPath = argValue("--plot") ?? fileURLToPath(new URL("output/mnist-history.svg", import.meta.url));
 
 function argValue(name) {
   const i = args.indexOf(name);
@@ -42,7 +47,8 @@ const digit = new Int32Array(total), parity = new Float32Array(total), large = n
   }
 }
 const all = new MultiTaskDataset({ x, xShape: [784], labels: { digit, parity, large } });
-const { train, test } = all.split({ train: 0.8, test: 0.2 }, new Rng(7));
+// validation: watched each epoch of the multi-task run (the plot); test: the table
+const { train, validation, test } = all.split({ train: 0.7, validation: 0.1, test: 0.2 }, new Rng(7));
 
 const tasks = [
   task("digit", { kind: "classification", outputs: 10, metrics: ["accuracy"] }),
@@ -53,14 +59,16 @@ const build = (ts) => new SharedBottom({ tasks: ts, inputs: 784, trunk: [256, 12
 const trainerOptions = { optimizer: (params) => new Adam(params, { lr: 1e-3 }), seed: 3 };
 const fit = { epochs, batchSize: 64, onProgress: terminalProgress() };
 
-console.log(`polyhead MNIST: ${train.size} training and ${test.size} test images, tasks: digit (10 classes), parity, >= 5`);
+console.log(`polyhead MNIST: ${train.size} training, ${validation.size} validation and ${test.size} test images, tasks: digit (10 classes), parity, >= 5`);
 console.log(`\nmulti-task (shared bottom 784-256-128, towers 64), ${epochs} epoch(s):`);
 seed(1);
 const t0 = Date.now();
 const trainer = new Trainer(build(tasks), { ...trainerOptions, tasks });
-await trainer.fit(train, fit);
+await trainer.fit(train, { ...fit, validation });
 const multi = trainer.evaluate(test);
 const tMulti = (Date.now() - t0) / 1000;
+const plotted = writeHistoryPlot(plotPath, trainer.history, { title: `polyhead MNIST: shared bottom, three tasks, ${epochs} epoch(s)` });
+console.log(`training history plot: ${plotted}`);
 
 console.log(`\nsingle-task baselines, same budget:`);
 const t1 = Date.now();

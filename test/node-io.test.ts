@@ -1,5 +1,6 @@
 // polyhead/node: checkpoints are written whole or not at all and a corrupted or foreign
-// file is refused clearly; the terminal progress line.
+// file is refused clearly; the terminal progress line (TTY and plain), and the trainer's
+// end-of-epoch progress event it relies on.
 import { describe, it, expect, beforeAll } from "vitest";
 import { mkdtempSync, readdirSync, writeFileSync, readFileSync, utimesSync } from "node:fs";
 import { spawn } from "node:child_process";
@@ -7,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { init, writeCheckpoint, readCheckpoint, terminalProgress, Trainer, SharedBottom, task, Rng } from "../src/node.js";
+import { init, writeCheckpoint, readCheckpoint, terminalProgress, Trainer, SharedBottom, MultiTaskDataset, task, Rng, type Progress } from "../src/node.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -153,12 +154,58 @@ describe("checkpoint files keep every value", () => {
 });
 
 describe("terminalProgress", () => {
-  it("prints one line per finished epoch when not on a TTY", () => {
-    let out = "";
-    const stream = new Writable({ write(c, _e, cb) { out += c; cb(); } }) as unknown as NodeJS.WriteStream;
-    const p = terminalProgress({ stream, width: 10 });
-    p({ epoch: 0, epochs: 2, step: 1, steps: 2, losses: { y: 0.5 }, weights: {} });
-    p({ epoch: 0, epochs: 2, step: 2, steps: 2, losses: { y: 0.25 }, weights: {} });
-    expect(out).toMatch(/^epoch 1\/2 █{10} 2\/2 \d+ step\/s  y 0\.2500\n$/);
+  const sink = (isTTY: boolean) => {
+    const w = new Writable({ write(c, _e, cb) { w.out += c; cb(); } }) as unknown as NodeJS.WriteStream & { out: string };
+    w.out = "";
+    (w as { isTTY?: boolean }).isTTY = isTTY;
+    return w;
+  };
+  const steps = (p: ReturnType<typeof terminalProgress>, epoch: number, losses: Record<string, number>) => {
+    p({ epoch, epochs: 2, step: 1, steps: 2, losses, weights: {} });
+    p({ epoch, epochs: 2, step: 2, steps: 2, losses, weights: {} });
+  };
+
+  it("prints one plain line per finished epoch when not on a TTY: steps, rate, ETA, loss, validation metric", () => {
+    const s = sink(false);
+    const p = terminalProgress({ stream: s, width: 10 });
+    steps(p, 0, { y: 0.25 });
+    expect(s.out).toBe("");  // nothing until the epoch ends
+    p({ epoch: 0, epochs: 2, step: 2, steps: 2, losses: { y: 0.25 }, weights: {}, epochEnd: true,
+      validation: { y: { loss: 0.3, accuracy: 0.875 } } });
+    expect(s.out).toMatch(/^epoch 1\/2 {2}2 steps {2}\d+ step\/s {2}ETA \d+:\d\d {2}y 0\.2500 \(val 0\.3000 accuracy 0\.8750\)\n$/);
+    expect(s.out).not.toMatch(/[█░\r\x1b]/);
+    steps(p, 1, { y: 0.125 });
+    p({ epoch: 1, epochs: 2, step: 2, steps: 2, losses: { y: 0.125 }, weights: {}, epochEnd: true });
+    const lines = s.out.split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(/^epoch 2\/2 {2}2 steps {2}\d+ step\/s {2}y 0\.1250$/);  // no ETA on the last epoch's end
+  });
+
+  it("redraws one line in place on a TTY, with a bar, and ends the epoch with a newline", () => {
+    const s = sink(true);
+    const p = terminalProgress({ stream: s, width: 10 });
+    p({ epoch: 0, epochs: 3, step: 1, steps: 4, losses: { a: 1, b: 2 }, weights: {} });
+    expect(s.out).toMatch(/^\r\x1b\[2Kepoch 1\/3 █{3}░{7} 1\/4 {2}0 step\/s {2}a 1\.0000 {2}b 2\.0000$/);
+    p({ epoch: 0, epochs: 3, step: 4, steps: 4, losses: { a: 0.5, b: 1 }, weights: {}, epochEnd: true });
+    expect(s.out.endsWith("\n")).toBe(true);
+    expect(s.out.split("\r\x1b[2K").pop()).toMatch(/^epoch 1\/3 █{10} 4\/4 {2}\d+ step\/s {2}ETA \d+:\d\d {2}a 0\.5000 {2}b 1\.0000\n$/);
+  });
+
+  it("rejects unknown options by name", () => {
+    expect(() => terminalProgress({ colour: true } as never)).toThrow(/unknown option "colour"/);
+  });
+
+  it("a real fit emits an epochEnd event with the validation metrics after each epoch", async () => {
+    const tasks = [task("y", { kind: "binary", outputs: 1 })];
+    const x = new Float32Array(64).map((_, i) => (i % 7) / 7 - 0.5);
+    const ds = new MultiTaskDataset({ x, xShape: [2], labels: { y: new Float32Array(32).map((_, i) => (x[2 * i] > 0 ? 1 : 0)) } });
+    const tr = new Trainer(new SharedBottom({ tasks, inputs: 2, trunk: [4], rng: new Rng(1) }), { tasks });
+    const events: Progress[] = [];
+    await tr.fit(ds, { epochs: 2, batchSize: 16, validation: ds, onProgress: (p) => { events.push(p); } });
+    const ends = events.filter((e) => e.epochEnd);
+    expect(ends.map((e) => e.epoch)).toEqual([0, 1]);
+    expect(ends[1].validation).toEqual(tr.history[1].validation);
+    expect(ends[1].losses).toEqual(tr.history[1].loss);
+    expect(events.filter((e) => !e.epochEnd)).toHaveLength(4);
   });
 });

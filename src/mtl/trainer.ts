@@ -66,6 +66,10 @@ export interface Progress {
   /** Running mean loss per task this epoch. */
   losses: Record<string, number>;
   weights: Record<string, number>;
+  /** True on the one event after each epoch's last step (and its validation, if any). */
+  epochEnd?: boolean;
+  /** On that event: the epoch's validation metrics per task, when validation data was given. */
+  validation?: TaskMetrics;
 }
 
 export type { TaskMetrics } from "./evaluate.js";
@@ -199,6 +203,7 @@ export class Trainer {
       const diagnostics = this.weighting.epochDiagnostics?.();
       if (diagnostics) logs.diagnostics = diagnostics;
       if (opts.validation) logs.validation = this.evaluate(opts.validation, { batchSize });
+      await opts.onProgress?.({ epoch: e, epochs: startEpoch + opts.epochs, step: s, steps: Math.max(steps, s), losses: loss, weights, epochEnd: true, validation: logs.validation });
       this.history.push(logs);
       this.epoch = e + 1;
       for (const cb of cbs) if ((await cb.onEpochEnd?.(logs, this)) === "stop") this.stopTraining = true;
