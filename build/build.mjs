@@ -66,9 +66,17 @@ const common = {
   splitting: true, outdir: "dist", metafile: true,
 };
 const familyEntries = (prefix) => Object.fromEntries(families.map((f) => [prefix + f, `src/${f}/index.ts`]));
+// dist/node.js re-exports the universal entry itself (`export * from "./index.js"`, kept as an
+// import): the Node helpers add no chunk boundary to the universal entry's code.
+const nodeImportsIndex = {
+  name: "node-imports-index",
+  setup(b) {
+    b.onResolve({ filter: /^\.\/index\.js$/ }, (a) => (a.importer === join(root, "src/node.ts") ? { path: "./index.js", external: true } : undefined));
+  },
+};
 const universal = await esbuild.build({
   ...common, entryPoints: { index: "src/index.ts", node: "src/node.ts", ...familyEntries("") },
-  chunkNames: "chunks/[name]-[hash]", external: ["node:*"], loader: { ".gz": "binary" },
+  chunkNames: "chunks/[name]-[hash]", external: ["node:*"], loader: { ".gz": "binary" }, plugins: [nodeImportsIndex],
 });
 const edge = await esbuild.build({
   ...common, entryPoints: { edge: "src/edge.ts", ...familyEntries("edge/") },
@@ -76,10 +84,19 @@ const edge = await esbuild.build({
 });
 copyFileSync(join(root, "build/polyhead.wasm"), join(root, "dist/polyhead.wasm"));
 const outputs = { ...universal.metafile.outputs, ...edge.metafile.outputs };
-// "./polyhead.wasm" resolves beside the file that imports it: only dist/edge.js may
+if (!universal.metafile.outputs["dist/node.js"].imports.some((i) => i.path === "./index.js" && i.external)) {
+  console.error("build: dist/node.js does not import ./index.js");
+  process.exit(1);
+}
+// "./polyhead.wasm" and "./index.js" resolve beside the file that imports them: only
+// dist/edge.js may import the first, only dist/node.js the second
 for (const [file, out] of Object.entries(outputs)) {
   if (file !== "dist/edge.js" && out.imports.some((i) => i.path === "./polyhead.wasm")) {
     console.error(`build: ${file} imports ./polyhead.wasm; only dist/edge.js sits beside it`);
+    process.exit(1);
+  }
+  if (file !== "dist/node.js" && out.imports.some((i) => i.path === "./index.js" && i.external)) {
+    console.error(`build: ${file} imports ./index.js as external; only dist/node.js may`);
     process.exit(1);
   }
 }
@@ -96,7 +113,11 @@ step("tsc -> dist/types", () => {
 function closure(file, seen = new Set()) {
   if (seen.has(file)) return seen;
   seen.add(file);
-  for (const i of outputs[file].imports) if (i.kind === "import-statement" && !i.external) closure(i.path, seen);
+  for (const i of outputs[file].imports) {
+    if (i.kind !== "import-statement") continue;
+    if (!i.external) closure(i.path, seen);
+    else if (file === "dist/node.js" && i.path === "./index.js") closure("dist/index.js", seen);
+  }
   return seen;
 }
 const sizes = {};
