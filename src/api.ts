@@ -16,6 +16,7 @@ export * from "./mtl/index.js";
 export * from "./optim/index.js";
 
 // neural-network ops: softmax family, normalisation, embedding, losses, convolution and pooling
-export * from "./ops/nn.js";
+export * from "./ops/softmax.js";
+export * from "./ops/norm.js";
 export * from "./ops/loss.js";
 export { conv2d, maxPool2d, avgPool2d, type Size2, type Conv2dOptions, type Pool2dOptions, type AvgPool2dOptions } from "./ops/conv.js";

@@ -2,7 +2,7 @@
 // record. Contiguous row-major always; reshape shares storage, everything else copies.
 import { F32, I32, isReady } from "./engine/engine.js";
 import { allocStorage, keepStorage, release, Storage } from "./engine/scope.js";
-import type { Node } from "./autograd/tape.js";
+import type { Node } from "./autograd/ops.js";
 
 export type DType = "float32" | "int32";
 export type Shape = readonly number[];
@@ -15,6 +15,11 @@ export function sizeOf(shape: Shape): number {
 }
 
 /** Throw unless every dimension is a non-negative integer. */
+/** Throw unless `t` (argument `name` of `op`) is float32. */
+export function checkFloat(op: string, name: string, t: Tensor): void {
+  if (t.dtype !== "float32") throw new Error(`${op}: ${name} ${t.describe()} must be float32`);
+}
+
 export function checkShape(shape: Shape, what: string): void {
   if (!Array.isArray(shape)) throw new Error(`${what}: a shape is an array of dimensions, got ${shape === null ? "null" : typeof shape}`);
   for (const d of shape) {

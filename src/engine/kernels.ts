@@ -8,10 +8,7 @@ export { KERNEL_ARITY, type Kernels };
 /** Every kernel name the host expects; init() and a test check the module exports exactly these. */
 export const KERNEL_NAMES = Object.keys(KERNEL_ARITY) as readonly (keyof typeof KERNEL_ARITY)[];
 
-export type Binary3 = Kernels["add"];
-export type Unary = Kernels["relu"];
 export type UnaryGrad = Kernels["relu_grad"];
 export type RowsOp = Kernels["softmax"];
 export type RowsGrad = Kernels["softmax_grad"];
-export type Loss = Kernels["mse_loss"];
 export type LossGrad = Kernels["mse_loss_grad"];

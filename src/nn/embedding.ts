@@ -4,7 +4,7 @@ import { Tensor } from "../tensor.js";
 import { Module } from "./module.js";
 import { initializers, resolveRng, type Initializer } from "./init.js";
 import { Rng } from "../random.js";
-import { embedding } from "../ops/nn.js";
+import { embedding } from "../ops/shape.js";
 
 export interface EmbeddingOptions {
   /** Default: N(0, 1), as torch. */

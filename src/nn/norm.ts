@@ -4,7 +4,7 @@
 import { Tensor } from "../tensor.js";
 import { Module } from "./module.js";
 import { full, zeros } from "../ops/creation.js";
-import { batchNorm, layerNorm } from "../ops/nn.js";
+import { batchNorm, layerNorm } from "../ops/norm.js";
 
 export interface LayerNormOptions {
   eps?: number;

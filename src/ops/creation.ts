@@ -2,7 +2,6 @@
 import { F32, I32, K } from "../engine/engine.js";
 import { Tensor, type DType, type Shape, checkDType, checkInt32, checkShape, checkValues, sizeOf } from "../tensor.js";
 import { defaultRng, Rng } from "../random.js";
-import { tapeOps } from "../autograd/tape.js";
 
 type Nested = number | Nested[];
 
@@ -126,8 +125,4 @@ export function clone(t: Tensor): Tensor {
   K().copy(c.ptr, t.ptr, t.size);
   return c;
 }
-
-tapeOps.onesLike = onesLike;
-tapeOps.copy = clone;
-tapeOps.zerosLike = zerosLike;
 

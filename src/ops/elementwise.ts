@@ -2,9 +2,8 @@
 // dtypes and shapes, calls the Wasm kernel of the same name and records itself for
 // autograd; the gradient rules are in src/autograd/grads/elementwise.ts.
 import { K } from "../engine/engine.js";
-import type { Binary3, Kernels, Unary } from "../engine/kernels.js";
-import { Tensor } from "../tensor.js";
-import { needsGrad, record, tapeOps } from "../autograd/tape.js";
+import { Tensor, checkFloat } from "../tensor.js";
+import { needsGrad, record } from "../autograd/tape.js";
 import { broadcastShape, plan } from "./broadcast.js";
 import { scalar } from "./creation.js";
 
@@ -12,9 +11,6 @@ export type BinaryOp = "add" | "sub" | "mul" | "div" | "maximum" | "minimum" | "
 
 function asTensor(x: Tensor | number): Tensor { return typeof x === "number" ? scalar(x) : x; }
 
-function checkFloat(op: string, name: string, t: Tensor): void {
-  if (t.dtype !== "float32") throw new Error(`${op}: ${name} ${t.describe()} must be float32`);
-}
 
 /**
  * The two common cases without the general plan (hot in every layer): equal shapes, and
@@ -34,7 +30,7 @@ function fastPath(a: Tensor, b: Tensor): [number, number, number] | null {
 function binary(op: BinaryOp, a0: Tensor | number, b0: Tensor | number): Tensor {
   const a = asTensor(a0), b = asTensor(b0);
   checkFloat(op, "a", a); checkFloat(op, "b", b);
-  const k = K()[op] as Binary3;
+  const k = K()[op];
   const fast = fastPath(a, b);
   if (fast) {
     const out = new Tensor(a.shape);
@@ -85,7 +81,7 @@ export type UnaryOp = "relu" | "leaky_relu" | "elu" | "gelu" | "gelu_tanh" | "si
 export function unary(op: UnaryOp, x: Tensor, p0 = 0, p1 = 0): Tensor {
   checkFloat(op, "x", x);
   const out = new Tensor(x.shape);
-  (K()[op as keyof Kernels] as Unary)(out.ptr, x.ptr, x.size, p0, p1);
+  K()[op](out.ptr, x.ptr, x.size, p0, p1);
   if (needsGrad(x)) record(out, op, [x], { p0, p1 });
   return out;
 }
@@ -112,4 +108,3 @@ export const square = (x: Tensor): Tensor => unary("square", x);
 /** scale * x + shift, without a broadcast operand. */
 export const affine = (x: Tensor, scale: number, shift = 0): Tensor => unary("affine", x, scale, shift);
 
-tapeOps.add = add;

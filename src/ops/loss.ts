@@ -6,7 +6,6 @@
 // labelled ones only, and an all-missing batch gives 0 with a zero gradient (not NaN).
 // Weights and masks are constants (no gradient).
 import { F32, I32, K } from "../engine/engine.js";
-import type { Loss } from "../engine/kernels.js";
 import { Tensor, type Shape } from "../tensor.js";
 import { needsGrad, noGrad, record } from "../autograd/tape.js";
 import { broadcastShape } from "./broadcast.js";
@@ -115,7 +114,7 @@ function elementLoss(op: string, kernel: LossKernel, pred: Tensor, target: Tenso
   }
   const w = weightOf(op, opts, pred.shape, name);
   const loss = new Tensor(pred.shape);
-  const total = (K()[kernel] as Loss)(loss.ptr, pred.ptr, target.ptr, w?.ptr ?? 0, pred.size, p);
+  const total = K()[kernel](loss.ptr, pred.ptr, target.ptr, w?.ptr ?? 0, pred.size, p);
   if (needsGrad(pred, target)) record(loss, kernel, [pred, target], { w, p });
   return reduce(loss, reduction, total);
 }

@@ -1,5 +1,5 @@
 // Shape ops: reshape (shares storage), transpose/permute, concat, stack, slice, and
-// row indexing (take). Copies run in Wasm (copy2d / gather_rows).
+// row indexing (take, and embedding lookup on it). Copies run in Wasm (copy2d / gather_rows).
 import { I32, K } from "../engine/engine.js";
 import { Tensor, type Shape, sizeOf } from "../tensor.js";
 import { needsGrad, record } from "../autograd/tape.js";
@@ -131,6 +131,18 @@ export function take(x: Tensor, indices: Tensor | ArrayLike<number>): Tensor {
   K().gather_rows(out.ptr, x.ptr, idx.ptr, idx.size, row);
   if (needsGrad(x)) record(out, "take", [x], { idx });
   return out;
+}
+
+/**
+ * Rows of `weight` [num, dim] at integer `indices` (any shape): the result is
+ * [...indices.shape, dim]. The gradient adds into the rows looked up (repeats accumulate).
+ * @example embedding(tensor([[1, 4], [4, 0]], undefined, "int32"), table) // [2, 2, dim]
+ */
+export function embedding(indices: Tensor | ArrayLike<number>, weight: Tensor): Tensor {
+  if (weight.rank !== 2) throw new Error(`embedding: weight ${weight.describe()} must be [num_embeddings, dim]`);
+  const idx = indexTensor(indices, weight.shape[0], "embedding");
+  const shape = indices instanceof Tensor ? [...indices.shape, weight.shape[1]] : [idx.size, weight.shape[1]];
+  return reshape(take(weight, idx), shape);
 }
 
 /** Validate indices into [0, n) and return them as an int32 tensor. */

@@ -3,21 +3,23 @@
 // An operand whose gradient is not needed (a batch of inputs into the first layer, or a
 // weight the caller of gradients() did not ask about) gets none: its product would cost
 // as much as the other one and be thrown away.
-import { registerGradient } from "../tape.js";
+import type { GradRules } from "../ops.js";
 import { matmul } from "../../ops/matmul.js";
 
-registerGradient("matmul", (n, dC, _out, needs) => {
-  const [a, b] = n.inputs;
-  const { tA, tB } = n.saved as { tA: boolean; tB: boolean };
-  const da = !needs[0] ? null
-    : !tA && !tB ? matmul(dC, b, { transB: true })
-    : tA && !tB ? matmul(b, dC, { transB: true })
-    : !tA && tB ? matmul(dC, b)
-    : matmul(b, dC, { transA: true, transB: true });
-  const db = !needs[1] ? null
-    : !tA && !tB ? matmul(a, dC, { transA: true })
-    : tA && !tB ? matmul(a, dC)
-    : !tA && tB ? matmul(dC, a, { transA: true })
-    : matmul(dC, a, { transA: true, transB: true });
-  return [da, db];
-});
+export const matmulGrads = {
+  matmul: (n, dC, _out, needs) => {
+    const [a, b] = n.inputs;
+    const { tA, tB } = n.saved;
+    const da = !needs[0] ? null
+      : !tA && !tB ? matmul(dC, b, { transB: true })
+      : tA && !tB ? matmul(b, dC, { transB: true })
+      : !tA && tB ? matmul(dC, b)
+      : matmul(b, dC, { transA: true, transB: true });
+    const db = !needs[1] ? null
+      : !tA && !tB ? matmul(a, dC, { transA: true })
+      : tA && !tB ? matmul(a, dC)
+      : !tA && tB ? matmul(dC, a, { transA: true })
+      : matmul(dC, a, { transA: true, transB: true });
+    return [da, db];
+  },
+} satisfies GradRules<"matmul">;

@@ -4,7 +4,7 @@
 import { Module } from "../../nn/module.js";
 import { Sequential, Linear, ReLU, Tanh, GELU, Dropout, LeakyReLU, Sigmoid, ELU, Identity } from "../../nn/layers.js";
 import { Tensor } from "../../tensor.js";
-import { softmax } from "../../ops/nn.js";
+import { softmax } from "../../ops/softmax.js";
 import type { Task } from "../tasks.js";
 import { defaultRng, type Rng } from "../../random.js";
 import { mul } from "../../ops/elementwise.js";

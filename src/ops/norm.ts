@@ -1,61 +1,9 @@
-// Neural-network ops: softmax, log-softmax and logsumexp along an axis, layer and batch
-// normalisation, and embedding lookup. Each checks shapes, calls the Wasm kernel of the
-// same name and records itself for autograd (rules in src/autograd/grads/nn.ts).
+// Normalisation: layer norm over trailing axes and batch norm per channel, one Wasm kernel
+// each (assembly/kernels/norm.ts) that also returns the statistics the gradient rules
+// (src/autograd/grads/norm.ts) reuse.
 import { K } from "../engine/engine.js";
-import type { RowsOp } from "../engine/kernels.js";
-import { Tensor, sizeOf } from "../tensor.js";
+import { Tensor, checkFloat, sizeOf } from "../tensor.js";
 import { needsGrad, record } from "../autograd/tape.js";
-import { normAxis } from "./reduce.js";
-import { indexTensor, reshape, take, transpose } from "./shape.js";
-
-function checkFloat(op: string, name: string, t: Tensor): void {
-  if (t.dtype !== "float32") throw new Error(`${op}: ${name} ${t.describe()} must be float32`);
-}
-
-/** The permutation that moves `axis` last, keeping the other axes in order. */
-function axisLast(rank: number, axis: number): number[] {
-  return [...Array(rank).keys()].filter((i) => i !== axis).concat(axis);
-}
-
-function lastAxis(op: "softmax" | "log_softmax", x: Tensor): Tensor {
-  const y = new Tensor(x.shape);
-  const cols = x.shape[x.rank - 1];
-  if (x.size > 0) (K()[op] as RowsOp)(y.ptr, x.ptr, x.size / cols, cols);
-  if (needsGrad(x)) record(y, op, [x]);
-  return y;
-}
-
-function alongAxis(op: "softmax" | "log_softmax", name: string, x: Tensor, axis: number): Tensor {
-  checkFloat(name, "x", x);
-  const a = normAxis(axis, x.rank, name);
-  if (a === x.rank - 1) return lastAxis(op, x);
-  const perm = axisLast(x.rank, a);
-  const inv = new Array<number>(perm.length);
-  perm.forEach((p, i) => { inv[p] = i; });
-  return transpose(lastAxis(op, transpose(x, perm)), inv);
-}
-
-/**
- * exp(x) / sum(exp(x)) along `axis` (default: last), shifted by the max for stability.
- * @example softmax(logits) // rows of probabilities
- */
-export function softmax(x: Tensor, axis = -1): Tensor { return alongAxis("softmax", "softmax", x, axis); }
-
-/** log(softmax(x)) along `axis` (default: last), computed as x - max - log(sum(exp(x - max))). */
-export function logSoftmax(x: Tensor, axis = -1): Tensor { return alongAxis("log_softmax", "logSoftmax", x, axis); }
-
-/** log(sum(exp(x))) over `axis` (default: last), stable; -Infinity for an all -Infinity slice. */
-export function logsumexp(x: Tensor, axis = -1, keepDims = false): Tensor {
-  checkFloat("logsumexp", "x", x);
-  const a = normAxis(axis, x.rank, "logsumexp");
-  const xt = a === x.rank - 1 ? x : transpose(x, axisLast(x.rank, a));
-  const cols = x.shape[a];
-  if (cols === 0) throw new Error(`logsumexp: axis ${a} of ${x.describe()} is empty`);
-  const out = new Tensor(xt.shape.slice(0, -1));
-  K().logsumexp(out.ptr, xt.ptr, out.size, cols);
-  if (needsGrad(xt)) record(out, "logsumexp", [xt]);
-  return keepDims ? reshape(out, x.shape.map((d, i) => (i === a ? 1 : d))) : out;
-}
 
 /**
  * Layer normalisation over the trailing `normalizedShape` axes: (x - mean) / sqrt(var + eps)
@@ -130,16 +78,4 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions = {}): Tensor {
   const inputs = [x, weight, bias].filter((t): t is Tensor => !!t);
   if (needsGrad(...inputs)) record(y, "batch_norm", inputs, { mean, rstd, weight, bias, n, c, s, training: batchStats });
   return y;
-}
-
-/**
- * Rows of `weight` [num, dim] at integer `indices` (any shape): the result is
- * [...indices.shape, dim]. The gradient adds into the rows looked up (repeats accumulate).
- * @example embedding(tensor([[1, 4], [4, 0]], undefined, "int32"), table) // [2, 2, dim]
- */
-export function embedding(indices: Tensor | ArrayLike<number>, weight: Tensor): Tensor {
-  if (weight.rank !== 2) throw new Error(`embedding: weight ${weight.describe()} must be [num_embeddings, dim]`);
-  const idx = indexTensor(indices, weight.shape[0], "embedding");
-  const shape = indices instanceof Tensor ? [...indices.shape, weight.shape[1]] : [idx.size, weight.shape[1]];
-  return reshape(take(weight, idx), shape);
 }

@@ -1,0 +1,161 @@
+// Reverse-mode autograd, the backward half: a topological sort from the targets and a
+// reverse walk calling each recorded op's gradient rule (grads/index.ts), as in micrograd.
+// The graph is kept, so several gradients (one per task, say) can be taken from one forward
+// pass. Recording is the other half (tape.ts), which the ops import; only this half needs them.
+import { K } from "../engine/engine.js";
+import { Tensor } from "../tensor.js";
+import { add } from "../ops/elementwise.js";
+import { clone, onesLike, zerosLike } from "../ops/creation.js";
+import { noGrad } from "./tape.js";
+import { GRADIENTS } from "./grads/index.js";
+import type { GradRule, Node } from "./ops.js";
+
+// The table is keyed by op, so a node's rule takes that node; TS cannot follow the
+// correlation through the union of nodes, hence the one widening here.
+function ruleOf(node: Node): GradRule { return GRADIENTS[node.op] as GradRule; }
+
+function topo(roots: Tensor[]): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  const stack: [Tensor, number][] = [];
+  for (const r of roots) {
+    if (seen.has(r) || !r.requiresGrad) continue;
+    seen.add(r);
+    stack.push([r, 0]);
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      const ins = top[0].node ? top[0].node.inputs : [];
+      if (top[1] < ins.length) {
+        const c = ins[top[1]++];
+        if (c.requiresGrad && !seen.has(c)) { seen.add(c); stack.push([c, 0]); }
+      } else {
+        order.push(top[0]);
+        stack.pop();
+      }
+    }
+  }
+  return order; // inputs before outputs
+}
+
+function walk(ys: Tensor[], dys: Tensor[], stopAt: Set<Tensor> | null): Map<Tensor, Tensor> {
+  const order = topo(ys);
+  // Only propagate through tensors that depend on a target (prunes other tasks' heads).
+  let reach: Set<Tensor> | null = null;
+  if (stopAt) {
+    reach = new Set();
+    for (const t of order) {
+      if (stopAt.has(t) || (t.node && t.node.inputs.some((i) => reach!.has(i)))) reach.add(t);
+    }
+  }
+  const grads = new Map<Tensor, Tensor>();
+  ys.forEach((y, i) => {
+    const prev = grads.get(y);
+    grads.set(y, prev ? add(prev, dys[i]) : dys[i]);
+  });
+  noGrad(() => {
+    for (let i = order.length - 1; i >= 0; i--) {
+      const t = order[i];
+      const node = t.node;
+      const g = grads.get(t);
+      if (!node || !g) continue;
+      if (reach && !reach.has(t)) continue;
+      if (stopAt && stopAt.has(t) && !node.inputs.some((x) => reach!.has(x))) continue;
+      const needs = node.inputs.map((x) => x.requiresGrad && (!reach || reach.has(x)));
+      const gin = ruleOf(node)(node, g, t, needs);
+      node.inputs.forEach((x, j) => {
+        const gx = gin[j];
+        if (!gx || !x.requiresGrad || (reach && !reach.has(x))) return;
+        if (gx.shape.length !== x.shape.length || gx.shape.some((d, k) => d !== x.shape[k])) {
+          throw new Error(`autograd: gradient rule of "${node.op}" returned shape [${gx.shape}] for input ${j} of shape [${x.shape}]`);
+        }
+        const prev = grads.get(x);
+        grads.set(x, prev ? add(prev, gx) : gx);
+      });
+    }
+  });
+  return grads;
+}
+
+function seeds(ys: Tensor[], dys?: Tensor[]): Tensor[] {
+  return ys.map((y, i) => {
+    if (dys && dys[i]) {
+      const d = dys[i];
+      if (d.size !== y.size) throw new Error(`gradients: seed ${i} has shape [${d.shape}], output has [${y.shape}]`);
+      return d;
+    }
+    if (y.size !== 1) throw new Error(`gradients: output ${y.describe()} is not a scalar; pass its gradient (dys)`);
+    return onesLike(y);
+  });
+}
+
+/**
+ * Gradients of the outputs `ys` (summed) with respect to any tensors `xs` (parameters or
+ * intermediate results such as a shared representation). Leaves' `.grad` is untouched;
+ * the graph is kept, so this can be called again (per task) on the same forward pass.
+ * Inputs that the outputs do not depend on get a zero gradient.
+ * @example
+ * const [gw] = gradients(loss, [w]);
+ */
+export function gradients(ys: Tensor | Tensor[], xs: Tensor[], dys?: Tensor[]): Tensor[] {
+  const yl = Array.isArray(ys) ? ys : [ys];
+  const grads = walk(yl, seeds(yl, dys), new Set(xs));
+  // rules pass dy through where they can (add, reshape), so two results may share memory;
+  // give each its own, since callers update gradient vectors in place (vaxpy, PCGrad)
+  const seen = new Set((dys ?? []).map((d) => d.storage));
+  return xs.map((x) => {
+    const g = grads.get(x) ?? zerosLike(x);
+    if (seen.has(g.storage)) return clone(g);
+    seen.add(g.storage);
+    return g;
+  });
+}
+
+
+/**
+ * Backpropagate from a scalar loss, accumulating into `.grad` of every leaf that
+ * requires gradients (parameters). Gradients add up across calls until zeroed.
+ */
+export function backward(loss: Tensor, dy?: Tensor): void {
+  const grads = walk([loss], seeds([loss], dy ? [dy] : undefined), null);
+  for (const [t, g] of grads) {
+    if (t.node || !t.requiresGrad) continue;
+    accumulateGrad(t, g);
+  }
+}
+
+/** Add `g` into `t.grad` (allocating it once, outside any scope). */
+export function accumulateGrad(t: Tensor, g: Tensor): void {
+  if (!t.grad || t.grad.isDisposed) {
+    t.grad = new Tensor(t.shape).keep();
+    K().copy(t.grad.ptr, g.ptr, t.size);
+  } else {
+    K().axpy(t.grad.ptr, g.ptr, t.size, 1);
+  }
+}
+
+/**
+ * Functional gradient: returns a function computing d f / d args for a scalar-valued f.
+ * Arguments are marked as requiring gradients for the call (their flags are restored).
+ * @example
+ * const df = grad((x) => sum(mul(x, x)));
+ * df(tensor([1, 2, 3])) // [2, 4, 6]
+ */
+export function grad(f: (...args: Tensor[]) => Tensor): (...args: Tensor[]) => Tensor[] {
+  const vg = valueAndGrad(f);
+  return (...args) => vg(...args)[1];
+}
+
+/** Like grad, but also returns f's value: [value, gradients]. */
+export function valueAndGrad(f: (...args: Tensor[]) => Tensor): (...args: Tensor[]) => [Tensor, Tensor[]] {
+  return (...args) => {
+    const flags = args.map((a) => a.requiresGrad);
+    args.forEach((a) => { a.requiresGrad = true; });
+    try {
+      const y = f(...args);
+      if (y.size !== 1) throw new Error(`grad: the function must return a scalar, got ${y.describe()}`);
+      return [y, gradients(y, args)];
+    } finally {
+      args.forEach((a, i) => { a.requiresGrad = flags[i]; });
+    }
+  };
+}
