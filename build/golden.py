@@ -3,9 +3,10 @@
 # test/fixtures/golden.json, which the TypeScript tests load and compare against.
 #
 # Run from anywhere (paths are resolved from this file's location):
-#     /usr/bin/python3 build/golden.py
+#     /usr/bin/python3 build/golden.py          (npm run golden)
+#     /usr/bin/python3 build/golden.py --add    (keep committed entries, add new ones)
 # Needs Debian's python3-torch (apt-get install -y python3-torch python3-numpy).
-# Output is deterministic: running it twice gives a byte-identical file.
+# Output is deterministic: running it twice on one machine gives a byte-identical file.
 #
 # Fixture conventions: every tensor is {"shape": [...], "data": [flat row-major]}
 # (a scalar has shape [] and one element in data); float data are float32 values
@@ -18,6 +19,7 @@ import copy
 import json
 import math
 import os
+import sys
 import zlib
 
 import torch
@@ -329,6 +331,34 @@ _idx = torch.tensor([3, 7, 3, 0, 9, 3], dtype=torch.int64)  # index 3 repeated 3
 add_op("embedding", "embedding", {"weight": randn(_g, 10, 4)}, {},
        lambda weight, indices: F.embedding(indices, weight),
        int_inputs={"indices": _idx})
+
+
+# ---------------------------------------------------------------- ops: shape
+
+add_op("reshape", "reshape", {"x": randn(gen("reshape"), 3, 4)}, {"shape": [2, 6]},
+       lambda x: x.reshape(2, 6))
+add_op("transpose", "transpose", {"x": randn(gen("transpose"), 2, 3, 4)}, {"perm": [2, 0, 1]},
+       lambda x: x.permute(2, 0, 1))
+_g = gen("concat_axis1")
+add_op("concat_axis1", "concat", {"a": randn(_g, 2, 3), "b": randn(_g, 2, 1), "c": randn(_g, 2, 2)},
+       {"axis": 1}, lambda a, b, c: torch.cat([a, b, c], dim=1))
+add_op("slice_axis1", "slice", {"x": randn(gen("slice_axis1"), 3, 5, 2)}, {"axis": 1, "start": 1, "end": 4},
+       lambda x: x[:, 1:4])
+_idx = torch.tensor([4, 0, 4, 2], dtype=torch.int64)  # row 4 twice: its gradient adds up
+add_op("take", "take", {"x": randn(gen("take"), 5, 3)}, {},
+       lambda x, indices: x[indices], int_inputs={"indices": _idx})
+
+
+# ---------------------------------------------------------------- ops: maximum / minimum, affine
+
+for _name, _fn in [("maximum", torch.maximum), ("minimum", torch.minimum)]:
+    _g = gen(_name)
+    _a = randn(_g, 3, 4)
+    _b = (_a - away_from(randn(_g, 3, 4), [0.0], 0.1)).float()  # no ties: |a - b| >= 0.1
+    add_op(_name, _name, {"a": _a, "b": _b}, {}, lambda a, b, fn=_fn: fn(a, b))
+
+add_op("affine", "affine", {"x": randn(gen("affine"), 3, 5)}, {"scale": 1.5, "shift": -0.25},
+       lambda x: x * 1.5 - 0.25)
 
 
 # ---------------------------------------------------------------- ops: conv / pool
@@ -644,6 +674,17 @@ fixture = {
     "ops": OPS,
     "models": MODELS,
 }
+
+# `--add`: keep the committed entries and only add new ones. PyTorch's matmul (its BLAS
+# kernel, picked per CPU) can differ in the last bit from one machine to another, so a
+# full regeneration elsewhere would move existing entries that the tests were written on.
+if "--add" in sys.argv and os.path.exists(OUT_PATH):
+    with open(OUT_PATH, encoding="utf-8") as f:
+        committed = json.load(f)
+    for part in ("ops", "models"):
+        for k, v in committed[part].items():
+            if k in fixture[part]:
+                fixture[part][k] = v
 
 os.makedirs(os.path.dirname(OUT_PATH), exist_ok=True)
 text = json.dumps(fixture, separators=(",", ":"), allow_nan=False)
