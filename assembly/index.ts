@@ -20,7 +20,7 @@ export { math_cos } from "./kernels/scalar";
 // neural-network families: softmax, losses, normalisation, convolution and pooling
 // (their scalar `_ref` twins are exported by assembly/reference.ts, for the tests only)
 export { softmax, softmax_grad, log_softmax, log_softmax_grad, logsumexp, logsumexp_grad } from "./kernels/softmax";
-export { cross_entropy, cross_entropy_grad, bce_with_logits, bce_with_logits_grad,
-  mse_loss, mse_loss_grad, l1_loss, l1_loss_grad, huber_loss, huber_loss_grad } from "./kernels/loss";
+export { cross_entropy, cross_entropy_grad, binary_cross_entropy_with_logits,
+  binary_cross_entropy_with_logits_grad, mse_loss, mse_loss_grad, l1_loss, l1_loss_grad, huber_loss, huber_loss_grad } from "./kernels/loss";
 export { layer_norm, layer_norm_grad, batch_norm, batch_norm_grad } from "./kernels/norm";
 export { im2col, col2im, max_pool2d, max_pool2d_grad, avg_pool2d, avg_pool2d_grad } from "./kernels/conv";

@@ -46,11 +46,11 @@ def loss_of(mod, out, data, rows):
         p = out[t]
         if name == "cross_entropy":
             l = F.cross_entropy(p, y.long())
-        elif name == "bce":
+        elif name == "binary_cross_entropy_with_logits":
             l = F.binary_cross_entropy_with_logits(p, y)
-        elif name == "mse":
+        elif name == "mse_loss":
             l = F.mse_loss(p, y)
-        elif name == "mae":
+        elif name == "l1_loss":
             l = F.l1_loss(p, y)
         else:
             raise ValueError(f"task {t}: loss {name} ({kind}) not handled by this check")

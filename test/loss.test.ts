@@ -2,7 +2,8 @@
 // differences, the fused cross-entropy kernel vs its reference, and error messages.
 import { describe, it, expect, beforeAll } from "vitest";
 import { init, tensor, crossEntropy, binaryCrossEntropyWithLogits, mseLoss, l1Loss, huberLoss, gradients,
-  take, Tensor, logSoftmax, mul, sum, neg, slice } from "../src/index.js";
+  take, Tensor, logSoftmax, mul, sum, neg, slice, task, taskLoss, type BuiltinLoss } from "../src/index.js";
+import { BUILTIN_LOSSES } from "../src/mtl/tasks.js";
 import { K } from "../src/engine/engine.js";
 import { loadGolden, expectClose, gradCheck } from "./helpers.js";
 import { callRef, goldenOp, loadRef, reportMaxDiffs, rnd } from "./nnhelpers.js";
@@ -176,5 +177,27 @@ describe("loss errors name the op and shapes", () => {
       .toThrow(/binaryCrossEntropyWithLogits: mask Tensor \[4\] float32 does not fit logits \[3, 2\]/);
     expect(() => crossEntropy(logits, [0, 1], { mask: tensor([1, 0, 1]) })).toThrow(/crossEntropy: mask Tensor \[3\] float32 does not fit labels \[2\]/);
     expect(() => mseLoss(rnd([2], 1), rnd([2], 2), { reduction: "avg" as never })).toThrow('mseLoss: reduction must be "mean", "sum" or "none", got "avg"');
+  });
+});
+
+describe("task losses: one name per loss, the op's kernel name", () => {
+  it("each built-in task loss is its op, and an unknown name lists the built-in ones", () => {
+    const pred = rnd([4, 1], 61), labels = tensor([1, 0, 0, 1]), mask = tensor([1, 1, 0, 1]);
+    const target = tensor([1, 0, 0, 1], [4, 1]);
+    const ops: Record<BuiltinLoss, () => Tensor> = {
+      cross_entropy: () => crossEntropy(rnd([4, 2], 62), [1, 0, 0, 1], { mask }),
+      binary_cross_entropy_with_logits: () => binaryCrossEntropyWithLogits(pred, target, { mask }),
+      mse_loss: () => mseLoss(pred, target, { mask }),
+      l1_loss: () => l1Loss(pred, target, { mask }),
+      huber_loss: () => huberLoss(pred, target, { mask, delta: 1 }),
+    };
+    expect(Object.keys(ops)).toEqual([...BUILTIN_LOSSES]);
+    for (const loss of BUILTIN_LOSSES) {
+      const ce = loss === "cross_entropy";
+      const t = task("t", { kind: ce ? "classification" : "regression", outputs: ce ? 2 : 1, loss });
+      expect(taskLoss(t, ce ? rnd([4, 2], 62) : pred, labels, mask).item(), loss).toBe(ops[loss]().item());
+    }
+    expect(() => task("t", { kind: "regression", outputs: 1, loss: "mse" as never }))
+      .toThrow(`task "t": unknown loss "mse" (${BUILTIN_LOSSES.join(", ")}, or a function)`);
   });
 });

@@ -14,7 +14,7 @@ import {
 beforeAll(async () => { await init(); });
 
 const tasks = () => [
-  task("price", { kind: "regression", outputs: 2, loss: "huber", delta: 0.5, weight: 2 }),
+  task("price", { kind: "regression", outputs: 2, loss: "huber_loss", delta: 0.5, weight: 2 }),
   task("kind", { kind: "classification", outputs: 3, metrics: ["accuracy", "f1"], labelSmoothing: 0.1 }),
 ];
 
@@ -54,7 +54,7 @@ describe("model configs", () => {
     const m = createModel("SharedBottom", { tasks: tasks(), inputs: 4, trunk: [3] });
     const c = modelConfig(loadModel(saveModelArchive(m)));
     expect(c.tasks).toEqual([
-      { name: "price", kind: "regression", outputs: 2, loss: "huber", metrics: ["mse", "r2"], weight: 2, delta: 0.5, labelSmoothing: 0 },
+      { name: "price", kind: "regression", outputs: 2, loss: "huber_loss", metrics: ["mse", "r2"], weight: 2, delta: 0.5, labelSmoothing: 0 },
       { name: "kind", kind: "classification", outputs: 3, loss: "cross_entropy", metrics: ["accuracy", "f1"], weight: 1, delta: 1, labelSmoothing: 0.1 },
     ]);
   });

@@ -136,8 +136,8 @@ class Huber {
   }
 }
 
-export function bce_with_logits(loss: usize, x: usize, t: usize, w: usize, n: i32, p: f32): f64 { return lossKernel<Bce>(loss, x, t, w, n, p); }
-export function bce_with_logits_grad(dx: usize, dt: usize, x: usize, t: usize, w: usize, dloss: usize, n: i32, p: f32): void { lossGradKernel<Bce>(dx, dt, x, t, w, dloss, n, p); }
+export function binary_cross_entropy_with_logits(loss: usize, x: usize, t: usize, w: usize, n: i32, p: f32): f64 { return lossKernel<Bce>(loss, x, t, w, n, p); }
+export function binary_cross_entropy_with_logits_grad(dx: usize, dt: usize, x: usize, t: usize, w: usize, dloss: usize, n: i32, p: f32): void { lossGradKernel<Bce>(dx, dt, x, t, w, dloss, n, p); }
 export function mse_loss(loss: usize, x: usize, t: usize, w: usize, n: i32, p: f32): f64 { return lossKernel<Mse>(loss, x, t, w, n, p); }
 export function mse_loss_grad(dx: usize, dt: usize, x: usize, t: usize, w: usize, dloss: usize, n: i32, p: f32): void { lossGradKernel<Mse>(dx, dt, x, t, w, dloss, n, p); }
 export function l1_loss(loss: usize, x: usize, t: usize, w: usize, n: i32, p: f32): f64 { return lossKernel<L1>(loss, x, t, w, n, p); }

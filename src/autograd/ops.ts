@@ -40,7 +40,8 @@ export interface OpAttrs {
   batch_norm: NormAttrs & { n: number; c: number; s: number; training: boolean };
   // losses (ops/loss.ts), per example before the reduction
   cross_entropy: { labels: Tensor; w: Tensor | null; lse: Tensor; eps: number; ignore: number };
-  bce_with_logits: ElementLossAttrs; mse_loss: ElementLossAttrs; l1_loss: ElementLossAttrs; huber_loss: ElementLossAttrs;
+  binary_cross_entropy_with_logits: ElementLossAttrs;
+  mse_loss: ElementLossAttrs; l1_loss: ElementLossAttrs; huber_loss: ElementLossAttrs;
   // convolution and pooling (ops/conv.ts)
   conv2d: Geometry;
   max_pool2d: Geometry & { idx: Tensor };

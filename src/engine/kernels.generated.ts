@@ -90,8 +90,8 @@ export interface Kernels {
   logsumexp_grad(dx: P, x: P, out: P, dy: P, rows: I, cols: I): void;
   cross_entropy(loss: P, lse: P, x: P, labels: P, w: P, rows: I, cols: I, eps: F, ignore: I): F;
   cross_entropy_grad(dx: P, x: P, lse: P, labels: P, w: P, dloss: P, rows: I, cols: I, eps: F, ignore: I): void;
-  bce_with_logits(loss: P, x: P, t: P, w: P, n: I, p: F): F;
-  bce_with_logits_grad(dx: P, dt: P, x: P, t: P, w: P, dloss: P, n: I, p: F): void;
+  binary_cross_entropy_with_logits(loss: P, x: P, t: P, w: P, n: I, p: F): F;
+  binary_cross_entropy_with_logits_grad(dx: P, dt: P, x: P, t: P, w: P, dloss: P, n: I, p: F): void;
   mse_loss(loss: P, x: P, t: P, w: P, n: I, p: F): F;
   mse_loss_grad(dx: P, dt: P, x: P, t: P, w: P, dloss: P, n: I, p: F): void;
   l1_loss(loss: P, x: P, t: P, w: P, n: I, p: F): F;
@@ -123,8 +123,9 @@ export const KERNEL_ARITY = {
   rng_bernoulli: 7, rng_u32: 5, matmul: 10, matmul_ref: 10, sgd_step: 10, adam_step: 16,
   rmsprop_step: 14, adagrad_step: 8, sumsq_f64: 2, scale: 3, math_cos: 1, softmax: 4,
   softmax_grad: 5, log_softmax: 4, log_softmax_grad: 5, logsumexp: 4, logsumexp_grad: 6,
-  cross_entropy: 9, cross_entropy_grad: 10, bce_with_logits: 6, bce_with_logits_grad: 8,
-  mse_loss: 6, mse_loss_grad: 8, l1_loss: 6, l1_loss_grad: 8, huber_loss: 6, huber_loss_grad: 8,
-  layer_norm: 9, layer_norm_grad: 10, batch_norm: 14, batch_norm_grad: 12, im2col: 15, col2im: 15,
-  max_pool2d: 14, max_pool2d_grad: 8, avg_pool2d: 14, avg_pool2d_grad: 14,
+  cross_entropy: 9, cross_entropy_grad: 10, binary_cross_entropy_with_logits: 6,
+  binary_cross_entropy_with_logits_grad: 8, mse_loss: 6, mse_loss_grad: 8, l1_loss: 6,
+  l1_loss_grad: 8, huber_loss: 6, huber_loss_grad: 8, layer_norm: 9, layer_norm_grad: 10,
+  batch_norm: 14, batch_norm_grad: 12, im2col: 15, col2im: 15, max_pool2d: 14, max_pool2d_grad: 8,
+  avg_pool2d: 14, avg_pool2d_grad: 14,
 } as const satisfies Record<Exclude<keyof Kernels, "memory">, number>;

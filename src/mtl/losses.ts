@@ -38,10 +38,10 @@ export function taskLoss(task: Task, pred: Tensor, labels: Tensor, mask?: Tensor
   const opts: LossOptions = { mask: mask ?? null };
   switch (task.loss) {
     case "cross_entropy": return crossEntropy(pred, asDtype(task, labels, "int32"), { ...opts, labelSmoothing: task.labelSmoothing });
-    case "bce": return binaryCrossEntropyWithLogits(pred, matched(task, pred, labels), opts);
-    case "mse": return mseLoss(pred, matched(task, pred, labels), opts);
-    case "mae": return l1Loss(pred, matched(task, pred, labels), opts);
-    case "huber": return huberLoss(pred, matched(task, pred, labels), { ...opts, delta: task.delta });
+    case "binary_cross_entropy_with_logits": return binaryCrossEntropyWithLogits(pred, matched(task, pred, labels), opts);
+    case "mse_loss": return mseLoss(pred, matched(task, pred, labels), opts);
+    case "l1_loss": return l1Loss(pred, matched(task, pred, labels), opts);
+    case "huber_loss": return huberLoss(pred, matched(task, pred, labels), { ...opts, delta: task.delta });
     default: throw new Error(`task "${task.name}": unknown loss "${String(task.loss)}"`);
   }
 }

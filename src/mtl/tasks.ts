@@ -4,7 +4,9 @@
 import type { Tensor } from "../tensor.js";
 
 export type TaskKind = "classification" | "binary" | "multilabel" | "regression" | "reconstruction";
-export type BuiltinLoss = "cross_entropy" | "bce" | "mse" | "mae" | "huber";
+/** Built-in losses by the name of their op's kernel (src/ops/loss.ts: crossEntropy, binaryCrossEntropyWithLogits, ...). */
+export const BUILTIN_LOSSES = ["cross_entropy", "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "huber_loss"] as const;
+export type BuiltinLoss = typeof BUILTIN_LOSSES[number];
 
 /** A user loss: prediction, labels, mask (float32 [batch], 1 = labelled) -> scalar. */
 export type LossFn = (pred: Tensor, labels: Tensor, mask: Tensor) => Tensor;
@@ -19,7 +21,7 @@ export interface TaskSpec {
   metrics?: string[];
   /** Static loss weight used by the static weighting (default 1). */
   weight?: number;
-  /** Huber's delta, when loss is "huber". */
+  /** Huber's delta, when loss is "huber_loss". */
   delta?: number;
   /** Label smoothing for cross-entropy. */
   labelSmoothing?: number;
@@ -35,10 +37,10 @@ export interface Task extends Required<Pick<TaskSpec, "kind" | "outputs" | "weig
 
 const DEFAULTS: Record<TaskKind, { loss: BuiltinLoss; metrics: string[] }> = {
   classification: { loss: "cross_entropy", metrics: ["accuracy"] },
-  binary: { loss: "bce", metrics: ["accuracy", "auc"] },
-  multilabel: { loss: "bce", metrics: ["f1"] },
-  regression: { loss: "mse", metrics: ["mse", "r2"] },
-  reconstruction: { loss: "mse", metrics: ["mse"] },
+  binary: { loss: "binary_cross_entropy_with_logits", metrics: ["accuracy", "auc"] },
+  multilabel: { loss: "binary_cross_entropy_with_logits", metrics: ["f1"] },
+  regression: { loss: "mse_loss", metrics: ["mse", "r2"] },
+  reconstruction: { loss: "mse_loss", metrics: ["mse"] },
 };
 
 const KNOWN_KEYS = new Set(["kind", "outputs", "loss", "metrics", "weight", "delta", "labelSmoothing"]);
@@ -62,8 +64,8 @@ export function task(name: string, spec: TaskSpec): Task {
   if (!(Number.isInteger(spec.outputs) && spec.outputs > 0)) throw new Error(`task "${name}": outputs must be a positive integer, got ${spec.outputs}`);
   if (spec.kind === "binary" && spec.outputs !== 1) throw new Error(`task "${name}": a binary task has outputs: 1, got ${spec.outputs}`);
   const loss = spec.loss ?? d.loss;
-  if (typeof loss === "string" && !["cross_entropy", "bce", "mse", "mae", "huber"].includes(loss)) {
-    throw new Error(`task "${name}": unknown loss "${loss}" (cross_entropy, bce, mse, mae, huber, or a function)`);
+  if (typeof loss === "string" && !(BUILTIN_LOSSES as readonly string[]).includes(loss)) {
+    throw new Error(`task "${name}": unknown loss "${loss}" (${BUILTIN_LOSSES.join(", ")}, or a function)`);
   }
   const weight = spec.weight ?? 1;
   if (!(weight >= 0) || !Number.isFinite(weight)) throw new Error(`task "${name}": weight must be a finite number >= 0, got ${weight}`);

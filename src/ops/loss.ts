@@ -101,12 +101,12 @@ export function crossEntropy(logits: Tensor, labels: Tensor | ArrayLike<number>,
   return reduce(loss, reduction, total);
 }
 
-type LossKernel = "bce_with_logits" | "mse_loss" | "l1_loss" | "huber_loss";
+type LossKernel = "binary_cross_entropy_with_logits" | "mse_loss" | "l1_loss" | "huber_loss";
 
 function elementLoss(op: string, kernel: LossKernel, pred: Tensor, target: Tensor, opts: LossOptions, p: number): Tensor {
   const reduction = opts.reduction ?? "mean";
   checkReduction(op, reduction);
-  const name = kernel === "bce_with_logits" ? "logits" : "pred";
+  const name = kernel === "binary_cross_entropy_with_logits" ? "logits" : "pred";
   if (pred.dtype !== "float32") throw new Error(`${op}: ${name} ${pred.describe()} must be float32`);
   if (target.dtype !== "float32") throw new Error(`${op}: target ${target.describe()} must be float32`);
   if (target.rank !== pred.rank || target.shape.some((d, i) => d !== pred.shape[i])) {
@@ -124,7 +124,7 @@ function elementLoss(op: string, kernel: LossKernel, pred: Tensor, target: Tenso
  * @example binaryCrossEntropyWithLogits(logits, targets, { mask }) // multi-label, some missing
  */
 export function binaryCrossEntropyWithLogits(logits: Tensor, target: Tensor, opts: LossOptions = {}): Tensor {
-  return elementLoss("binaryCrossEntropyWithLogits", "bce_with_logits", logits, target, opts, 0);
+  return elementLoss("binaryCrossEntropyWithLogits", "binary_cross_entropy_with_logits", logits, target, opts, 0);
 }
 
 /** Squared error (pred - target)^2. @example mseLoss(pred, y, { mask }) */

@@ -6,7 +6,7 @@ import type { Kernels, LossGrad } from "../../engine/kernels.js";
 import { Tensor } from "../../tensor.js";
 import type { GradRule, GradRules } from "../ops.js";
 
-type ElementLoss = "bce_with_logits" | "mse_loss" | "l1_loss" | "huber_loss";
+type ElementLoss = "binary_cross_entropy_with_logits" | "mse_loss" | "l1_loss" | "huber_loss";
 
 // elementwise losses: gradients for the prediction and, where it requires one, the target
 const elementLoss = (kernel: (k: Kernels) => LossGrad): GradRule<ElementLoss> => (n, dy) => {
@@ -25,7 +25,7 @@ export const lossGrads = {
     K().cross_entropy_grad(dx.ptr, x.ptr, lse.ptr, labels.ptr, w?.ptr ?? 0, dy.ptr, x.shape[0], x.shape[1], eps, ignore);
     return [dx];
   },
-  bce_with_logits: elementLoss((k) => k.bce_with_logits_grad),
+  binary_cross_entropy_with_logits: elementLoss((k) => k.binary_cross_entropy_with_logits_grad),
   mse_loss: elementLoss((k) => k.mse_loss_grad),
   l1_loss: elementLoss((k) => k.l1_loss_grad),
   huber_loss: elementLoss((k) => k.huber_loss_grad),
