@@ -2,11 +2,8 @@
 // output fusion: shapes, the shared/task parameter split, gradient flow, finite
 // differences, gates, and each architecture's defining property.
 import { describe, it, expect, beforeAll } from "vitest";
-import {
-  init, task, tensor, randn, sum, gradients, noGrad, scope, memoryStats, concat, reshape, Rng, Tensor, Module,
-  SharedBottom, SoftSharing, CrossStitch, MMoE, CGC, PLE, DSelectK, Fusion, smoothStep,
-  type MultiTaskModel, type Sequential,
-} from "../src/index.js";
+import { init, task, tensor, randn, sum, gradients, noGrad, scope, memoryStats, concat, reshape, Rng, Tensor, Module, SharedBottom, MMoE, type MultiTaskModel, type Sequential } from "../src/index.js";
+import { SoftSharing, CrossStitch, CGC, PLE, DSelectK, Fusion, smoothStep } from "../src/architectures/index.js";
 import { softmaxRows } from "../src/mtl/architectures/base.js";
 import { expectClose, gradCheck } from "./helpers.js";
 

@@ -2,8 +2,8 @@
 // that asks for per-task gradients, and with the alternating schedule), and the fused
 // head of Fusion trains as a task of its own.
 import { describe, it, expect, beforeAll } from "vitest";
-import { init, Rng, MultiTaskDataset, task, Trainer, Adam, PCGrad, UncertaintyWeighting, alternating, randn,
-  SharedBottom, SoftSharing, CrossStitch, MMoE, CGC, PLE, DSelectK, Fusion, type Task, type MultiTaskModel } from "../src/index.js";
+import { init, Rng, MultiTaskDataset, task, Trainer, Adam, PCGrad, UncertaintyWeighting, alternating, randn, SharedBottom, MMoE, type Task, type MultiTaskModel } from "../src/index.js";
+import { SoftSharing, CrossStitch, CGC, PLE, DSelectK, Fusion } from "../src/architectures/index.js";
 
 beforeAll(async () => { await init(); });
 

@@ -359,9 +359,14 @@ describe("review fixes: sparse labels, streams, resume with dropout, edge cases"
     const tasks = TASKS();
     const tr = new Trainer(model(tasks), { tasks, optimizer: adam() });
     const source = async function* () { for (const b of data.batches(10, { shuffle: false })) yield b; };
+    // unscoped tensors of earlier tests are freed by finalizers whenever the GC runs, which
+    // would move the count during fit: collect them before each reading
+    const settle = async () => { for (let i = 0; i < 3; i++) { (globalThis as { gc?: () => void }).gc?.(); await new Promise((r) => setTimeout(r, 0)); } };
     await tr.fit(source, { epochs: 1 });
+    await settle();
     const live = memoryStats().liveAllocations;
     await tr.fit(source, { epochs: 3 });
+    await settle();
     expect(memoryStats().liveAllocations).toBe(live);
   });
 

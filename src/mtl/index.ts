@@ -15,9 +15,5 @@ export { Trainer, type TrainerOptions, type FitOptions, type Progress, type Epoc
 export { earlyStopping, checkpoint, lrSchedule, type EarlyStoppingOptions, type CheckpointOptions } from "./callbacks.js";
 export { singleTaskBaselines, compareWithBaselines, type BaselineOptions, type Comparison } from "./baselines.js";
 export { type ArchitectureOptions } from "./architectures/base.js";
-export { SoftSharing, type SoftSharingOptions } from "./architectures/soft-sharing.js";
-export { CrossStitch, CrossStitchUnit, type CrossStitchOptions } from "./architectures/cross-stitch.js";
 export { MMoE, type MMoEOptions } from "./architectures/mmoe.js";
-export { CGC, PLE, ExtractionLayer, type CGCOptions, type PLEOptions, type ExtractionGates } from "./architectures/ple.js";
-export { DSelectK, DSelectKGate, smoothStep, type DSelectKOptions, type DSelectKGateOutput } from "./architectures/dselect-k.js";
-export { Fusion, type FusionOptions, type FusionMethod } from "./fusion.js";
+// SoftSharing, CrossStitch, CGC/PLE, DSelect-k and Fusion live in polyhead/architectures (src/architectures/).
