@@ -1,7 +1,8 @@
 // Cross-runtime identity in real browsers: Debian's Chromium (CDP) and Firefox ESR
 // (WebDriver BiDi), both driven by puppeteer-core at the system binaries (never a
-// downloaded browser). The repository is served on 127.0.0.1; the workload runs on the
-// page's main thread and in a module Web Worker and must give Node's checksums.
+// downloaded browser), and WebKitGTK (Safari's engine) through WebKitWebDriver on Xvfb
+// (test/runtimes/webkit.ts). The repository is served on 127.0.0.1; the workload runs on
+// the page's main thread and in a module Web Worker and must give Node's checksums.
 // Playwright is not used: it drives Firefox only through its own patched build (Juggler),
 // and stock firefox-esr exits at once when launched by it.
 // A missing browser fails the suite; POLYHEAD_SKIP_BROWSERS=1 skips it, visibly.
@@ -13,6 +14,7 @@ import { extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import puppeteer from "puppeteer-core";
 import { nodeResult, expectSameChecksums, type WorkloadResult } from "./runtimes/compare.js";
+import { startWebKit, webkitMissing } from "./runtimes/webkit.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const SKIP = process.env.POLYHEAD_SKIP_BROWSERS === "1";
@@ -46,8 +48,10 @@ function serve(): Promise<{ server: Server; origin: string }> {
   }));
 }
 
+interface PageResults { ua: string; page: WorkloadResult; worker: WorkloadResult }
+
 /** Launch one browser, open the workload page, return { page, worker } results. */
-async function inBrowser(b: (typeof BROWSERS)[number], origin: string): Promise<{ ua: string; page: WorkloadResult; worker: WorkloadResult }> {
+async function inBrowser(b: (typeof BROWSERS)[number], origin: string): Promise<PageResults> {
   const userDataDir = mkdtempSync(join(tmpdir(), `polyhead-${b.name}-`));
   const browser = await puppeteer.launch({ browser: b.browser, executablePath: b.exe, userDataDir, headless: true, args: b.args, timeout: 60_000 });
   try {
@@ -67,9 +71,28 @@ async function inBrowser(b: (typeof BROWSERS)[number], origin: string): Promise<
   }
 }
 
+/** The same page in WebKitGTK's MiniBrowser, over WebDriver. */
+async function inWebKit(origin: string): Promise<PageResults> {
+  const wk = await startWebKit();
+  try {
+    await wk.cmd("POST", "url", { url: `${origin}/test/runtimes/index.html` });
+    const r = await wk.executeAsync(
+      "const done = arguments[arguments.length - 1];" +
+      "window.results.then((r) => done({ ok: r }), (e) => done({ error: String(e && e.stack || e) }));", 90_000) as { ok?: { page: WorkloadResult; worker: WorkloadResult }; error?: string };
+    if (!r.ok) throw new Error(`webkit: the workload failed in the page: ${r.error}`);
+    return { ua: `WebKitGTK ${wk.version}`, ...r.ok };
+  } finally { await wk.close(); }
+}
+
+function expectPageAndWorker(name: string, r: PageResults, node: WorkloadResult): void {
+  expectSameChecksums(r.page.checksums, node.checksums, `${name} ${r.ua} main thread`);
+  expectSameChecksums(r.worker.checksums, node.checksums, `${name} ${r.ua} worker`);
+  if (!/^worker /.test(r.worker.runtime)) throw new Error(`${name}: the worker result did not come from a worker: ${r.worker.runtime}`);
+}
+
 describe("browsers", () => {
   if (SKIP) {
-    for (const b of BROWSERS) it.skip(`${b.name}: skipped because POLYHEAD_SKIP_BROWSERS=1`, () => {});
+    for (const b of [...BROWSERS.map((b) => b.name), "webkit"]) it.skip(`${b}: skipped because POLYHEAD_SKIP_BROWSERS=1`, () => {});
     return;
   }
 
@@ -83,10 +106,13 @@ describe("browsers", () => {
         throw new Error(`${b.exe} is missing: install it with \`apt-get update && apt-get install -y ${b.pkg}\` ` +
           "(as root; .ci/run does this), or set POLYHEAD_SKIP_BROWSERS=1 to skip the browser suite");
       }
-      const r = await inBrowser(b, origin);
-      expectSameChecksums(r.page.checksums, node.checksums, `${b.name} ${r.ua} main thread`);
-      expectSameChecksums(r.worker.checksums, node.checksums, `${b.name} ${r.ua} worker`);
-      if (!/^worker /.test(r.worker.runtime)) throw new Error(`${b.name}: the worker result did not come from a worker: ${r.worker.runtime}`);
+      expectPageAndWorker(b.name, await inBrowser(b, origin), node);
     }, 120_000);
   }
+
+  it("webkit (WebKitGTK MiniBrowser): main thread and module Web Worker give node's checksums", async () => {
+    const missing = webkitMissing();
+    if (missing) throw new Error(`${missing} (as root; .ci/run does this), or set POLYHEAD_SKIP_BROWSERS=1 to skip the browser suite`);
+    expectPageAndWorker("webkit", await inWebKit(origin), node);
+  }, 120_000);
 });

@@ -1,11 +1,13 @@
 // Cross-runtime identity: the workload in test/runtimes/ must give bit-identical results
-// in Node (in process), Deno, Bun and the edge entry, and match the pinned checksums.
-// Uses the built dist/ (`npm test` builds first); spawns the runtimes from node_modules.
-import { describe, it, expect, beforeAll } from "vitest";
+// in Node (in process), Deno, Bun and real workerd (through dist/edge.js), and match the
+// pinned checksums. Uses the built dist/ (`npm test` builds first); spawns the runtimes
+// from node_modules. Browsers (Chromium, Firefox, WebKit) are in browsers.test.ts.
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { nodeResult, expectSameChecksums, type WorkloadResult } from "./runtimes/compare.js";
+import { startWorkerd, type Workerd } from "./runtimes/workerd.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = (name: string) => `${root}node_modules/.bin/${name}`;
@@ -54,15 +56,29 @@ describe("cross-runtime identity", () => {
     expectSameChecksums(r.checksums, node.checksums, `${r.runtime} (child)`);
   });
 
-  // No runtime here loads a workerd-style `import m from "./x.wasm"` (see edge-shim.mjs),
-  // so Node runs dist/edge.js unmodified behind a loader hook that gives it that meaning.
-  it("dist/edge.js (Wasm imported as a module, via the edge shim) gives node's checksums", async () => {
-    const r = await runJson(process.execPath, ["--import", "./test/runtimes/edge-shim.mjs", RUNNER, "dist/edge.js"]);
-    expectSameChecksums(r.checksums, node.checksums, `${r.runtime} dist/edge.js`);
+  it("the MMoE (PCGrad, dropout, cosine schedule) trains (mean loss falls every epoch)", () => {
+    expect(node.mmoeLosses.length).toBe(3);
+    for (let i = 1; i < node.mmoeLosses.length; i++) expect(node.mmoeLosses[i]).toBeLessThan(node.mmoeLosses[i - 1]);
+  });
+});
+
+// Real workerd, with test/runtimes/workerd.capnp: dist/edge.js with the .wasm imported as
+// a compiled module, as on Cloudflare; workerd refuses to compile Wasm from bytes.
+describe("workerd", () => {
+  let wd: Workerd;
+  beforeAll(async () => { wd = await startWorkerd("test/runtimes/workerd.capnp"); }, 30_000);
+  afterAll(async () => { await wd?.stop(); });
+
+  it("dist/edge.js in workerd gives node's checksums", async () => {
+    const res = await fetch(`${wd.origin}/edge`);
+    const r = await res.json() as WorkloadResult & { error?: string };
+    if (r.error) throw new Error(`workerd: the workload failed: ${r.error}\n${wd.log()}`);
+    expect(r.runtime).toBe("workerd");
+    expectSameChecksums(r.checksums, node.checksums, "workerd dist/edge.js");
   });
 
-  it("the edge shim refuses Wasm from bytes (dist/index.js fails under it)", async () => {
-    await expect(runJson(process.execPath, ["--import", "./test/runtimes/edge-shim.mjs", RUNNER, "dist/index.js"]))
-      .rejects.toThrow(/edge runtimes refuse to compile Wasm/);
+  it("workerd refuses the universal bundle (it compiles Wasm from bytes), so edge.js is needed", async () => {
+    const r = await (await fetch(`${wd.origin}/bytes`)).json() as { error?: string };
+    expect(r.error).toMatch(/Wasm code generation disallowed by embedder/);
   });
 });

@@ -1,8 +1,9 @@
 // Command-line runner of the identity workload for Node, Deno and Bun: prints the result
 // as one JSON line. An optional argument names the entry to load (default dist/index.js,
-// relative to the repository root). `node test/runtimes/run.mjs --write` instead
-// regenerates test/runtimes/checksums.json; do that only when a kernel change is meant
-// to alter results, and say so in the commit.
+// relative to the repository root). `node test/runtimes/run.mjs --write` adds the
+// checksums that test/runtimes/checksums.json lacks (new workload entries) and refuses to
+// change pinned ones; `--write --replace` rewrites them all: do that only when a kernel
+// change is meant to alter results, and say so in the commit.
 import { run } from "./workload.mjs";
 
 const args = globalThis.Deno ? Deno.args : process.argv.slice(2);
@@ -11,11 +12,21 @@ const entry = args.find((a) => !a.startsWith("--"));
 const result = await run(entry ? new URL(`../../${entry}`, import.meta.url) : undefined);
 
 if (write) {
-  const { writeFileSync } = await import("node:fs");
+  const { readFileSync, writeFileSync } = await import("node:fs");
   const file = new URL("./checksums.json", import.meta.url);
-  const pinned = { note: "FNV-1a 64 of each result's float32 bytes; regenerate with `npm run build && node test/runtimes/run.mjs --write`", generatedBy: result.runtime, checksums: result.checksums };
-  writeFileSync(file, JSON.stringify(pinned, null, 2) + "\n");
-  console.log(`wrote ${Object.keys(result.checksums).length} checksums to test/runtimes/checksums.json`);
+  const pinned = JSON.parse(readFileSync(file, "utf8"));
+  const changed = Object.keys(pinned.checksums).filter((k) => pinned.checksums[k] !== result.checksums[k]);
+  if (changed.length && !args.includes("--replace")) {
+    console.error(`run.mjs --write: ${changed.length} pinned checksums would change (${changed.slice(0, 5).join(", ")}${changed.length > 5 ? ", ..." : ""}); ` +
+      "nothing written. Pass --replace as well if a kernel change is meant to alter results.");
+    process.exit(1);
+  }
+  const base = args.includes("--replace") ? {} : pinned.checksums;
+  const added = Object.keys(result.checksums).filter((k) => !(k in pinned.checksums));
+  const checksums = { ...base, ...result.checksums };
+  const out = { note: pinned.note, generatedBy: result.runtime, checksums };
+  writeFileSync(file, JSON.stringify(out, null, 2) + "\n");
+  console.log(`wrote ${Object.keys(checksums).length} checksums to test/runtimes/checksums.json (${added.length} new, ${changed.length} changed)`);
 } else {
   console.log(JSON.stringify(result));
 }

@@ -1,6 +1,8 @@
 // The cross-runtime identity workload: a few SGD steps of a tiny two-head MLP, every
 // unary kernel (and its gradient) over a spread of inputs, matmul, reductions and the
-// RNG, each result reduced to an FNV-1a 64 checksum of its raw float32 bytes. Plain ESM
+// RNG, then the whole training step through the Trainer (MMoE, PCGrad, dropout, Adam, a
+// cosine learning-rate schedule, masked labels), each result reduced to an FNV-1a 64
+// checksum of its raw float32 bytes. Plain ESM
 // with no imports and no platform APIs, so Node, Deno, Bun, browser pages, Web Workers
 // and edge runtimes all run this same file; the checksums must agree bit for bit.
 
@@ -36,6 +38,11 @@ function checksum(t) {
   return `[${t.shape.join(",")}]:${fnv1a64(bytes)}`;
 }
 
+/** Checksum of JS numbers (loss values, learning rates) as float32, like a tensor of them. */
+function checksumNumbers(values) {
+  return checksum({ shape: [values.length], f32: () => Float32Array.from(values) });
+}
+
 /** Where this is running, for messages only (never part of a checksum). */
 function runtimeName() {
   const g = globalThis;
@@ -43,6 +50,7 @@ function runtimeName() {
   if (g.Bun?.version) return `bun ${g.Bun.version}`;
   if (g.process?.versions?.node) return `node ${g.process.versions.node}`;
   const ua = g.navigator?.userAgent ?? "unknown";
+  if (ua === "Cloudflare-Workers") return "workerd";
   return (typeof g.WorkerGlobalScope === "function" ? "worker " : "page ") + ua;
 }
 
@@ -147,5 +155,52 @@ export async function workload(ph) {
   params.forEach((p, i) => put(`mlp.param.${i}`, p));
 
   for (const t of [...params, inputs.grid, inputs.gauss, data.x, data.y1, data.y2]) t.dispose();
-  return { runtime: runtimeName(), checksums: sums, losses };
+  const mmoeLosses = await trainMMoE(ph, sums);
+  return { runtime: runtimeName(), checksums: sums, losses, mmoeLosses };
+}
+
+/**
+ * The whole training step: an MMoE (3 experts with dropout, 3 tasks of three kinds, some
+ * labels missing) trained by the Trainer with PCGrad, Adam and a cosine schedule for 3
+ * epochs of 3 shuffled batches. Streams of its own, so the entries above never move.
+ * Adds "mmoe.*" checksums to `sums`; returns the mean loss (over tasks) of each epoch.
+ */
+async function trainMMoE(ph, sums) {
+  const n = 48, f = 6;
+  const x = ph.scope(() => ph.randn([n, f], 0, 1, new ph.Rng(777)).data());
+  const kind = new Int32Array(n), score = new Float32Array(n), flag = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = x.subarray(i * f, i * f + f);
+    kind[i] = i % 7 === 3 ? -1 : r[0] + r[1] > 0.6 ? 2 : r[0] + r[1] > -0.6 ? 1 : 0; // -1: missing
+    score[i] = i % 5 === 2 ? NaN : r[2] - 0.5 * r[3] + 0.25 * r[0] * r[4]; // NaN: missing
+    flag[i] = r[5] - r[1] > 0 ? 1 : 0;
+  }
+  const tasks = [
+    ph.task("kind", { kind: "classification", outputs: 3 }),
+    ph.task("score", { kind: "regression", outputs: 1 }),
+    ph.task("flag", { kind: "binary", outputs: 1 }),
+  ];
+  const dataset = new ph.MultiTaskDataset({ x, xShape: [f], labels: { kind, score, flag } });
+  const model = new ph.MMoE({ tasks, inputs: f, experts: 3, expertWidths: [12], towers: [6], dropout: 0.25, rng: new ph.Rng(31337) });
+  const weighting = new ph.PCGrad();
+  const trainer = new ph.Trainer(model, { tasks, weighting, optimizer: (p) => new ph.Adam(p, { lr: 0.02 }), seed: 4242 });
+  const schedule = new ph.CosineAnnealingLR(trainer.optimizer, { tMax: 3, etaMin: 0.002 });
+  const stepLosses = [], conflicts = [], lrs = [];
+  const record = {
+    onBatchEnd(_step, l) { stepLosses.push(l.kind ?? 0, l.score ?? 0, l.flag ?? 0); conflicts.push(weighting.lastConflicts); },
+    onEpochEnd(logs) {
+      lrs.push(trainer.optimizer.paramGroups[0].lr);
+      sums[`mmoe.losses.epoch${logs.epoch}`] = checksumNumbers(stepLosses.splice(0));
+      if (logs.epoch === 0) for (const [name, p] of model.namedParameters()) sums[`mmoe.epoch0.${name}`] = checksum(p);
+    },
+  };
+  const history = await trainer.fit(dataset, { epochs: 3, batchSize: 16, callbacks: [record, ph.lrSchedule(schedule)] });
+  sums["mmoe.lr"] = checksumNumbers(lrs);
+  sums["mmoe.conflicts"] = checksumNumbers(conflicts);
+  for (const [name, p] of model.namedParameters()) sums[`mmoe.param.${name}`] = checksum(p);
+  ph.scope(() => {
+    const out = trainer.predict(ph.tensor(x, [n, f])); // eval mode: dropout off
+    for (const t of ["kind", "score", "flag"]) sums[`mmoe.predict.${t}`] = checksum(out[t]);
+  });
+  return history.map((h) => (h.loss.kind + h.loss.score + h.loss.flag) / 3);
 }
