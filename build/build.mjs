@@ -1,7 +1,8 @@
 // Build: AssemblyScript kernels -> build/polyhead.wasm and its binding
 // src/engine/kernels.generated.ts; esbuild -> the package's entries (dist/index.js, Wasm
 // inlined; dist/node.js; dist/edge.js + dist/polyhead.wasm, imported as a module; one per
-// subpath family) sharing chunks; tsc -> dist/types. Prints sizes and fails past budget.
+// subpath family; dist/train-worker.js, the script polyhead/worker starts) sharing chunks;
+// tsc -> dist/types. Prints sizes and fails past budget.
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
@@ -75,7 +76,7 @@ const nodeImportsIndex = {
   },
 };
 const universal = await esbuild.build({
-  ...common, entryPoints: { index: "src/index.ts", node: "src/node.ts", ...familyEntries("") },
+  ...common, entryPoints: { index: "src/index.ts", node: "src/node.ts", "train-worker": "src/worker/entry.ts", ...familyEntries("") },
   chunkNames: "chunks/[name]-[hash]", external: ["node:*"], loader: { ".gz": "binary" }, plugins: [nodeImportsIndex],
 });
 const edge = await esbuild.build({

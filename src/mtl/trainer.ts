@@ -53,8 +53,8 @@ export interface FitOptions {
   batchSize?: number;
   validation?: MultiTaskDataset;
   callbacks?: Callback[];
-  /** Called after every step with progress figures (for progress bars and UIs). */
-  onProgress?: (p: Progress) => void;
+  /** Called after every step with progress figures (for progress bars and UIs); a returned promise is awaited before the next step (pausing). */
+  onProgress?: (p: Progress) => void | Promise<void>;
   /** Yield to the event loop at least this often (ms) so UIs stay responsive (default 50). */
   yieldEveryMs?: number;
   /** Drop each pass's last, smaller batch (batch norm cannot train on one example). */
@@ -192,7 +192,8 @@ export class Trainer {
         if (opts.onProgress) {
           const losses: Record<string, number> = {};
           for (const t of Object.keys(sums)) losses[t] = sums[t] / counts[t];
-          opts.onProgress({ epoch: e, epochs: startEpoch + opts.epochs, step: s, steps: Math.max(steps, s), losses, weights });
+          const wait = opts.onProgress({ epoch: e, epochs: startEpoch + opts.epochs, step: s, steps: Math.max(steps, s), losses, weights });
+          if (wait) await wait;
         }
         if (Date.now() - lastYield >= yieldMs) { await new Promise((res) => setTimeout(res, 0)); lastYield = Date.now(); }
       }

@@ -17,7 +17,7 @@ export async function run(entry = BUNDLE_URL) {
 
 // FNV-1a 64 in two 32-bit halves, integer math only (no BigInt, no WebCrypto: both are
 // missing somewhere). prime = 2^40 + 0x1b3, so h * prime = h * 0x1b3 + (h << 40).
-function fnv1a64(bytes) {
+export function fnv1a64(bytes) {
   let lo = 0x84222325, hi = 0xcbf29ce4;
   for (let i = 0; i < bytes.length; i++) {
     lo = (lo ^ bytes[i]) >>> 0;

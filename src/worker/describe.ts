@@ -1,0 +1,104 @@
+// A training run described in plain data (names, numbers, typed arrays) so it can cross
+// a postMessage: which architecture, tasks, weighting, optimiser, schedules and seeds.
+// buildTraining turns one into a model + trainer; the worker runs exactly what the main
+// thread would build from the same description, so the bits agree.
+import { Rng } from "../random.js";
+import { task as makeTask, type TaskSpec } from "../mtl/tasks.js";
+import { MultiTaskDataset, type DatasetSpec } from "../data/index.js";
+import { SharedBottom } from "../mtl/architectures/shared-bottom.js";
+import { MMoE } from "../mtl/architectures/mmoe.js";
+import { CGC, PLE } from "../mtl/architectures/ple.js";
+import { DSelectK } from "../mtl/architectures/dselect-k.js";
+import { CrossStitch } from "../mtl/architectures/cross-stitch.js";
+import { SoftSharing } from "../mtl/architectures/soft-sharing.js";
+import type { MultiTaskModel } from "../mtl/architectures/base.js";
+import { EqualWeighting, StaticWeighting } from "../mtl/weighting/ew.js";
+import { UncertaintyWeighting } from "../mtl/weighting/uw.js";
+import { PCGrad } from "../mtl/weighting/pcgrad.js";
+import type { Weighting } from "../mtl/weighting/base.js";
+import { joint } from "../mtl/schedules/joint.js";
+import { alternating } from "../mtl/schedules/alternating.js";
+import { sampled } from "../mtl/schedules/sampled.js";
+import { curriculum } from "../mtl/schedules/curriculum.js";
+import type { Schedule } from "../mtl/schedules/base.js";
+import { Trainer, type Callback, type Optimizer } from "../mtl/trainer.js";
+import { lrSchedule } from "../mtl/callbacks.js";
+import { SGD, Adam, AdamW, RMSprop, Adagrad, StepLR, ExponentialLR, CosineAnnealingLR } from "../optim/index.js";
+import type { Tensor } from "../tensor.js";
+import {
+  checkKeys, DESCRIPTION_KEYS, FIT_KEYS, type DataDescription, type TrainingDescription,
+} from "./protocol.js";
+
+type Ctor<T> = new (opts: never) => T;
+const ARCHITECTURES: Record<string, Ctor<MultiTaskModel>> = { SharedBottom, MMoE, CGC, PLE, DSelectK, CrossStitch, SoftSharing };
+const OPTIMIZERS: Record<string, new (p: Tensor[], o: Record<string, unknown>) => Optimizer> = {
+  SGD, Adam, AdamW, RMSprop, Adagrad,
+} as unknown as Record<string, new (p: Tensor[], o: Record<string, unknown>) => Optimizer>;
+const WEIGHTINGS: Record<string, (o: Record<string, unknown>, tasks: string[]) => Weighting> = {
+  EqualWeighting: (o) => (checkKeys("weighting EqualWeighting", o, []), new EqualWeighting()),
+  StaticWeighting: (o) => (checkKeys("weighting StaticWeighting", o, ["weights"]), new StaticWeighting(o.weights as Record<string, number>)),
+  UncertaintyWeighting: (o, tasks) => (checkKeys("weighting UncertaintyWeighting", o, ["init"]), new UncertaintyWeighting(tasks, o.init as number)),
+  PCGrad: (o) => (checkKeys("weighting PCGrad", o, []), new PCGrad()),
+};
+const SCHEDULES: Record<string, (o: Record<string, unknown>) => Schedule> = {
+  joint: (o) => (checkKeys("schedule joint", o, []), joint()),
+  alternating: (o) => (checkKeys("schedule alternating", o, []), alternating()),
+  sampled: (o) => (checkKeys("schedule sampled", o, ["temperature", "steps"]), sampled(o)),
+  curriculum: (o) => (checkKeys("schedule curriculum", o, ["stages"]), curriculum(o.stages as Record<number, string[]>)),
+};
+const LR_SCHEDULES = { StepLR, ExponentialLR, CosineAnnealingLR } as unknown as Record<string, new (opt: Optimizer, o: Record<string, unknown>) => { step(): void }>;
+
+function pick<T>(table: Record<string, T>, what: string, name: unknown): T {
+  const v = typeof name === "string" && Object.hasOwn(table, name) ? table[name] : undefined;
+  if (!v) throw new Error(`trainInWorker: ${what} must be one of ${Object.keys(table).join(", ")}, got ${JSON.stringify(name)}`);
+  return v;
+}
+
+/** A dataset from its description (the typed arrays are used, not copied). */
+export function datasetFrom(d: DataDescription): MultiTaskDataset {
+  return new MultiTaskDataset(d as DatasetSpec);
+}
+
+export interface BuiltTraining { model: MultiTaskModel; trainer: Trainer; callbacks: Callback[]; fit: TrainingDescription["fit"] }
+
+/**
+ * The model, trainer and per-epoch callbacks (the lr schedule) a description stands for.
+ * Building the same description twice gives the same initial weights and streams.
+ */
+export function buildTraining(desc: TrainingDescription): BuiltTraining {
+  checkKeys("trainInWorker", desc as unknown as Record<string, unknown>, DESCRIPTION_KEYS);
+  if (!desc.fit || typeof desc.fit !== "object") throw new Error("trainInWorker: fit must be { epochs, batchSize?, dropLast?, yieldEveryMs? }");
+  checkKeys("trainInWorker: fit", desc.fit as unknown as Record<string, unknown>, FIT_KEYS);
+  if (!(Number.isInteger(desc.fit.epochs) && desc.fit.epochs > 0)) throw new Error(`trainInWorker: fit.epochs must be a positive integer, got ${desc.fit.epochs}`);
+  if (!Array.isArray(desc.tasks) || desc.tasks.length === 0) throw new Error("trainInWorker: tasks must be a non-empty array of { name, kind, outputs, ... }");
+  const tasks = desc.tasks.map((t, i) => {
+    if (!t || typeof t.name !== "string") throw new Error(`trainInWorker: tasks[${i}] needs a name`);
+    const { name, ...spec } = t;
+    if (typeof spec.loss === "function") throw new Error(`trainInWorker: task "${name}" has a loss function; only built-in loss names can cross to a worker`);
+    return makeTask(name, spec as TaskSpec);
+  });
+  const m = desc.model;
+  if (!m || typeof m !== "object") throw new Error("trainInWorker: model must be { architecture, options, seed? }");
+  checkKeys("trainInWorker: model", m as unknown as Record<string, unknown>, ["architecture", "options", "seed"]);
+  const Arch = pick(ARCHITECTURES, "model.architecture", m.architecture);
+  const archOpts = { ...(m.options ?? {}) } as Record<string, unknown>;
+  for (const k of ["tasks", "rng"]) {
+    if (k in archOpts) throw new Error(`trainInWorker: model.options.${k} is not allowed (${k === "rng" ? "give model.seed instead" : "tasks come from the description's tasks"})`);
+  }
+  const model = new Arch({ ...archOpts, tasks, rng: new Rng(m.seed ?? 0) } as never);
+  const names = tasks.map((t) => t.name);
+  const w = desc.weighting;
+  const weighting = w ? pick(WEIGHTINGS, "weighting.method", w.method)(w.options ?? {}, names) : undefined;
+  const s = desc.schedule;
+  const schedule = s ? pick(SCHEDULES, "schedule.name", s.name)(s.options ?? {}) : undefined;
+  const o = desc.optimizer;
+  const Opt = o ? pick(OPTIMIZERS, "optimizer.name", o.name) : undefined;
+  const trainer = new Trainer(model, {
+    tasks, weighting, schedule, seed: desc.seed, clipGradNorm: desc.clipGradNorm,
+    ...(Opt ? { optimizer: (p: Tensor[]) => new Opt(p, o!.options ?? {}) } : {}),
+  });
+  const callbacks: Callback[] = [];
+  const l = desc.lrSchedule;
+  if (l) callbacks.push(lrSchedule(new (pick(LR_SCHEDULES, "lrSchedule.name", l.name))(trainer.optimizer, l.options ?? {})));
+  return { model, trainer, callbacks, fit: { ...desc.fit } };
+}
