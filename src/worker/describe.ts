@@ -12,9 +12,9 @@ import { DSelectK } from "../mtl/architectures/dselect-k.js";
 import { CrossStitch } from "../mtl/architectures/cross-stitch.js";
 import { SoftSharing } from "../mtl/architectures/soft-sharing.js";
 import type { MultiTaskModel } from "../mtl/architectures/base.js";
-import { EqualWeighting, StaticWeighting } from "../mtl/weighting/ew.js";
+import { createWeighting, weightingNames } from "../mtl/weighting/index.js";
+import { StaticWeighting } from "../mtl/weighting/ew.js";
 import { UncertaintyWeighting } from "../mtl/weighting/uw.js";
-import { PCGrad } from "../mtl/weighting/pcgrad.js";
 import type { Weighting } from "../mtl/weighting/base.js";
 import { joint } from "../mtl/schedules/joint.js";
 import { alternating } from "../mtl/schedules/alternating.js";
@@ -34,12 +34,21 @@ const ARCHITECTURES: Record<string, Ctor<MultiTaskModel>> = { SharedBottom, MMoE
 const OPTIMIZERS: Record<string, new (p: Tensor[], o: Record<string, unknown>) => Optimizer> = {
   SGD, Adam, AdamW, RMSprop, Adagrad,
 } as unknown as Record<string, new (p: Tensor[], o: Record<string, unknown>) => Optimizer>;
-const WEIGHTINGS: Record<string, (o: Record<string, unknown>, tasks: string[]) => Weighting> = {
-  EqualWeighting: (o) => (checkKeys("weighting EqualWeighting", o, []), new EqualWeighting()),
-  StaticWeighting: (o) => (checkKeys("weighting StaticWeighting", o, ["weights"]), new StaticWeighting(o.weights as Record<string, number>)),
-  UncertaintyWeighting: (o, tasks) => (checkKeys("weighting UncertaintyWeighting", o, ["init"]), new UncertaintyWeighting(tasks, o.init as number)),
-  PCGrad: (o) => (checkKeys("weighting PCGrad", o, []), new PCGrad()),
+// Methods that take options here; any registered method runs with its defaults.
+const WEIGHTING_OPTIONS: Record<string, (o: Record<string, unknown>, tasks: string[]) => Weighting> = {
+  static: (o) => (checkKeys("weighting static", o, ["weights"]), new StaticWeighting(o.weights as Record<string, number>)),
+  UW: (o, tasks) => (checkKeys("weighting UW", o, ["init"]), new UncertaintyWeighting(tasks, o.init as number)),
 };
+
+function weightingFrom(w: { method: string; options?: Record<string, unknown> }, tasks: string[]): Weighting {
+  if (!weightingNames().includes(w.method)) {
+    throw new Error(`trainInWorker: weighting.method must be a registered method (${weightingNames().join(", ")}), got ${JSON.stringify(w.method)}`);
+  }
+  if (w.options === undefined || Object.keys(w.options).length === 0) return createWeighting(w.method, tasks);
+  const withOptions = WEIGHTING_OPTIONS[w.method];
+  if (!withOptions) throw new Error(`trainInWorker: weighting ${w.method} takes no options here (only ${Object.keys(WEIGHTING_OPTIONS).join(", ")} do)`);
+  return withOptions(w.options, tasks);
+}
 const SCHEDULES: Record<string, (o: Record<string, unknown>) => Schedule> = {
   joint: (o) => (checkKeys("schedule joint", o, []), joint()),
   alternating: (o) => (checkKeys("schedule alternating", o, []), alternating()),
@@ -88,7 +97,11 @@ export function buildTraining(desc: TrainingDescription): BuiltTraining {
   const model = new Arch({ ...archOpts, tasks, rng: new Rng(m.seed ?? 0) } as never);
   const names = tasks.map((t) => t.name);
   const w = desc.weighting;
-  const weighting = w ? pick(WEIGHTINGS, "weighting.method", w.method)(w.options ?? {}, names) : undefined;
+  if (w) checkKeys("trainInWorker: weighting", w as unknown as Record<string, unknown>, ["method", "options"]);
+  const weighting = w ? weightingFrom(w, names) : undefined;
+  for (const k of ["optimizer", "lrSchedule", "schedule"] as const) {
+    if (desc[k] !== undefined) checkKeys(`trainInWorker: ${k}`, desc[k] as unknown as Record<string, unknown>, ["name", "options"]);
+  }
   const s = desc.schedule;
   const schedule = s ? pick(SCHEDULES, "schedule.name", s.name)(s.options ?? {}) : undefined;
   const o = desc.optimizer;

@@ -18,7 +18,7 @@ export interface TrainingDescription {
   model: { architecture: string; options?: Record<string, unknown>; seed?: number };
   /** Task declarations: `task(name, spec)` as `{ name, ...spec }` (built-in loss names only). */
   tasks: (TaskSpec & { name: string })[];
-  /** EqualWeighting (default), StaticWeighting { weights }, UncertaintyWeighting { init }, PCGrad. */
+  /** A registered weighting method by name (EW, the default; static { weights }; UW { init }; PCGrad; ...), others with their defaults. */
   weighting?: { method: string; options?: Record<string, unknown> };
   /** SGD, Adam (default, lr 1e-3), AdamW, RMSprop, Adagrad with their options. */
   optimizer?: { name: string; options?: Record<string, unknown> };
