@@ -2,7 +2,8 @@
 // (WebDriver BiDi), both driven by puppeteer-core at the system binaries (never a
 // downloaded browser), and WebKitGTK (Safari's engine) through WebKitWebDriver on Xvfb
 // (test/runtimes/webkit.ts). The repository is served on 127.0.0.1; the workload runs on
-// the page's main thread and in a module Web Worker and must give Node's checksums.
+// the page's main thread and in a module Web Worker and must give Node's checksums, and
+// trainInWorker's fixed run must give the weights it gives in Node.
 // Playwright is not used: it drives Firefox only through its own patched build (Juggler),
 // and stock firefox-esr exits at once when launched by it.
 // A missing browser fails the suite; POLYHEAD_SKIP_BROWSERS=1 skips it, visibly.
@@ -15,6 +16,10 @@ import { fileURLToPath } from "node:url";
 import puppeteer from "puppeteer-core";
 import { nodeResult, expectSameChecksums, type WorkloadResult } from "./runtimes/compare.js";
 import { startWebKit, webkitMissing } from "./runtimes/webkit.js";
+// @ts-ignore -- plain ESM shared with the browser page
+import { runInWorker } from "./runtimes/train-in-worker.mjs";
+// @ts-ignore -- the built entry (npm test builds first)
+import * as worker from "../dist/worker.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const SKIP = process.env.POLYHEAD_SKIP_BROWSERS === "1";
@@ -48,7 +53,7 @@ function serve(): Promise<{ server: Server; origin: string }> {
   }));
 }
 
-interface PageResults { ua: string; page: WorkloadResult; worker: WorkloadResult }
+interface PageResults { ua: string; page: WorkloadResult; worker: WorkloadResult; trainInWorker: { checksums: Record<string, string> } }
 
 /** Launch one browser, open the workload page, return { page, worker } results. */
 async function inBrowser(b: (typeof BROWSERS)[number], origin: string): Promise<PageResults> {
@@ -60,7 +65,7 @@ async function inBrowser(b: (typeof BROWSERS)[number], origin: string): Promise<
     page.on("pageerror", (e) => errors.push(String(e)));
     await page.goto(`${origin}/test/runtimes/index.html`, { waitUntil: "load" });
     try {
-      const r = await page.evaluate(() => (window as unknown as { results: Promise<{ page: WorkloadResult; worker: WorkloadResult }> }).results);
+      const r = await page.evaluate(() => (window as unknown as { results: Promise<Omit<PageResults, "ua">> }).results);
       return { ua: await browser.version(), ...r };
     } catch (e) {
       throw new Error(`${b.name}: the workload failed in the page: ${String(e)}${errors.length ? `\npage errors:\n${errors.join("\n")}` : ""}`);
@@ -78,16 +83,17 @@ async function inWebKit(origin: string): Promise<PageResults> {
     await wk.cmd("POST", "url", { url: `${origin}/test/runtimes/index.html` });
     const r = await wk.executeAsync(
       "const done = arguments[arguments.length - 1];" +
-      "window.results.then((r) => done({ ok: r }), (e) => done({ error: String(e && e.stack || e) }));", 90_000) as { ok?: { page: WorkloadResult; worker: WorkloadResult }; error?: string };
+      "window.results.then((r) => done({ ok: r }), (e) => done({ error: String(e && e.stack || e) }));", 90_000) as { ok?: Omit<PageResults, "ua">; error?: string };
     if (!r.ok) throw new Error(`webkit: the workload failed in the page: ${r.error}`);
     return { ua: `WebKitGTK ${wk.version}`, ...r.ok };
   } finally { await wk.close(); }
 }
 
-function expectPageAndWorker(name: string, r: PageResults, node: WorkloadResult): void {
+function expectPageAndWorker(name: string, r: PageResults, node: WorkloadResult, nodeTrained: Record<string, string>): void {
   expectSameChecksums(r.page.checksums, node.checksums, `${name} ${r.ua} main thread`);
   expectSameChecksums(r.worker.checksums, node.checksums, `${name} ${r.ua} worker`);
   if (!/^worker /.test(r.worker.runtime)) throw new Error(`${name}: the worker result did not come from a worker: ${r.worker.runtime}`);
+  expectSameChecksums(r.trainInWorker.checksums, nodeTrained, `${name} ${r.ua} trainInWorker (weights)`);
 }
 
 describe("browsers", () => {
@@ -96,23 +102,28 @@ describe("browsers", () => {
     return;
   }
 
-  let server: Server, origin: string, node: WorkloadResult;
-  beforeAll(async () => { ({ server, origin } = await serve()); node = await nodeResult(); });
+  let server: Server, origin: string, node: WorkloadResult, nodeTrained: Record<string, string>;
+  beforeAll(async () => {
+    ({ server, origin } = await serve());
+    node = await nodeResult();
+    // test/worker.test.ts shows this equals the same run on the main thread
+    nodeTrained = (await runInWorker(worker)).checksums;
+  });
   afterAll(() => new Promise<void>((r) => { server?.close(() => r()); server?.closeAllConnections(); }));
 
   for (const b of BROWSERS) {
-    it(`${b.name}: main thread and module Web Worker give node's checksums`, async () => {
+    it(`${b.name}: main thread, module Web Worker and trainInWorker give node's checksums`, async () => {
       if (!existsSync(b.exe)) {
         throw new Error(`${b.exe} is missing: install it with \`apt-get update && apt-get install -y ${b.pkg}\` ` +
           "(as root; .ci/run does this), or set POLYHEAD_SKIP_BROWSERS=1 to skip the browser suite");
       }
-      expectPageAndWorker(b.name, await inBrowser(b, origin), node);
+      expectPageAndWorker(b.name, await inBrowser(b, origin), node, nodeTrained);
     }, 120_000);
   }
 
-  it("webkit (WebKitGTK MiniBrowser): main thread and module Web Worker give node's checksums", async () => {
+  it("webkit (WebKitGTK MiniBrowser): main thread, module Web Worker and trainInWorker give node's checksums", async () => {
     const missing = webkitMissing();
     if (missing) throw new Error(`${missing} (as root; .ci/run does this), or set POLYHEAD_SKIP_BROWSERS=1 to skip the browser suite`);
-    expectPageAndWorker("webkit", await inWebKit(origin), node);
+    expectPageAndWorker("webkit", await inWebKit(origin), node, nodeTrained);
   }, 120_000);
 });
