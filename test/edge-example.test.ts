@@ -13,6 +13,8 @@ import * as ph from "../dist/index.js";
 import { loadModel, predict, fineTuneHead } from "../examples/edge/model.mjs";
 // @ts-ignore -- plain ESM
 import { syntheticRows } from "../examples/edge/data.mjs";
+// @ts-ignore -- plain ESM
+import { buildEdgeExample } from "../examples/edge/build.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const saved = JSON.parse(readFileSync(`${root}examples/edge/model.json`, "utf8"));
@@ -30,7 +32,7 @@ const post = async (path: string, body: unknown) => {
   return { status: res.status, json: await res.json() as Record<string, unknown> };
 };
 
-beforeAll(async () => { await ph.init(); wd = await startWorkerd("examples/edge/config.capnp"); }, 30_000);
+beforeAll(async () => { await ph.init(); await buildEdgeExample(); wd = await startWorkerd("examples/edge/config.capnp"); }, 30_000);
 afterAll(async () => { await wd?.stop(); });
 
 describe("examples/edge (workerd)", () => {

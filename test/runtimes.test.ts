@@ -8,6 +8,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { nodeResult, expectSameChecksums, type WorkloadResult } from "./runtimes/compare.js";
 import { startWorkerd, type Workerd } from "./runtimes/workerd.js";
+// @ts-ignore -- plain ESM build helper of the edge example
+import { bundleForWorkerd } from "../examples/edge/build.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = (name: string) => `${root}node_modules/.bin/${name}`;
@@ -63,10 +65,14 @@ describe("cross-runtime identity", () => {
 });
 
 // Real workerd, with test/runtimes/workerd.capnp: dist/edge.js with the .wasm imported as
-// a compiled module, as on Cloudflare; workerd refuses to compile Wasm from bytes.
+// a compiled module, as on Cloudflare; workerd refuses to compile Wasm from bytes. The
+// worker is bundled first (as wrangler does), so the entries' shared chunks come along.
 describe("workerd", () => {
   let wd: Workerd;
-  beforeAll(async () => { wd = await startWorkerd("test/runtimes/workerd.capnp"); }, 30_000);
+  beforeAll(async () => {
+    await bundleForWorkerd(`${root}test/runtimes/workerd-worker.mjs`, `${root}test/runtimes/out/workerd-worker.js`);
+    wd = await startWorkerd("test/runtimes/workerd.capnp");
+  }, 30_000);
   afterAll(async () => { await wd?.stop(); });
 
   it("dist/edge.js in workerd gives node's checksums", async () => {

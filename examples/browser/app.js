@@ -58,7 +58,9 @@ function chart(canvas, series, { yMin, yMax, xLabel }) {
   c.strokeStyle = "#bbb"; c.lineWidth = 1; c.strokeRect(L, 4, W - L - 6, H - B - 4);
   c.fillStyle = "#555"; c.font = "11px sans-serif";
   const all = Object.values(series).flat();
-  const lo = yMin ?? Math.min(0, ...all), hi = yMax ?? Math.max(1e-6, ...all);
+  // accuracies crowd near 1: that chart starts a little below its lowest point
+  const lo = yMin === "fit" ? Math.max(0, Math.floor((Math.min(1, ...all) - 0.05) * 20) / 20) : yMin ?? Math.min(0, ...all);
+  const hi = yMax ?? Math.max(1e-6, ...all);
   c.fillText(hi.toFixed(2), 2, 12); c.fillText(lo.toFixed(2), 2, H - B); c.fillText(xLabel, W / 2 - 20, H - 6);
   for (const [name, ys] of Object.entries(series)) {
     if (!ys.length) continue;
@@ -78,7 +80,7 @@ function redraw() {
   requestAnimationFrame(() => {
     drawQueued = false;
     chart($("loss"), demo.loss, { yMin: 0, xLabel: "batch" });
-    chart($("acc"), demo.accuracy, { yMin: 0, yMax: 1, xLabel: "epoch" });
+    chart($("acc"), demo.accuracy, { yMin: "fit", yMax: 1, xLabel: "epoch" });
     chart($("conflicts"), { conflicts: demo.conflicts }, { yMin: 0, xLabel: "batch" });
   });
 }

@@ -17,11 +17,13 @@ export async function buildDemo() {
     if (!existsSync(join(root, f))) throw new Error(`${f} is missing: run \`npm run build\` first`);
   }
   mkdirSync(OUT, { recursive: true });
+  // two self-contained scripts (the library's shared chunks inlined into each): the page's
+  // and the worker's, which the page's trainInWorker finds beside it
   await esbuild.build({
-    entryPoints: [join(here, "app.js")], outfile: join(OUT, "app.js"), bundle: true, format: "esm",
-    target: "es2022", minify: true, legalComments: "none", logLevel: "warning",
+    entryPoints: { app: join(here, "app.js"), "train-worker": join(root, "dist/train-worker.js") }, outdir: OUT,
+    bundle: true, format: "esm", target: "es2022", minify: true, legalComments: "none", logLevel: "warning",
+    external: ["node:*"],
   });
-  copyFileSync(join(root, "dist/train-worker.js"), join(OUT, "train-worker.js"));
   for (const f of ["index.html", "sw.js"]) copyFileSync(join(here, f), join(OUT, f));
   const bin = join(OUT, "mnist.bin");
   if (!existsSync(bin)) writeFileSync(bin, packMnist());

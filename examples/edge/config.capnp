@@ -1,6 +1,8 @@
-# workerd config of the edge example: `npx workerd serve examples/edge/config.capnp`
-# (after `npm run build`), then `curl -d '{"x":[[0,1,0,0,0,0,0,0]]}' 127.0.0.1:8788/predict`.
-# Modules keep their repository paths as names so worker.mjs's relative imports resolve.
+# workerd config of the edge example. Build, bundle, serve:
+#   npm run build && node examples/edge/build.mjs && npx workerd serve examples/edge/config.capnp
+#   curl -d '{"x":[[0,1,0,0,0,0,0,0]]}' 127.0.0.1:8788/predict
+# out/worker.js is worker.mjs bundled with its model and polyhead's edge entry; the Wasm
+# is a module of its own, compiled by workerd at load (it refuses to compile bytes later).
 using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -10,11 +12,8 @@ const config :Workerd.Config = (
 
 const edgeWorker :Workerd.Worker = (
   modules = [
-    (name = "examples/edge/worker.mjs", esModule = embed "worker.mjs"),
-    (name = "examples/edge/model.mjs", esModule = embed "model.mjs"),
-    (name = "examples/edge/model.json", json = embed "model.json"),
-    (name = "dist/edge.js", esModule = embed "../../dist/edge.js"),
-    (name = "dist/polyhead.wasm", wasm = embed "../../dist/polyhead.wasm"),
+    (name = "worker.js", esModule = embed "out/worker.js"),
+    (name = "polyhead.wasm", wasm = embed "../../dist/polyhead.wasm"),
   ],
   compatibilityDate = "2025-09-01",
 );

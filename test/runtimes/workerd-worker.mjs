@@ -1,6 +1,6 @@
-// The identity workload inside real workerd (test/runtimes/workerd.capnp): GET /edge runs
-// it on dist/edge.js, which imports the precompiled polyhead.wasm; GET /bytes tries the
-// universal bundle, which compiles Wasm from bytes, and reports the refusal workerd gives.
+// The identity workload inside real workerd (test/runtimes/workerd.capnp, bundled first):
+// GET /edge runs it on dist/edge.js, which imports the precompiled polyhead.wasm; GET /bytes
+// tries the universal bundle, which compiles Wasm from bytes, and reports workerd's refusal.
 import * as edge from "../../dist/edge.js";
 import { workload } from "./workload.mjs";
 

@@ -1,7 +1,7 @@
-# workerd config of the identity suite (test/runtimes.test.ts starts
-# `workerd serve test/runtimes/workerd.capnp --socket-addr=http=127.0.0.1:PORT`).
-# Modules keep their repository paths as names so the worker's relative imports resolve;
-# new_module_registry gives import.meta.url, which workload.mjs uses to find dist/.
+# workerd config of the identity suite. test/runtimes.test.ts bundles workerd-worker.mjs
+# (with the workload, dist/edge.js and dist/index.js) into out/workerd-worker.js, then runs
+# `workerd serve test/runtimes/workerd.capnp --socket-addr=http=127.0.0.1:PORT`.
+# new_module_registry gives import.meta.url, which workload.mjs reads at load.
 using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -11,11 +11,8 @@ const config :Workerd.Config = (
 
 const identityWorker :Workerd.Worker = (
   modules = [
-    (name = "test/runtimes/workerd-worker.mjs", esModule = embed "workerd-worker.mjs"),
-    (name = "test/runtimes/workload.mjs", esModule = embed "workload.mjs"),
-    (name = "dist/edge.js", esModule = embed "../../dist/edge.js"),
-    (name = "dist/polyhead.wasm", wasm = embed "../../dist/polyhead.wasm"),
-    (name = "dist/index.js", esModule = embed "../../dist/index.js"),
+    (name = "worker.js", esModule = embed "out/workerd-worker.js"),
+    (name = "polyhead.wasm", wasm = embed "../../dist/polyhead.wasm"),
   ],
   compatibilityDate = "2025-09-01",
   compatibilityFlags = ["new_module_registry"],
