@@ -13,6 +13,7 @@ import { CrossStitch } from "../mtl/architectures/cross-stitch.js";
 import { SoftSharing } from "../mtl/architectures/soft-sharing.js";
 import type { MultiTaskModel } from "../mtl/architectures/base.js";
 import { createWeighting, weightingNames } from "../mtl/weighting/index.js";
+import "../methods/index.js"; // registers polyhead/methods' weightings, so every name resolves on both threads
 import { StaticWeighting } from "../mtl/weighting/ew.js";
 import { UncertaintyWeighting } from "../mtl/weighting/uw.js";
 import type { Weighting } from "../mtl/weighting/base.js";

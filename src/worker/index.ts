@@ -1,7 +1,8 @@
 // polyhead/worker: train off the main thread. trainInWorker sends a run's description to
 // a module Web Worker (browsers, Deno, Bun) or a worker thread (Node) running
 // dist/train-worker.js, moves the data there as transferred buffers, streams progress and
-// returns the trained weights: the same bits as training the same description in place.
+// returns the trained weights: the same bits as training the same description in place
+// (buildTraining, exported here, builds that on this thread).
 import { spawnWorker, type Port } from "./platform.js";
 import {
   checkKeys, DESCRIPTION_KEYS, transferList,
@@ -9,6 +10,9 @@ import {
 } from "./protocol.js";
 
 export type { DataDescription, TrainingDescription, TrainingEvent, TrainingResult, WeightEntry } from "./protocol.js";
+// The same description built on this thread (one engine per process: the shared chunk),
+// to load a worker's weights into, or to train in place and compare.
+export { buildTraining, type BuiltTraining } from "./describe.js";
 
 export interface TrainInWorkerOptions extends TrainingDescription {
   /**
@@ -48,7 +52,8 @@ const OWN_KEYS = ["data", "validation", "onProgress", "workerUrl"];
  *   data: { x, xShape: [8], labels: { kind, score } },
  *   onProgress: (e) => e.type === "epoch" && console.log(e.logs.loss),
  * });
- * const { weights } = await job.result; // model.loadStateDict(weights) on a model built alike
+ * const { weights } = await job.result;
+ * const { model } = buildTraining(description); model.loadStateDict(weights); // the trained model here
  */
 export function trainInWorker(options: TrainInWorkerOptions): TrainingJob {
   if (!options || typeof options !== "object") throw new Error("trainInWorker: expected an options object");
