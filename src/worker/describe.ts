@@ -2,30 +2,14 @@
 // a postMessage: which architecture, tasks, weighting, optimiser, schedules and seeds.
 // buildTraining turns one into a model + trainer; the worker runs exactly what the main
 // thread would build from the same description, so the bits agree.
-import { Rng } from "../random.js";
-import { task as makeTask, type TaskSpec } from "../mtl/tasks.js";
-import { MultiTaskDataset, type DatasetSpec } from "../data/index.js";
-import { SharedBottom } from "../mtl/architectures/shared-bottom.js";
-import { MMoE } from "../mtl/architectures/mmoe.js";
-import { CGC, PLE } from "../mtl/architectures/ple.js";
-import { DSelectK } from "../mtl/architectures/dselect-k.js";
-import { CrossStitch } from "../mtl/architectures/cross-stitch.js";
-import { SoftSharing } from "../mtl/architectures/soft-sharing.js";
-import type { MultiTaskModel } from "../mtl/architectures/base.js";
-import { createWeighting, weightingNames } from "../mtl/weighting/index.js";
+import {
+  Rng, task as makeTask, MultiTaskDataset, SharedBottom, MMoE, CGC, PLE, DSelectK, CrossStitch, SoftSharing,
+  createWeighting, weightingNames, StaticWeighting, UncertaintyWeighting, joint, alternating, sampled, curriculum,
+  Trainer, lrSchedule, SGD, Adam, AdamW, RMSprop, Adagrad, StepLR, ExponentialLR, CosineAnnealingLR,
+  type TaskSpec, type DatasetSpec, type MultiTaskModel, type Weighting, type Schedule, type Callback, type Tensor,
+} from "../api.js";
+import type { Optimizer } from "../mtl/trainer.js";
 import "../methods/index.js"; // registers polyhead/methods' weightings, so every name resolves on both threads
-import { StaticWeighting } from "../mtl/weighting/ew.js";
-import { UncertaintyWeighting } from "../mtl/weighting/uw.js";
-import type { Weighting } from "../mtl/weighting/base.js";
-import { joint } from "../mtl/schedules/joint.js";
-import { alternating } from "../mtl/schedules/alternating.js";
-import { sampled } from "../mtl/schedules/sampled.js";
-import { curriculum } from "../mtl/schedules/curriculum.js";
-import type { Schedule } from "../mtl/schedules/base.js";
-import { Trainer, type Callback, type Optimizer } from "../mtl/trainer.js";
-import { lrSchedule } from "../mtl/callbacks.js";
-import { SGD, Adam, AdamW, RMSprop, Adagrad, StepLR, ExponentialLR, CosineAnnealingLR } from "../optim/index.js";
-import type { Tensor } from "../tensor.js";
 import {
   checkKeys, DESCRIPTION_KEYS, FIT_KEYS, type DataDescription, type TrainingDescription,
 } from "./protocol.js";
