@@ -82,8 +82,11 @@ async function inWebKit(origin: string): Promise<PageResults> {
   try {
     await wk.cmd("POST", "url", { url: `${origin}/test/runtimes/index.html` });
     const r = await wk.executeAsync(
+      // the module may still be loading its imports when navigation returns: wait for it
       "const done = arguments[arguments.length - 1];" +
-      "window.results.then((r) => done({ ok: r }), (e) => done({ error: String(e && e.stack || e) }));", 90_000) as { ok?: Omit<PageResults, "ua">; error?: string };
+      "const wait = () => window.loadError ? done({ error: window.loadError }) : !window.results ? setTimeout(wait, 50) :" +
+      "  window.results.then((r) => done({ ok: r }), (e) => done({ error: String(e && e.stack || e) }));" +
+      "wait();", 90_000) as { ok?: Omit<PageResults, "ua">; error?: string };
     if (!r.ok) throw new Error(`webkit: the workload failed in the page: ${r.error}`);
     return { ua: `WebKitGTK ${wk.version}`, ...r.ok };
   } finally { await wk.close(); }
