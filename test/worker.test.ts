@@ -59,7 +59,8 @@ describe("trainInWorker", () => {
     const r = await runInWorker(worker);
     expect(r.checksums).toEqual(reference);
     expect(r.events.epoch).toBe(4);
-    expect(r.events.batch).toBe(r.steps); // one event per step
+    expect(r.steps).toBeGreaterThan(0);
+    expect(r.events.batch).toBeGreaterThanOrEqual(r.steps); // one event per batch; a batch with no labelled task takes no step
     expect(r.validation.kind.accuracy).toBeGreaterThan(0);
   });
 
