@@ -3,12 +3,13 @@
 // buildTraining turns one into a model + trainer; the worker runs exactly what the main
 // thread would build from the same description, so the bits agree.
 import {
-  Rng, task as makeTask, MultiTaskDataset, SharedBottom, MMoE, CGC, PLE, DSelectK, CrossStitch, SoftSharing,
+  Rng, task as makeTask, MultiTaskDataset, SharedBottom, MMoE,
   createWeighting, weightingNames, StaticWeighting, UncertaintyWeighting, joint, alternating, sampled, curriculum,
   Trainer, lrSchedule, SGD, Adam, AdamW, RMSprop, Adagrad, StepLR, ExponentialLR, CosineAnnealingLR,
   type TaskSpec, type DatasetSpec, type MultiTaskModel, type Weighting, type Schedule, type Callback, type Tensor,
 } from "../api.js";
 import type { Optimizer } from "../mtl/trainer.js";
+import { CGC, PLE, DSelectK, CrossStitch, SoftSharing } from "../architectures/index.js";
 import "../methods/index.js"; // registers polyhead/methods' weightings, so every name resolves on both threads
 import {
   checkKeys, DESCRIPTION_KEYS, FIT_KEYS, type DataDescription, type TrainingDescription,
