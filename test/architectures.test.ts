@@ -121,6 +121,12 @@ describe.each(CASES)("$name", ({ build }) => {
     }
   });
 
+  it("the ownership contract holds: every task prefix matches, no parameter is unowned or owned twice", () => {
+    const m = build("relu", 3);
+    expect(() => m.checkOwnership()).not.toThrow();
+    expect(m.sharedPrefixes(), "built-in architectures declare their shared prefixes").not.toBeNull();
+  });
+
   it("gradients match finite differences (every parameter and the input)", () => {
     const m = build("tanh", 4);
     const x = input(5, 3);
@@ -422,5 +428,33 @@ describe("Fusion", () => {
     expect(() => new Fusion({ model: inner, task: final, sources: two, method: "weighted", weights: [1] })).toThrow(/Fusion: weights must be "learned" or 2 finite numbers/);
     expect(() => new Fusion({ model: inner, task: final, sources: two, method: "vote" as never })).toThrow(/Fusion: method must be/);
     expect(() => new Fusion({ model: inner, task: final, sources: two, method: "mlp", hiden: [3] } as never)).toThrow(/Fusion: unknown option "hiden"/);
+  });
+});
+
+describe("the ownership contract catches misnamed fields", () => {
+  // a user's architecture whose heads live under "heads", while the default prefix says "towers"
+  class Misnamed extends SharedBottom {
+    constructor(prefixes: "default" | "fixed", shared: string[] | null) {
+      super({ tasks, inputs: IN, trunk: [4], rng: new Rng(1) });
+      (this as unknown as { heads: unknown }).heads = this.towers;
+      (this as unknown as { towers: unknown }).towers = {};
+      this.fix = prefixes === "fixed";
+      this.shared = shared;
+    }
+    private fix: boolean;
+    private shared: string[] | null;
+    override taskPrefixes(t: string): string[] { return this.fix ? [`heads.${t}.`] : [`towers.${t}.`]; }
+    override sharedPrefixes(): string[] | null { return this.shared; }
+  }
+  it("a task prefix that matches nothing is an error naming it", () => {
+    expect(() => new Misnamed("default", null).checkOwnership()).toThrow(/task "a"'s prefix "towers.a." matches no parameter.*heads\.a\.0\.weight/);
+  });
+  it("a parameter neither shared nor a task's is an error naming it", () => {
+    expect(() => new Misnamed("fixed", ["stem."]).checkOwnership()).toThrow(/parameter "trunk.0.weight" is neither a task's \(heads.a.; heads.b.; heads.c.\) nor shared \(stem.\)/);
+    expect(() => new Misnamed("fixed", ["trunk."]).checkOwnership()).not.toThrow();
+  });
+  it("a parameter claimed by two tasks is an error naming it", () => {
+    class Greedy extends SharedBottom { override taskPrefixes(t: string): string[] { return [`towers.${t}.`, "towers.a."]; } }
+    expect(() => new Greedy({ tasks, inputs: IN, trunk: [4], rng: new Rng(1) }).checkOwnership()).toThrow(/parameter "towers.a.0.weight" belongs to two tasks, "a" and "b"/);
   });
 });

@@ -121,8 +121,9 @@ export class Fusion extends MultiTaskModel {
   }
 
   // The fused loss trains the sources' heads too, so a source task owns nothing alone.
+  override sharedPrefixes(): string[] { return ["model."]; }
   override taskPrefixes(task: string): string[] {
-    if (task === this.task.name) return ["fusion."];
+    if (task === this.task.name) return this.fusion ? ["fusion."] : [];
     if (this.sourceNames.includes(task)) return [];
     return this.model.taskPrefixes(task).map((p) => `model.${p}`);
   }

@@ -134,6 +134,7 @@ export class Trainer {
     const params = [...model.parameters(), ...(this.weighting.parameters?.() ?? [])];
     this.optimizer = options.optimizer ? options.optimizer(params) : new Adam(params, { lr: 1e-3 }) as unknown as Optimizer;
     model.namedParameters(); // names every parameter for error messages
+    model.checkOwnership();
   }
 
   get taskNames(): string[] { return [...this.tasks.keys()]; }

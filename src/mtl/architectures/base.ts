@@ -31,6 +31,45 @@ export abstract class MultiTaskModel extends Module {
   /** Name prefixes of the parameters that belong to one task only. */
   taskPrefixes(task: string): string[] { return [`towers.${task}.`]; }
 
+  /**
+   * Name prefixes of the shared parameters, or null (the default) when everything no task
+   * owns is shared. Declaring them lets checkOwnership() catch a parameter no one owns.
+   */
+  sharedPrefixes(): string[] | null { return null; }
+
+  /**
+   * Check the split by name prefix, which otherwise fails silently when a field is named
+   * differently: every task prefix must match a parameter, no parameter may belong to two
+   * tasks, and (where sharedPrefixes() is declared) every parameter no task owns must be
+   * shared. The error names the parameter or prefix at fault. The trainer calls this.
+   */
+  checkOwnership(): void {
+    const kind = "MultiTaskModel.checkOwnership"; // (class names do not survive minifying)
+    const named = this.namedParameters();
+    const shared = this.sharedPrefixes();
+    const owner = new Map<string, string>();
+    for (const t of this.taskNames) {
+      for (const pre of this.taskPrefixes(t)) {
+        const hits = named.filter(([n]) => n.startsWith(pre));
+        if (hits.length === 0) {
+          throw new Error(`${kind}: task "${t}"'s prefix "${pre}" matches no parameter (is the field named differently?); parameters: ${named.map(([n]) => n).join(", ")}`);
+        }
+        for (const [n] of hits) {
+          const o = owner.get(n);
+          if (o !== undefined && o !== t) throw new Error(`${kind}: parameter "${n}" belongs to two tasks, "${o}" and "${t}"`);
+          owner.set(n, t);
+        }
+      }
+    }
+    if (shared) {
+      for (const [n] of named) {
+        if (!owner.has(n) && !shared.some((pre) => n.startsWith(pre))) {
+          throw new Error(`${kind}: parameter "${n}" is neither a task's (${this.taskNames.map((t) => this.taskPrefixes(t).join(" ")).join("; ")}) nor shared (${shared.join(" ") || "none"})`);
+        }
+      }
+    }
+  }
+
   /** Trainable parameters that no single task owns (the trunk, experts, gates ...). */
   sharedParameters(): Tensor[] {
     const own = this.taskNames.flatMap((t) => this.taskPrefixes(t));

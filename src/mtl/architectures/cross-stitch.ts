@@ -77,6 +77,7 @@ export class CrossStitch extends MultiTaskModel {
     this.towers = towers(widths[widths.length - 1], opts.towers ?? [], tasks, { activation: opts.activation, rng: opts.rng });
   }
 
+  override sharedPrefixes(): string[] { return ["columns.", "stitches."]; }
   override taskPrefixes(task: string): string[] { return [`towers.${task}.`]; }
 
   forward(x: Tensor, tasks?: string[]): MultiTaskOutput {

@@ -169,6 +169,7 @@ export class DSelectK extends MultiTaskModel {
   /** The tasks of the last training forward pass (regularization() covers those only). */
   private lastTasks: string[] = [];
 
+  override sharedPrefixes(): string[] { return ["experts."]; }
   override taskPrefixes(task: string): string[] { return [`gates.${task}.`, `towers.${task}.`]; }
 
   forward(x: Tensor, tasks?: string[]): MultiTaskOutput {

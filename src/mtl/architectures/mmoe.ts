@@ -43,6 +43,7 @@ export class MMoE extends MultiTaskModel {
     this.towers = towers(widths[widths.length - 1], opts.towers ?? [], tasks, { activation: opts.activation, rng: opts.rng });
   }
 
+  override sharedPrefixes(): string[] { return ["experts."]; }
   override taskPrefixes(task: string): string[] { return [`gates.${task}.`, `towers.${task}.`]; }
 
   forward(x: Tensor, tasks?: string[]): MultiTaskOutput {

@@ -123,6 +123,7 @@ export class PLE extends MultiTaskModel {
 
   // A task's experts in a lower layer also feed the shared gate, so every task reaches them:
   // only the last layer's task experts, the task's gates and its tower are its own.
+  override sharedPrefixes(): string[] { return ["layers."]; }
   override taskPrefixes(task: string): string[] {
     const last = this.layers.length - 1;
     return [`layers.${last}.taskExperts.${task}.`, ...this.layers.map((_, l) => `layers.${l}.gates.${task}.`), `towers.${task}.`];

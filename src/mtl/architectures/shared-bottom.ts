@@ -52,6 +52,8 @@ export class SharedBottom extends MultiTaskModel {
     this.towers = towers(width, opts.towers ?? [], opts.tasks, { activation: opts.activation, rng: opts.rng });
   }
 
+  override sharedPrefixes(): string[] { return ["trunk."]; }
+
   forward(x: Tensor, tasks?: string[]): MultiTaskOutput {
     const names = this.checkTasks(tasks);
     const h = (this.trunk as unknown as { forward(t: Tensor): Tensor }).forward(x);

@@ -46,6 +46,7 @@ export class SoftSharing extends MultiTaskModel {
     this.towers = towers(widths[widths.length - 1], opts.towers ?? [], tasks, { activation: opts.activation, rng: opts.rng });
   }
 
+  override sharedPrefixes(): string[] { return []; }
   override taskPrefixes(task: string): string[] { return [`trunks.${task}.`, `towers.${task}.`]; }
 
   forward(x: Tensor, tasks?: string[]): MultiTaskOutput {
