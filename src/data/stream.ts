@@ -2,7 +2,9 @@
 // database cursor): examples are collected into batches of a fixed size, and a missing
 // label (null, absent, NaN, or -1 for class labels) becomes mask 0 for that task.
 import type { DType } from "../tensor.js";
-import { buildStore, makeBatch, type Batch, type TaskLabels } from "./dataset.js";
+import type { TaskLabels } from "./dataset.js";
+import { buildStore } from "./store.js";
+import { makeBatch, type Batch } from "./batch.js";
 
 export interface StreamExample {
   x: ArrayLike<number>;

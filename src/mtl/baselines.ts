@@ -6,7 +6,7 @@ import type { MultiTaskModel } from "./architectures/base.js";
 import type { Task } from "./tasks.js";
 import { Trainer, type FitOptions, type TaskMetrics, type TrainerOptions } from "./trainer.js";
 import type { TrainData } from "./schedules/base.js";
-import { deltaM, getMetric } from "./metrics.js";
+import { deltaM, getMetric } from "./metrics/index.js";
 
 export interface BaselineOptions {
   /** Trainer options other than the tasks (the optimiser, seed ...); the weighting is equal. */

@@ -1,7 +1,7 @@
 // Trainer callbacks: early stopping on any task's validation metric, checkpoints
 // through a user-supplied writer, and learning-rate schedules stepped per epoch.
 import type { Callback, EpochLogs, Trainer } from "./trainer.js";
-import { getMetric } from "./metrics.js";
+import { getMetric } from "./metrics/index.js";
 
 export interface EarlyStoppingOptions {
   /** Task whose validation metric is watched. */

@@ -8,7 +8,7 @@ import type { MultiTaskDataset } from "../data/index.js";
 import type { MultiTaskModel } from "./architectures/base.js";
 import type { Task } from "./tasks.js";
 import { taskLoss } from "./losses.js";
-import { getMetric, type MetricAccumulator } from "./metrics.js";
+import { getMetric, type MetricAccumulator } from "./metrics/index.js";
 
 export type TaskMetrics = Record<string, Record<string, number>>;
 

@@ -2,7 +2,7 @@
 export { task, taskMap, type Task, type TaskSpec, type TaskKind, type BuiltinLoss, type LossFn } from "./tasks.js";
 export { MultiTaskModel, mlp, towers, activation, type MultiTaskOutput, type Activation, type MlpOptions } from "./architectures/base.js";
 export { SharedBottom, type SharedBottomOptions } from "./architectures/shared-bottom.js";
-export * from "./metrics.js";
+export * from "./metrics/index.js";
 export { taskLoss } from "./losses.js";
 export * from "./weighting/index.js";
 export { joint } from "./schedules/joint.js";
