@@ -176,7 +176,7 @@ for (const shape of SHAPES) {
     for (const r of res) {
       const ratio = r.impl === "polyhead" ? "" : `${(ours / r.median).toFixed(2)}x`;
       console.log(`${r.workload.padEnd(30)} ${r.impl.padEnd(10)} ${fmt(r).padEnd(26)} ${ratio}`);
-      const { samples, ...row } = r; // eslint-disable-line no-unused-vars
+      const { samples, ...row } = r;
       rows.push(row);
     }
   }

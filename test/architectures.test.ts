@@ -151,7 +151,7 @@ describe.each(CASES)("$name", ({ build }) => {
 });
 
 const rowSums = (t: Tensor) => {
-  const d = t.data(), w = t.shape[t.rank - 1];
+  const d = t.f32(), w = t.shape[t.rank - 1];
   return Array.from({ length: t.size / w }, (_, i) => d.slice(i * w, (i + 1) * w).reduce((s, v) => s + v, 0));
 };
 const allNear = (xs: number[], v: number, tol = 1e-6) => xs.every((x) => Math.abs(x - v) <= tol);
@@ -434,7 +434,7 @@ describe("Fusion", () => {
 describe("the ownership contract catches misnamed fields", () => {
   // a user's architecture whose heads live under "heads", while the default prefix says "towers"
   class Misnamed extends SharedBottom {
-    constructor(prefixes: "default" | "fixed", shared: string[] | null) {
+    constructor(prefixes: "default" | "fixed", shared: string[]) {
       super({ tasks, inputs: IN, trunk: [4], rng: new Rng(1) });
       (this as unknown as { heads: unknown }).heads = this.towers;
       (this as unknown as { towers: unknown }).towers = {};
@@ -442,12 +442,12 @@ describe("the ownership contract catches misnamed fields", () => {
       this.shared = shared;
     }
     private fix: boolean;
-    private shared: string[] | null;
+    private shared: string[];
     override taskPrefixes(t: string): string[] { return this.fix ? [`heads.${t}.`] : [`towers.${t}.`]; }
-    override sharedPrefixes(): string[] | null { return this.shared; }
+    override sharedPrefixes(): string[] { return this.shared; }
   }
   it("a task prefix that matches nothing is an error naming it", () => {
-    expect(() => new Misnamed("default", null).checkOwnership()).toThrow(/task "a"'s prefix "towers.a." matches no parameter.*heads\.a\.0\.weight/);
+    expect(() => new Misnamed("default", ["trunk."]).checkOwnership()).toThrow(/task "a"'s prefix "towers.a." matches no parameter.*heads\.a\.0\.weight/);
   });
   it("a parameter neither shared nor a task's is an error naming it", () => {
     expect(() => new Misnamed("fixed", ["stem."]).checkOwnership()).toThrow(/parameter "trunk.0.weight" is neither a task's \(heads.a.; heads.b.; heads.c.\) nor shared \(stem.\)/);
@@ -456,5 +456,42 @@ describe("the ownership contract catches misnamed fields", () => {
   it("a parameter claimed by two tasks is an error naming it", () => {
     class Greedy extends SharedBottom { override taskPrefixes(t: string): string[] { return [`towers.${t}.`, "towers.a."]; } }
     expect(() => new Greedy({ tasks, inputs: IN, trunk: [4], rng: new Rng(1) }).checkOwnership()).toThrow(/parameter "towers.a.0.weight" belongs to two tasks, "a" and "b"/);
+  });
+});
+
+describe("option checks, Fusion widths and leaks, DSelect-k's regulariser", () => {
+  it("task names and architecture options are checked", async () => {
+    const { task, SharedBottom, CrossStitch, Sequential, Linear } = await import("../src/index.js");
+    expect(() => task("a.b", { kind: "regression", outputs: 1 })).toThrow(/must not contain "\."/);
+    const t = task("a", { kind: "regression", outputs: 1 });
+    expect(() => new SharedBottom({ tasks: [t, t], inputs: 3, trunk: [4] })).toThrow(/"a" is used twice/);
+    expect(() => new SharedBottom({ tasks: [t], trunk: new Sequential(new Linear(3, 4)), trunkOutputs: 4, dropout: 0.5 })).toThrow(/dropout applies to an MLP trunk only/);
+    expect(() => new CrossStitch({ tasks: [t, task("b", { kind: "regression", outputs: 1 })], inputs: 3, columns: [4], stitchInit: 5 })).toThrow(/stitchInit must be in \[0, 1\]/);
+  });
+
+  it("Fusion checks the sources' real widths, does not leak in weights(), rejects dropout without hidden layers", async () => {
+    const { task, SharedBottom, Fusion, randn, memoryStats } = await import("../src/index.js");
+    const a = task("a", { kind: "classification", outputs: 3 }), b = task("b", { kind: "regression", outputs: 1 });
+    const f = task("f", { kind: "regression", outputs: 1 });
+    const base = () => new SharedBottom({ tasks: [a, b], inputs: 4, trunk: [5], rng: new Rng(1) });
+    const lying = { ...a, outputs: 1 }; // declared 1 wide, the head gives 3
+    const avg = new Fusion({ model: base(), task: f, sources: [lying, b], method: "average" });
+    expect(() => avg.forward(randn([2, 4], 0, 1, new Rng(2)))).toThrow(/source "a" was declared with 1 outputs, its head gives 3/);
+    const w = new Fusion({ model: base(), task: f, sources: [b], method: "weighted" });
+    w.weights();
+    const live = memoryStats().liveAllocations;
+    for (let i = 0; i < 50; i++) w.weights();
+    expect(memoryStats().liveAllocations).toBe(live);
+    expect(() => new Fusion({ model: base(), task: f, sources: [b], method: "mlp", dropout: 0.2 })).toThrow(/dropout and activation need hidden layers/);
+  });
+
+  it("DSelect-k's static-gate regulariser covers only the tasks of the step", async () => {
+    const { task, DSelectK, randn, gradients } = await import("../src/index.js");
+    const tasks = [task("a", { kind: "regression", outputs: 1 }), task("b", { kind: "regression", outputs: 1 })];
+    const m = new DSelectK({ tasks, inputs: 4, experts: 4, k: 2, expertWidths: [3], gating: "static", entropyReg: 0.1, rng: new Rng(1) });
+    m.forward(randn([3, 4], 0, 1, new Rng(2)), ["a"]);
+    const bParams = m.taskParameters("b");
+    const gs = gradients(m.regularization()!, bParams);
+    expect(gs.every((g) => g.data().every((v) => v === 0))).toBe(true);
   });
 });

@@ -80,3 +80,13 @@ describe("assertFinite", () => {
     expect(assertFinite(ok)).toBe(ok);
   });
 });
+
+describe("gradient results", () => {
+  it("gradients() never returns two results that share memory", async () => {
+    const { tensor, sum, gradients, add } = await import("../src/index.js");
+    const a = tensor([1, 2]), b = tensor([3, 4]);
+    a.requiresGrad = true; b.requiresGrad = true;
+    const [ga, gb] = gradients(sum(add(a, b)), [a, b]);
+    expect(ga.storage).not.toBe(gb.storage);
+  });
+});

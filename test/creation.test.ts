@@ -57,3 +57,12 @@ describe("creation ops", () => {
     expect(sum(randn([3])).dtype).toBe("float32");
   });
 });
+
+describe("truncatedNormal limits", () => {
+  it("truncatedNormal stays within its limit even when the limit is tiny", async () => {
+    const { truncatedNormal, Rng } = await import("../src/index.js");
+    const v = truncatedNormal([20000], 0, 1, 0.05, new Rng(3)).data();
+    expect(v.every((x) => Math.abs(x) <= 0.05)).toBe(true);
+    expect(() => truncatedNormal([2], 0, 1, 0)).toThrow(/limit must be > 0/);
+  });
+});

@@ -107,3 +107,32 @@ describe("no silent NaN", () => {
     expect(Number.isNaN(sum(maximum(tensor([NaN]), tensor([1]))).item())).toBe(true);
   });
 });
+
+describe("maximum/minimum, empty reductions and index checks (torch semantics)", () => {
+  it("maximum/minimum gradients follow torch: ties split, a NaN operand gets all", async () => {
+    const { tensor, maximum, minimum, sum, gradients } = await import("../src/index.js");
+    const a = tensor([1, 2, 3, NaN]), b = tensor([1, 5, 0, 2]);
+    a.requiresGrad = true; b.requiresGrad = true;
+    const [ga, gb] = gradients(sum(maximum(a, b)), [a, b]);
+    expect(Array.from(ga.data())).toEqual([0.5, 0, 1, 1]);
+    expect(Array.from(gb.data())).toEqual([0.5, 1, 0, 1]);
+    const [ga2, gb2] = gradients(sum(minimum(a, b)), [a, b]);
+    expect(Array.from(ga2.data())).toEqual([0.5, 1, 0, 1]);
+    expect(Array.from(gb2.data())).toEqual([0.5, 0, 1, 1]);
+  });
+
+  it("a sum over an empty axis is 0 (and the mean NaN), whatever memory held before", async () => {
+    const { tensor, zeros, sum, mean } = await import("../src/index.js");
+    const junk = tensor(new Array(16).fill(7)); junk.dispose();
+    expect(Array.from(sum(zeros([0, 3]), 0).data())).toEqual([0, 0, 0]);
+    expect(Number.isNaN(mean(zeros([0, 3]), 0).data()[0])).toBe(true);
+  });
+
+  it("indices must be integers; argmax takes float32 only", async () => {
+    const { tensor, embedding, take, argmax } = await import("../src/index.js");
+    const w = tensor([[1, 2], [3, 4]]);
+    expect(() => embedding([NaN, 1], w)).toThrow(/index NaN at position 0 is not an integer/);
+    expect(() => take(w, [1.7])).toThrow(/index 1.7 at position 0 is not an integer/);
+    expect(() => argmax(tensor([-1, -2, 5, 3], [4], "int32"))).toThrow(/argmax: .* must be float32/);
+  });
+});

@@ -21,7 +21,7 @@ describe("embedding", () => {
   it("the layer has one parameter named weight, N(0, 1) by default", () => {
     const e = new Embedding(50, 40);
     expect(e.namedParameters().map(([n, t]) => [n, t.shape])).toEqual([["weight", [50, 40]]]);
-    const v = e.weight.data();
+    const v = e.weight.f32();
     const m = v.reduce((s, x) => s + x, 0) / v.length, sd = Math.sqrt(v.reduce((s, x) => s + (x - m) ** 2, 0) / v.length);
     expect(Math.abs(m)).toBeLessThan(0.1);
     expect(Math.abs(sd - 1)).toBeLessThan(0.1);

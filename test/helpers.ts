@@ -9,8 +9,8 @@ export async function setup(): Promise<void> { await init(); }
 
 export interface GoldenTensor { shape: number[]; data: number[] }
 
-let golden: any = null; // eslint-disable-line @typescript-eslint/no-explicit-any
-export function loadGolden(): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+let golden: any = null;
+export function loadGolden(): any {
   if (!golden) {
     const p = fileURLToPath(new URL("./fixtures/golden.json", import.meta.url));
     golden = JSON.parse(readFileSync(p, "utf8"));

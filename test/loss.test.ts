@@ -201,3 +201,11 @@ describe("task losses: one name per loss, the op's kernel name", () => {
       .toThrow(`task "t": unknown loss "mse" (${BUILTIN_LOSSES.join(", ")}, or a function)`);
   });
 });
+
+describe("loss means", () => {
+  it("a loss mean over more than 2^24 elements counts every one", async () => {
+    const { zeros, ones, mseLoss } = await import("../src/index.js");
+    const n = (1 << 24) + 8;
+    expect(mseLoss(zeros([n]), ones([n])).item()).toBe(1);
+  });
+});

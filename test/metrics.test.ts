@@ -227,3 +227,17 @@ describe("deltaM", () => {
     expect(() => deltaM({ a: 1 }, { a: 1 }, {})).toThrow('deltaM: higherIsBetter["a"] is undefined, expected true or false');
   });
 });
+
+describe("NaN scores and constant targets", () => {
+  it("NaN scores are wrong answers; R² of a constant target is 0 or 1, never huge", async () => {
+    const { tensor, accuracy, r2Score, getMetric } = await import("../src/index.js");
+    const nan = new Float32Array(12).fill(NaN);
+    expect(accuracy(nan, [2, 1, 0, 2])).toBe(0);
+    const top1 = getMetric("top1").create();
+    top1.update(tensor(Array.from(nan), [4, 3]), tensor([2, 1, 0, 2], [4], "int32"));
+    expect(top1.compute()).toBe(0);
+    expect(accuracy([NaN, NaN], [0, 1])).toBe(0);
+    expect(r2Score([0.2, 0.1, 0.1], [0.1, 0.1, 0.1])).toBe(0);
+    expect(r2Score([0.1, 0.1, 0.1], [0.1, 0.1, 0.1])).toBe(1);
+  });
+});

@@ -338,7 +338,7 @@ describe("lrSchedule callback", () => {
   });
 });
 
-describe("review fixes: sparse labels, streams, resume with dropout, edge cases", () => {
+describe("sparse labels, streams, resuming with module streams, edge cases", () => {
   it("a task with no labels in a batch sits the step out (no uncertainty-weight drift, honest loss average)", async () => {
     const tasks = TASKS();
     const uw = new UncertaintyWeighting(["cls", "reg", "bin"]);

@@ -16,7 +16,7 @@ class EmbeddingModel extends Module {
   forward(idx: Tensor): Tensor { return reshape(this.head.forward(this.norm.forward(mean(this.emb.forward(idx), 1))), [-1]); }
 }
 
-const MODELS: Record<string, { build: () => Module; run: (m: Module, g: any) => Tensor }> = { // eslint-disable-line @typescript-eslint/no-explicit-any
+const MODELS: Record<string, { build: () => Module; run: (m: Module, g: any) => Tensor }> = {
   cnn: {
     build: () => new Sequential(new Conv2d(1, 4, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2), new Conv2d(4, 6, 3), new ReLU(), new AvgPool2d(2), new Flatten(), new Linear(6, 5)),
     run: (m, g) => crossEntropy((m as Sequential).forward(fromGolden(g.x)), fromGolden(g.labels, "int32")),

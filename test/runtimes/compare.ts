@@ -9,8 +9,7 @@ export interface WorkloadResult { runtime: string; checksums: Record<string, str
 let reference: Promise<WorkloadResult> | null = null;
 /** The workload run in this Node process on dist/index.js (built by `npm test`). */
 export function nodeResult(): Promise<WorkloadResult> {
-  reference ??= run();
-  return reference;
+  return (reference ??= run());
 }
 
 /** Assert `got` has exactly `want`'s checksums; the message names `what` (the runtime), the first that differs (workload order) and lists the rest. */
