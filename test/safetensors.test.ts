@@ -56,11 +56,11 @@ describe("safetensors format", () => {
     ], { metadata: Object.fromEntries([["format", "pt"], ["__proto__", "x"]]) });
     const f = parseSafetensors(bytes);
     expect(Array.from(new Uint32Array((f.read("w") as Float32Array).buffer))).toEqual(Array.from(bits));
-    expect(Array.from(f.read("i"))).toEqual(Array.from(ints));
-    expect(Array.from(f.read("d"))).toEqual([Math.PI]);
+    expect(Array.from(f.read("i") as ArrayLike<number>)).toEqual(Array.from(ints));
+    expect(Array.from(f.read("d") as ArrayLike<number>)).toEqual([Math.PI]);
     expect(Array.from(f.read("l") as BigInt64Array)).toEqual([-(2n ** 63n), 2n ** 62n]);
     expect(f.info("e").shape).toEqual([0, 3]);
-    expect(Array.from(f.read("__proto__"))).toEqual([7]);
+    expect(Array.from(f.read("__proto__") as ArrayLike<number>)).toEqual([7]);
     expect(f.metadata).toEqual(Object.fromEntries([["format", "pt"], ["__proto__", "x"]]));
     // 8-byte dtypes first: every tensor aligned to its element size
     for (const n of f.names) expect(f.info(n).dataOffsets[0] % 8 === 0 || f.info(n).dtype !== "F64").toBe(true);
@@ -75,9 +75,9 @@ describe("safetensors format", () => {
       h: { dtype: "F16", shape: [9], data: h }, b: { dtype: "BF16", shape: [5], data: bf },
       n: { dtype: "F16", shape: [1], data: new Uint16Array([0x7e00]) },
     }));
-    expect(Array.from(f.read("h"))).toEqual(want);
+    expect(Array.from(f.read("h") as ArrayLike<number>)).toEqual(want);
     expect(Object.is((f.read("h") as Float32Array)[5], -0)).toBe(true);
-    expect(Array.from(f.read("b"))).toEqual(bfWant);
+    expect(Array.from(f.read("b") as ArrayLike<number>)).toEqual(bfWant);
     expect(Number.isNaN((f.read("n") as Float32Array)[0])).toBe(true);
   });
 

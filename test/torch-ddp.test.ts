@@ -69,7 +69,7 @@ describe("export-torch and DistributedDataParallel", () => {
       expect(moved).toBeGreaterThan(1e-3); // training changed the model
       // the frozen bias did not train, and is still frozen after the round trip
       const f0 = parseSafetensors(sent[name]).read("towers.kind.0.bias"), f1 = parseSafetensors(trained).read("towers.kind.0.bias");
-      expect(Array.from(f1)).toEqual(Array.from(f0));
+      expect(Array.from(f1 as ArrayLike<number>)).toEqual(Array.from(f0 as ArrayLike<number>));
       expect(modelConfig(back).frozen).toEqual(["towers.kind.0.bias"]);
     });
   }

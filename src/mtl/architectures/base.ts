@@ -44,7 +44,7 @@ export abstract class MultiTaskModel extends Module {
    * shared. The error names the parameter or prefix at fault. The trainer calls this.
    */
   checkOwnership(): void {
-    const kind = "MultiTaskModel.checkOwnership"; // (class names do not survive minifying)
+    const kind = "checkOwnership"; // (class names do not survive minifying)
     const named = this.namedParameters();
     const shared = this.sharedPrefixes();
     const owner = new Map<string, string>();
@@ -52,7 +52,7 @@ export abstract class MultiTaskModel extends Module {
       for (const pre of this.taskPrefixes(t)) {
         const hits = named.filter(([n]) => n.startsWith(pre));
         if (hits.length === 0) {
-          throw new Error(`${kind}: task "${t}"'s prefix "${pre}" matches no parameter (is the field named differently?); parameters: ${named.map(([n]) => n).join(", ")}`);
+          throw new Error(`${kind}: task "${t}"'s prefix "${pre}" matches no parameter (${named.map(([n]) => n).join(", ")})`);
         }
         for (const [n] of hits) {
           const o = owner.get(n);
@@ -64,7 +64,7 @@ export abstract class MultiTaskModel extends Module {
     if (shared) {
       for (const [n] of named) {
         if (!owner.has(n) && !shared.some((pre) => n.startsWith(pre))) {
-          throw new Error(`${kind}: parameter "${n}" is neither a task's (${this.taskNames.map((t) => this.taskPrefixes(t).join(" ")).join("; ")}) nor shared (${shared.join(" ") || "none"})`);
+          throw new Error(`${kind}: parameter "${n}" is no task's and not shared (${shared.join(" ")})`);
         }
       }
     }
