@@ -108,11 +108,6 @@ step("tsc -> dist/types", () => {
   execFileSync(bin("tsc"), ["-p", "tsconfig.node.json"], { cwd: root, stdio: "inherit" });
 });
 
-// the suites import src/ directly and vitest only strips types: check them here
-step("tsc: test/ type-check", () => {
-  execFileSync(bin("tsc"), ["-p", "test/tsconfig.json"], { cwd: root, stdio: "inherit" });
-});
-
 // ------------------------------------------------------------------ sizes
 // What loading an entry costs: the entry plus every chunk it imports statically (each
 // gzipped on its own, as a server sends them). The universal entry has a budget.
