@@ -461,7 +461,7 @@ describe("the ownership contract catches misnamed fields", () => {
 
 describe("option checks, Fusion widths and leaks, DSelect-k's regulariser", () => {
   it("task names and architecture options are checked", async () => {
-    const { task, SharedBottom, CrossStitch, Sequential, Linear } = await import("../src/index.js");
+    const { task, SharedBottom, Sequential, Linear } = await import("../src/index.js");
     expect(() => task("a.b", { kind: "regression", outputs: 1 })).toThrow(/must not contain "\."/);
     const t = task("a", { kind: "regression", outputs: 1 });
     expect(() => new SharedBottom({ tasks: [t, t], inputs: 3, trunk: [4] })).toThrow(/"a" is used twice/);
@@ -470,7 +470,7 @@ describe("option checks, Fusion widths and leaks, DSelect-k's regulariser", () =
   });
 
   it("Fusion checks the sources' real widths, does not leak in weights(), rejects dropout without hidden layers", async () => {
-    const { task, SharedBottom, Fusion, randn, memoryStats } = await import("../src/index.js");
+    const { task, SharedBottom, randn, memoryStats } = await import("../src/index.js");
     const a = task("a", { kind: "classification", outputs: 3 }), b = task("b", { kind: "regression", outputs: 1 });
     const f = task("f", { kind: "regression", outputs: 1 });
     const base = () => new SharedBottom({ tasks: [a, b], inputs: 4, trunk: [5], rng: new Rng(1) });
@@ -486,7 +486,7 @@ describe("option checks, Fusion widths and leaks, DSelect-k's regulariser", () =
   });
 
   it("DSelect-k's static-gate regulariser covers only the tasks of the step", async () => {
-    const { task, DSelectK, randn, gradients } = await import("../src/index.js");
+    const { task, randn, gradients } = await import("../src/index.js");
     const tasks = [task("a", { kind: "regression", outputs: 1 }), task("b", { kind: "regression", outputs: 1 })];
     const m = new DSelectK({ tasks, inputs: 4, experts: 4, k: 2, expertWidths: [3], gating: "static", entropyReg: 0.1, rng: new Rng(1) });
     m.forward(randn([3, 4], 0, 1, new Rng(2)), ["a"]);
