@@ -168,6 +168,6 @@ describe("ReduceLROnPlateau", () => {
     for (const m of [2, 2, 2, 1, 1, 1]) { a.step(m); b.step(m); expect(b.lrs).toEqual(a.lrs); }
     expect(b.stateDict()).toEqual(a.stateDict());
     expect(() => b.loadStateDict({ ...a.stateDict(), factor: 2 })).toThrow("ReduceLROnPlateau.loadStateDict: factor must be a number in [0, 1), got 2");
-    expect(() => new ReduceLROnPlateau(optA, { mode: "up" as never })).toThrow('ReduceLROnPlateau: mode must be "min" or "max", got up');
+    expect(() => new ReduceLROnPlateau(optA, { mode: "up" as never })).toThrow('ReduceLROnPlateau: mode must be "min" or "max", got "up" (string)');
   });
 });

@@ -1,6 +1,7 @@
 // A dataset's columnar store: the spec (typed or plain arrays) checked and turned into
 // one input array and, per task, a value array, its shape and a 0/1 label mask. The
 // views a dataset's subsets and splits make share it.
+import { checkOptions } from "../validate.js";
 import type { DatasetSpec, InputArray, TaskLabels } from "./dataset.js";
 /** Plain (possibly nested) numbers to a typed array: float32 for inputs, int32 or float32 for labels. */
 function fromPlain(v: unknown[], what: string, labels: boolean): { data: Float32Array | Int32Array; row: number | null } {
@@ -58,6 +59,7 @@ function checkDims(shape: unknown, what: string): number[] {
 /** @internal Validate a spec and normalise its labels (missing rows zeroed, masks filled in). */
 export function buildStore(spec: DatasetSpec, who: string): Store {
   if (spec === null || typeof spec !== "object") throw new Error(`${who}: expected { x, xShape, labels }, got ${typeName(spec)}`);
+  checkOptions(who, spec, ["x", "xShape", "labels"]);
   let x = spec.x as unknown;
   let shapeIn = spec.xShape;
   if (Array.isArray(x)) {
@@ -90,6 +92,7 @@ function buildTask(name: string, raw: DatasetSpec["labels"][string], n: number, 
     spec = { ...spec, values: p.data, shape: spec.shape ?? (p.row !== null ? [p.row] : undefined) };
   }
   if (spec === null || typeof spec !== "object") throw new Error(`${at}: expected a Float32Array, Int32Array or { values, shape?, mask? }, got ${typeName(raw)}`);
+  if (!(ArrayBuffer.isView(raw) || Array.isArray(raw))) checkOptions(at, spec, ["values", "shape", "mask", "numClasses"]);
   let values = spec.values;
   const isInt = values instanceof Int32Array;
   if (!(values instanceof Float32Array || isInt)) throw new Error(`${at}: values must be a Float32Array or Int32Array, got ${typeName(values)}`);

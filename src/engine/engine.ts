@@ -2,6 +2,7 @@
 // coalescing allocator, typed-array views rebuilt after growth) and the scopes that free a
 // computation's temporaries. The only code that deals in raw byte offsets.
 import { KERNEL_ARITY, KERNEL_NAMES, type Kernels } from "./kernels.js";
+import { checkOptions, show } from "../validate.js";
 
 /** Where the Wasm module comes from: inlined bytes (universal bundle) or a precompiled module (edge). */
 export type WasmSource = () => Promise<WebAssembly.Module | BufferSource>;
@@ -38,6 +39,7 @@ export function simdSupported(): boolean {
  * const x = tensor([[1, 2], [3, 4]]);
  */
 export function init(options: InitOptions = {}): Promise<void> {
+  checkOptions("init", options, ["maxMemoryMB"]);
   if (options.maxMemoryMB !== undefined) setMaxMemory(options.maxMemoryMB);
   if (kernels) return Promise.resolve();
   if (!pending) {
@@ -47,7 +49,7 @@ export function init(options: InitOptions = {}): Promise<void> {
 }
 
 function setMaxMemory(mb: number): void {
-  if (!(mb > 0 && mb <= 4096)) throw new RangeError(`init: maxMemoryMB must be in (0, 4096], got ${mb}`);
+  if (!(typeof mb === "number" && mb > 0 && mb <= 4096)) throw new RangeError(`init: maxMemoryMB must be a number in (0, 4096], got ${show(mb)}`);
   maxBytes = Math.floor(mb * 1024 * 1024);
 }
 

@@ -2,6 +2,7 @@
 // an optional static weight, and the output width its head must produce. The trainer
 // reads only this; a label mask keeps unlabelled examples out of loss and metrics.
 import type { Tensor } from "../tensor.js";
+import { checkOptions, show } from "../validate.js";
 
 export type TaskKind = "classification" | "binary" | "multilabel" | "regression" | "reconstruction";
 /** Built-in losses by the name of their op's kernel (src/ops/loss.ts: crossEntropy, binaryCrossEntropyWithLogits, ...). */
@@ -43,8 +44,6 @@ const DEFAULTS: Record<TaskKind, { loss: BuiltinLoss; metrics: string[] }> = {
   reconstruction: { loss: "mse_loss", metrics: ["mse"] },
 };
 
-const KNOWN_KEYS = new Set(["kind", "outputs", "loss", "metrics", "weight", "delta", "labelSmoothing"]);
-
 /**
  * Declare a task.
  * @example
@@ -52,23 +51,23 @@ const KNOWN_KEYS = new Set(["kind", "outputs", "loss", "metrics", "weight", "del
  * const parity = task("parity", { kind: "binary", outputs: 1, weight: 0.5 });
  */
 export function task(name: string, spec: TaskSpec): Task {
-  if (!name || typeof name !== "string") throw new Error(`task: name must be a non-empty string, got ${JSON.stringify(name)}`);
+  if (!name || typeof name !== "string") throw new Error(`task: name must be a non-empty string, got ${show(name)}`);
   // names become parameter-path segments ("towers.<name>."): a dot would make one task's
   // prefix match another's parameters
   if (name.includes(".")) throw new Error(`task: name "${name}" must not contain "." (it is used in parameter names)`);
-  for (const k of Object.keys(spec)) {
-    if (!KNOWN_KEYS.has(k)) throw new Error(`task "${name}": unknown option "${k}" (known: ${[...KNOWN_KEYS].join(", ")})`);
-  }
-  const d = DEFAULTS[spec.kind];
-  if (!d) throw new Error(`task "${name}": kind must be one of ${Object.keys(DEFAULTS).join(", ")}, got "${spec.kind}"`);
-  if (!(Number.isInteger(spec.outputs) && spec.outputs > 0)) throw new Error(`task "${name}": outputs must be a positive integer, got ${spec.outputs}`);
+  const who = `task "${name}"`;
+  if (!spec) throw new Error(`${who}: expected { kind, outputs, ... }, got ${show(spec)}`);
+  checkOptions(who, spec, ["kind", "outputs", "loss", "metrics", "weight", "delta", "labelSmoothing"]);
+  const d = Object.hasOwn(DEFAULTS, spec.kind) ? DEFAULTS[spec.kind] : undefined;
+  if (!d) throw new Error(`${who}: kind must be one of ${Object.keys(DEFAULTS).join(", ")}, got ${show(spec.kind)}`);
+  if (!(typeof spec.outputs === "number" && Number.isInteger(spec.outputs) && spec.outputs > 0)) throw new Error(`${who}: outputs must be a positive integer, got ${show(spec.outputs)}`);
   if (spec.kind === "binary" && spec.outputs !== 1) throw new Error(`task "${name}": a binary task has outputs: 1, got ${spec.outputs}`);
   const loss = spec.loss ?? d.loss;
   if (typeof loss === "string" && !(BUILTIN_LOSSES as readonly string[]).includes(loss)) {
-    throw new Error(`task "${name}": unknown loss "${loss}" (${BUILTIN_LOSSES.join(", ")}, or a function)`);
+    throw new Error(`${who}: unknown loss "${loss}" (${BUILTIN_LOSSES.join(", ")}, or a function)`);
   }
   const weight = spec.weight ?? 1;
-  if (!(weight >= 0) || !Number.isFinite(weight)) throw new Error(`task "${name}": weight must be a finite number >= 0, got ${weight}`);
+  if (!(typeof weight === "number" && weight >= 0 && Number.isFinite(weight))) throw new Error(`${who}: weight must be a finite number >= 0, got ${show(weight)}`);
   return {
     name, kind: spec.kind, outputs: spec.outputs, loss, metrics: spec.metrics ?? d.metrics, weight,
     delta: spec.delta ?? 1, labelSmoothing: spec.labelSmoothing ?? 0,

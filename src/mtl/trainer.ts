@@ -15,7 +15,7 @@ import type { Weighting } from "./weighting/base.js";
 import { weightingContext } from "./weighting/context.js";
 import { EqualWeighting } from "./weighting/ew.js";
 import { joint } from "./schedules/joint.js";
-import { isPerTask, type Schedule, type StepPlan, type TrainData } from "./schedules/base.js";
+import { type Schedule, type StepPlan, type TrainData } from "./schedules/base.js";
 import { evaluateModel, predictModel, type TaskMetrics } from "./evaluate.js";
 import { loadTrainerState, trainerState } from "./trainer-state.js";
 import { Adam, clipGradNorm, type Optimizer as OptimizerBase, type BaseOptions } from "../optim/index.js";
@@ -30,6 +30,8 @@ async function* streamPlans(source: AsyncIterable<Batch>, taskNames: string[]): 
     yield { parts: [{ tasks, batch }] };
   }
 }
+import { checkBatchOptions, checkDataset, checkFitOptions, checkTrainData, checkTrainerOptions } from "./check.js";
+import { show } from "../validate.js";
 
 /** Any optimiser (SGD, Adam, ...). */
 export type Optimizer = OptimizerBase<BaseOptions>;
@@ -120,6 +122,7 @@ export class Trainer {
   private readonly nanCheck: boolean;
 
   constructor(readonly model: MultiTaskModel, readonly options: TrainerOptions) {
+    checkTrainerOptions(options as never);
     this.tasks = taskMap(options.tasks);
     for (const t of this.tasks.keys()) {
       if (!model.taskNames.includes(t)) throw new Error(`Trainer: task "${t}" has no head in the model (model tasks: ${model.taskNames.join(", ")})`);
@@ -128,6 +131,7 @@ export class Trainer {
       if (!this.tasks.has(t)) throw new Error(`Trainer: the model has a head "${t}" with no task declaration`);
     }
     this.weighting = options.weighting ?? new EqualWeighting();
+    this.weighting.checkTasks?.(this.taskNames);
     this.schedule = options.schedule ?? joint();
     this.rng = new Rng(options.seed ?? 0);
     this.nanCheck = options.nanCheck ?? true;
@@ -147,16 +151,11 @@ export class Trainer {
    * const history = await trainer.fit(train, { epochs: 5, batchSize: 128, validation: val });
    */
   async fit(data: TrainData | StreamSource, opts: FitOptions): Promise<EpochLogs[]> {
-    if (!(Number.isInteger(opts.epochs) && opts.epochs > 0)) throw new Error(`fit: epochs must be a positive integer, got ${opts.epochs}`);
+    checkFitOptions(opts);
+    checkTrainData(data, this.tasks);
+    const validation = opts.validation;
+    if (validation) checkDataset("fit: validation", validation, this.tasks, false);
     const batchSize = opts.batchSize ?? 64;
-    if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`fit: batchSize must be a positive integer, got ${batchSize}`);
-    if (typeof data !== "function" && isPerTask(data)) {
-      const missing = this.taskNames.filter((t) => !data[t]), extra = Object.keys(data).filter((t) => !this.tasks.has(t));
-      if (missing.length || extra.length) {
-        throw new Error(`fit: one dataset per task needs exactly the tasks ${this.taskNames.join(", ")}` +
-          `${missing.length ? `; missing: ${missing.join(", ")}` : ""}${extra.length ? `; not a task: ${extra.join(", ")}` : ""}`);
-      }
-    }
     const cbs = opts.callbacks ?? [];
     const yieldMs = opts.yieldEveryMs ?? 50;
     this.stopTraining = false;
@@ -285,11 +284,15 @@ export class Trainer {
 
   /** Metrics per task (the task's metrics plus "loss") over a dataset, in eval mode. */
   evaluate(data: MultiTaskDataset, opts: { batchSize?: number } = {}): TaskMetrics {
+    checkDataset("evaluate", data, this.tasks, false);
+    checkBatchOptions("evaluate", opts);
     return evaluateModel(this.model, this.tasks, data, opts.batchSize ?? 256);
   }
 
   /** Head outputs for inputs `x` (all tasks), in eval mode, batch by batch. */
   predict(x: Tensor, opts: { batchSize?: number; tasks?: string[] } = {}): Record<string, Tensor> {
+    if (!(x instanceof Tensor)) throw new Error(`predict: x must be a Tensor, got ${show(x)} (make one with tensor(values, [rows, features]))`);
+    checkBatchOptions("predict", opts, this.taskNames);
     return predictModel(this.model, x, opts.tasks ?? this.taskNames, opts.batchSize ?? 256);
   }
 

@@ -4,6 +4,7 @@
 import { Tensor } from "../tensor.js";
 import { vfill } from "../ops/vector.js";
 import type { RngState } from "../random.js";
+import { checkOptions, closest, show } from "../validate.js";
 
 const PARAMS = new WeakSet<Tensor>();
 const BUFFERS = new WeakSet<Tensor>();
@@ -142,29 +143,63 @@ export abstract class Module {
   }
 
   /**
-   * Copy values into parameters and buffers by name. Checks every name and shape first,
-   * so a bad dict changes nothing. `strict` (default) also rejects missing/unexpected names.
+   * Copy values into parameters and buffers by name. The whole dict is checked first
+   * (names, shapes, dtypes, data lengths, that every value is a number, integers for int32
+   * buffers, finite values when `requireFinite`), so a bad dict changes nothing.
+   * `strict` (default) also rejects missing/unexpected names.
+   * @example model.loadStateDict(saved); model.loadStateDict(partial, { strict: false });
    */
-  loadStateDict(dict: Record<string, Tensor | { shape: readonly number[]; data: ArrayLike<number> }>, strict = true): void {
+  loadStateDict(dict: Record<string, Tensor | SavedValue>, options: boolean | LoadStateDictOptions = true): void {
+    const where = `loadStateDict${this.path ? ` ("${this.path}")` : ""}`;
+    const o = typeof options === "boolean" ? { strict: options } : checkOptions(where, options, ["strict", "requireFinite"]);
+    const strict = o.strict ?? true, finite = o.requireFinite ?? false;
+    if (dict === null || typeof dict !== "object" || Array.isArray(dict) || dict instanceof Tensor) {
+      throw new Error(`${where}: expected an object of name -> tensor or { shape, data }, got ${show(dict)}`);
+    }
     const own = this.stateDict();
     const problems: string[] = [];
+    const writes: [Tensor, ArrayLike<number>][] = [];
     for (const [n, t] of Object.entries(own)) {
       const v = dict[n];
-      if (!v) { if (strict) problems.push(`missing "${n}" [${t.shape.join(", ")}]`); continue; }
-      const shape = v instanceof Tensor ? v.shape : v.shape;
-      if (shape.length !== t.shape.length || shape.some((d, i) => d !== t.shape[i])) {
-        problems.push(`"${n}": shape [${shape.join(", ")}], expected [${t.shape.join(", ")}]`);
-      }
+      if (v === undefined || v === null) { if (strict) problems.push(`missing "${n}" [${t.shape.join(", ")}]`); continue; }
+      const p = checkEntry(n, t, v, finite);
+      if (typeof p === "string") problems.push(p); else writes.push([t, p]);
     }
-    if (strict) for (const n of Object.keys(dict)) if (!(n in own)) problems.push(`unexpected "${n}"`);
-    if (problems.length) throw new Error(`loadStateDict${this.path ? ` ("${this.path}")` : ""}: ${problems.join("; ")}`);
-    for (const [n, t] of Object.entries(own)) {
-      const v = dict[n];
-      if (!v) continue;
-      const data = v instanceof Tensor ? v.data() : v.data;
-      t.write(data);
+    if (strict) for (const n of Object.keys(dict)) if (!(n in own)) {
+      const near = closest(n, Object.keys(own));
+      problems.push(`unexpected "${n}"${near ? ` (did you mean "${near}"?)` : ""}`);
+    }
+    if (problems.length) throw new Error(`${where}: ${problems.join("; ")}`);
+    for (const [t, data] of writes) t.write(data);
+  }
+}
+
+/** A saved tensor as plain data (a stateDict() after JSON, or a checkpoint entry). */
+export interface SavedValue { shape: readonly number[]; dtype?: string; data: ArrayLike<number> }
+
+export interface LoadStateDictOptions {
+  /** Reject missing and unexpected names (default true). */
+  strict?: boolean;
+  /** Reject NaN and ±Infinity in float values (default false: a saved NaN loads as NaN). */
+  requireFinite?: boolean;
+}
+
+// One entry against its target: the data to write, or what is wrong with it.
+function checkEntry(n: string, t: Tensor, v: unknown, finite: boolean): ArrayLike<number> | string {
+  const e = (v instanceof Tensor ? { shape: v.shape, dtype: v.dtype, data: v.data() } : v) as Partial<SavedValue>;
+  const shape = e?.shape, data = e?.data, int = t.dtype === "int32";
+  if (!Array.isArray(shape) || typeof data?.length !== "number") return `"${n}": expected a Tensor or { shape, data }, got ${show(v)}`;
+  if (`${shape}` !== `${t.shape}`) return `"${n}": shape [${shape.join(", ")}], expected [${t.shape.join(", ")}]`;
+  if (data.length !== t.size || (e.dtype ?? t.dtype) !== t.dtype) return `"${n}": ${data.length} values${e.dtype ? ` (${e.dtype})` : ""}, expected ${t.size} (${t.dtype})`;
+  // typed data of the target's own type needs no per-value check (unless finiteness is asked)
+  if (data instanceof (int ? Int32Array : Float32Array) && !(finite && !int)) return data;
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i];
+    if (typeof x !== "number" || (int ? (x | 0) !== x : finite && !Number.isFinite(Math.fround(x)))) {
+      return `"${n}": value ${i} is ${show(x)}, expected ${int ? "an int32 integer" : finite ? "a finite float32" : "a number"}`;
     }
   }
+  return data;
 }
 
 /** True for tensors registered as parameters by a Module. */

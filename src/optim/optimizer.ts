@@ -6,6 +6,7 @@
 import { K } from "../engine/engine.js";
 import { Tensor } from "../tensor.js";
 import { full } from "../ops/creation.js";
+import { checkOptions, show } from "../validate.js";
 
 /** Options every optimiser has. */
 export interface BaseOptions {
@@ -50,7 +51,7 @@ const snake = (k: string): string => k.replace(/[A-Z]/g, (c) => "_" + c.toLowerC
 
 /** Throws `${where}: ${name} must be ${expected}, got ${v}` unless ok. */
 export function check(ok: boolean, where: string, name: string, expected: string, v: unknown): void {
-  if (!ok) throw new Error(`${where}: ${name} must be ${expected}, got ${Array.isArray(v) ? `[${v.join(", ")}]` : String(v)}`);
+  if (!ok) throw new Error(`${where}: ${name} must be ${expected}, got ${show(v)}`);
 }
 export const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 
@@ -101,14 +102,10 @@ export abstract class Optimizer<O extends BaseOptions> {
     else if (list.every((x) => x !== null && typeof x === "object" && !(x instanceof Tensor) && "params" in x)) specs = list as ParamGroupSpec<O>[];
     else {
       const i = list.findIndex((x) => !(x instanceof Tensor));
-      throw new Error(`${this.type}: params must be tensors or parameter groups ({ params, ...options }), not a mix; element ${i} is ${typeof list[i]}`);
+      throw new Error(`${this.type}: params must be tensors or parameter groups ({ params, ...options }), not a mix; element ${i} is ${show(list[i])}`);
     }
     const names = Object.keys(this.defaults());
-    const unknown = (o: object, what: string) => {
-      for (const k of Object.keys(o)) {
-        if (k !== "params" && !names.includes(k)) throw new Error(`${this.type}: unknown option "${k}" in ${what} (options: ${names.join(", ")})`);
-      }
-    };
+    const unknown = (o: object, what: string) => checkOptions(this.type, o, what === "the options" ? names : ["params", ...names], what);
     unknown(options, "the options");
     // an option given as undefined means "the default", not "no value"
     const given = (o: object) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
@@ -120,7 +117,7 @@ export abstract class Optimizer<O extends BaseOptions> {
       const ps = [...spec.params];
       if (ps.length === 0) throw new Error(`${where}: got an empty parameter list`);
       ps.forEach((p, j) => {
-        if (!(p instanceof Tensor)) throw new Error(`${where}: params[${j}] is not a Tensor`);
+        if (!(p instanceof Tensor)) throw new Error(`${where}: params[${j}] must be a Tensor, got ${show(p)}`);
         if (p.dtype !== "float32") throw new Error(`${where}: parameter ${p.describe()} must be float32`);
         if (seen.has(p)) throw new Error(`${where}: parameter ${p.describe()} appears more than once (in this or another group)`);
         seen.add(p);

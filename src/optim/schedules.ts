@@ -5,6 +5,7 @@
 // powers are repeated multiplication (powInt): the same bits in every runtime.
 import { K } from "../engine/engine.js";
 import { check, isNum, powInt } from "./optimizer.js";
+import { checkOptions, show } from "../validate.js";
 
 /** Anything with parameter groups that have an lr (every Optimizer). */
 export interface HasParamGroups { readonly paramGroups: { lr: number }[] }
@@ -30,12 +31,15 @@ export abstract class LRSchedule<O extends object = object> {
   abstract lrAt(t: number): number[];
   /** Throw an error naming `where` and the option at fault if the options are invalid. */
   protected abstract validate(o: O, where: string): void;
+  /** The option names this schedule takes (anything else is a typo). */
+  protected abstract optionNames(): readonly string[];
 
   /** Sets every group's lr to its value at step 0. */
   constructor(readonly optimizer: HasParamGroups, options: O, baseLrs?: number[]) {
     if (!optimizer || !Array.isArray(optimizer.paramGroups) || optimizer.paramGroups.length === 0) {
       throw new Error(`${this.type}: expected an optimizer with parameter groups`);
     }
+    checkOptions(this.type, options, this.optionNames());
     this.validate(options, this.type);
     this.options = options;
     this.baseLrs = baseLrs ? [...baseLrs] : optimizer.paramGroups.map((g) => g.lr);
@@ -88,6 +92,7 @@ export interface StepLROptions { stepSize: number; gamma: number }
 export class StepLR extends LRSchedule<StepLROptions> {
   constructor(optimizer: HasParamGroups, options: Partial<StepLROptions> & { stepSize: number }) { super(optimizer, { gamma: 0.1, ...options }); }
   override get type(): string { return "StepLR"; }
+  protected optionNames(): readonly string[] { return ["stepSize", "gamma"]; }
   protected validate(o: StepLROptions, where: string): void {
     check(isInt(o.stepSize, 1), where, "stepSize", "an integer >= 1", o.stepSize);
     check(isNum(o.gamma) && o.gamma >= 0, where, "gamma", "a number >= 0", o.gamma);
@@ -103,6 +108,7 @@ export interface ExponentialLROptions { gamma: number }
 export class ExponentialLR extends LRSchedule<ExponentialLROptions> {
   constructor(optimizer: HasParamGroups, options: ExponentialLROptions) { super(optimizer, { ...options }); }
   override get type(): string { return "ExponentialLR"; }
+  protected optionNames(): readonly string[] { return ["gamma"]; }
   protected validate(o: ExponentialLROptions, where: string): void {
     check(isNum(o.gamma) && o.gamma >= 0, where, "gamma", "a number >= 0", o.gamma);
   }
@@ -121,6 +127,7 @@ export interface CosineAnnealingOptions { tMax: number; etaMin: number }
 export class CosineAnnealingLR extends LRSchedule<CosineAnnealingOptions> {
   constructor(optimizer: HasParamGroups, options: Partial<CosineAnnealingOptions> & { tMax: number }) { super(optimizer, { etaMin: 0, ...options }); }
   override get type(): string { return "CosineAnnealingLR"; }
+  protected optionNames(): readonly string[] { return ["tMax", "etaMin"]; }
   protected validate(o: CosineAnnealingOptions, where: string): void {
     check(isInt(o.tMax, 1), where, "tMax", "an integer >= 1", o.tMax);
     check(isNum(o.etaMin) && o.etaMin >= 0, where, "etaMin", "a number >= 0", o.etaMin);
@@ -151,11 +158,12 @@ export class LinearWarmup extends LRSchedule<LinearWarmupOptions> {
     super(optimizer, { startFactor: 0, after: null, ...options }, options.after?.baseLrs);
   }
   override get type(): string { return "LinearWarmup"; }
+  protected optionNames(): readonly string[] { return ["warmupSteps", "startFactor", "after"]; }
   protected validate(o: LinearWarmupOptions, where: string): void {
     check(isInt(o.warmupSteps, 1), where, "warmupSteps", "an integer >= 1", o.warmupSteps);
     check(isNum(o.startFactor) && o.startFactor >= 0 && o.startFactor <= 1, where, "startFactor", "a number in [0, 1]", o.startFactor);
     check(o.after === null || (o.after instanceof LRSchedule && o.after.optimizer === this.optimizer), where, "after",
-      "null or a schedule on the same optimizer", o.after === null ? null : o.after.type);
+      "null or a schedule on the same optimizer", o.after);
   }
   lrAt(t: number): number[] {
     const { warmupSteps: w, startFactor: s, after } = this.options;
@@ -203,6 +211,8 @@ export interface PlateauStateDict {
   cooldown: number; min_lrs: number[]; eps: number;
 }
 
+const PLATEAU_OPTIONS = ["mode", "factor", "patience", "threshold", "thresholdMode", "cooldown", "minLr", "eps"];
+
 /**
  * Reduce the lr when a metric stops improving, as torch.optim.lr_scheduler.ReduceLROnPlateau.
  * @example
@@ -223,6 +233,7 @@ export class ReduceLROnPlateau {
     if (!optimizer || !Array.isArray(optimizer.paramGroups) || optimizer.paramGroups.length === 0) {
       throw new Error("ReduceLROnPlateau: expected an optimizer with parameter groups");
     }
+    checkOptions("ReduceLROnPlateau", options, PLATEAU_OPTIONS);
     const o: ReduceLROnPlateauOptions = { mode: "min", factor: 0.1, patience: 10, threshold: 1e-4, thresholdMode: "rel",
       cooldown: 0, minLr: 0, eps: 1e-8, ...options };
     this.minLrs = this.validate(o, "ReduceLROnPlateau");
@@ -230,9 +241,6 @@ export class ReduceLROnPlateau {
   }
 
   private validate(o: ReduceLROnPlateauOptions, where: string): number[] {
-    for (const k of Object.keys(o)) {
-      if (!["mode", "factor", "patience", "threshold", "thresholdMode", "cooldown", "minLr", "eps"].includes(k)) throw new Error(`${where}: unknown option "${k}"`);
-    }
     check(o.mode === "min" || o.mode === "max", where, "mode", '"min" or "max"', o.mode);
     check(isNum(o.factor) && o.factor >= 0 && o.factor < 1, where, "factor", "a number in [0, 1)", o.factor);
     check(isInt(o.patience, 0), where, "patience", "an integer >= 0", o.patience);
@@ -256,7 +264,7 @@ export class ReduceLROnPlateau {
 
   /** Record this step's metric; reduces the groups' lrs after `patience` steps without improvement. */
   step(metric: number): void {
-    if (typeof metric !== "number") throw new Error(`ReduceLROnPlateau.step: metric must be a number, got ${typeof metric}`);
+    if (typeof metric !== "number") throw new Error(`ReduceLROnPlateau.step: metric must be a number, got ${show(metric)}`);
     this.t++;
     if (this.isBetter(metric, this.best)) { this.best = metric; this.numBadEpochs = 0; }
     else this.numBadEpochs++;

@@ -10,6 +10,7 @@ import { defaultRng, type Rng } from "../../random.js";
 import { mul } from "../../ops/elementwise.js";
 import { sum } from "../../ops/reduce.js";
 import { reshape, stack } from "../../ops/shape.js";
+import { checkOptions as checkKeys, show, suggest } from "../../validate.js";
 
 export interface MultiTaskOutput {
   /** Per-task head outputs (raw: logits or values), for the tasks asked for. */
@@ -174,33 +175,29 @@ export function fork(rng: Rng | undefined): Rng {
 }
 
 /** Reject option keys that `owner` does not know, listing the ones it does. */
-export function checkOptions(owner: string, opts: object, known: readonly string[]): void {
-  for (const k of Object.keys(opts)) {
-    if (!known.includes(k)) throw new Error(`${owner}: unknown option "${k}" (known: ${known.join(", ")})`);
-  }
-}
+export function checkOptions(owner: string, opts: object, known: readonly string[]): void { checkKeys(owner, opts, known); }
 
 /** An integer option >= min: `MMoE: experts must be >= 1, got 0`. */
 export function checkCount(owner: string, name: string, v: unknown, min = 1): number {
-  if (typeof v !== "number" || !Number.isInteger(v)) throw new Error(`${owner}: ${name} must be an integer >= ${min}, got ${String(v)}`);
-  if (v < min) throw new Error(`${owner}: ${name} must be >= ${min}, got ${v}`);
+  if (typeof v !== "number" || !Number.isInteger(v)) throw new Error(`${owner}: ${name} must be an integer >= ${min}, got ${show(v)}`);
+  if (v < min) throw new Error(`${owner}: ${name} must be >= ${min}, got ${show(v)}`);
   return v;
 }
 
 /** A non-empty list of layer widths (positive integers). */
 export function checkWidths(owner: string, name: string, v: unknown): number[] {
   if (!Array.isArray(v) || v.length === 0 || !v.every((w) => Number.isInteger(w) && w > 0)) {
-    throw new Error(`${owner}: ${name} must be a non-empty list of positive integers, got ${JSON.stringify(v)}`);
+    throw new Error(`${owner}: ${name} must be a non-empty list of positive integers, got ${show(v)}`);
   }
   return v as number[];
 }
 
 /** The tasks option: at least one task, unique names. */
 export function checkTaskList(owner: string, tasks: unknown): Task[] {
-  if (!Array.isArray(tasks) || tasks.length === 0) throw new Error(`${owner}: tasks must be a non-empty list of task() declarations`);
+  if (!Array.isArray(tasks) || tasks.length === 0) throw new Error(`${owner}: tasks must be a non-empty list of task() declarations, got ${show(tasks)}`);
   const seen = new Set<string>();
   for (const t of tasks as Task[]) {
-    if (!t || typeof t.name !== "string" || !Number.isInteger(t.outputs)) throw new Error(`${owner}: tasks must come from task(), got ${JSON.stringify(t)}`);
+    if (!t || typeof t.name !== "string" || !Number.isInteger(t.outputs)) throw new Error(`${owner}: tasks must come from task(), got ${show(t)}`);
     if (seen.has(t.name)) throw new Error(`${owner}: the task name "${t.name}" is used twice`);
     seen.add(t.name);
   }
@@ -223,10 +220,20 @@ export const COMMON_OPTIONS = ["tasks", "inputs", "towers", "activation", "dropo
 
 /** Check the common options and return the task list. */
 export function checkCommon(owner: string, opts: ArchitectureOptions, known: readonly string[]): Task[] {
-  if (!opts || typeof opts !== "object") throw new Error(`${owner}: expected an options object`);
+  if (!opts || typeof opts !== "object") throw new Error(`${owner}: expected an options object, got ${show(opts)}`);
   checkOptions(owner, opts, [...COMMON_OPTIONS, ...known]);
   const tasks = checkTaskList(owner, opts.tasks);
   checkCount(owner, "inputs", opts.inputs);
-  if (opts.dropout !== undefined && !(opts.dropout >= 0 && opts.dropout < 1)) throw new Error(`${owner}: dropout must be in [0, 1), got ${opts.dropout}`);
+  if (opts.dropout !== undefined && !(opts.dropout >= 0 && opts.dropout < 1)) throw new Error(`${owner}: dropout must be in [0, 1), got ${show(opts.dropout)}`);
+  checkTowers(owner, opts.towers, tasks);
   return tasks;
+}
+
+/** Tower widths: one list for every task, or a list per task whose keys are all task names. */
+export function checkTowers(owner: string, v: unknown, tasks: Task[]): void {
+  if (v === undefined) return;
+  if (Array.isArray(v) || !v) return;
+  const names = tasks.map((t) => t.name);
+  // a key that names no task would silently give that task no hidden layers
+  for (const k of Object.keys(v)) if (!names.includes(k)) throw new Error(`${owner}: towers has a key "${k}" that names no task${suggest(k, names)}`);
 }

@@ -5,7 +5,7 @@ import { Sequential } from "../../nn/layers.js";
 import { Tensor } from "../../tensor.js";
 import type { Task } from "../tasks.js";
 import type { Rng } from "../../random.js";
-import { MultiTaskModel, mlp, towers, checkOptions, checkTaskList, type Activation, type MultiTaskOutput } from "./base.js";
+import { MultiTaskModel, mlp, towers, checkOptions, checkTaskList, checkTowers, type Activation, type MultiTaskOutput } from "./base.js";
 
 export interface SharedBottomOptions {
   tasks: Task[];
@@ -35,6 +35,7 @@ export class SharedBottom extends MultiTaskModel {
     super();
     checkOptions("SharedBottom", opts, ["tasks", "inputs", "trunk", "trunkOutputs", "towers", "activation", "dropout", "rng"]);
     this.taskNames = checkTaskList("SharedBottom", opts.tasks).map((t) => t.name);
+    checkTowers("SharedBottom", opts.towers, opts.tasks);
     let width: number;
     if (opts.trunk instanceof Module) {
       if (!opts.trunkOutputs) throw new Error("SharedBottom: a Module trunk needs trunkOutputs (its output width)");

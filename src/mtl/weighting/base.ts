@@ -14,6 +14,8 @@ export interface Weighting {
   backward(ctx: WeightingContext): number[];
   /** The method's own learnable parameters (optimised with the model's); none if absent. */
   parameters?(): Tensor[];
+  /** Called once by the trainer with its task names: reject weights or names given for tasks it does not have. */
+  checkTasks?(taskNames: string[]): void;
   /** Called by the trainer at the end of each epoch with the mean loss of each task. */
   onEpochEnd?(meanLosses: Record<string, number>): void;
   /** Figures for the epoch's logs (EpochLogs.diagnostics), read after onEpochEnd. */

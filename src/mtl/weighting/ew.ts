@@ -3,6 +3,7 @@
 // loss-weighting paper compares with.
 import type { Weighting, WeightingContext } from "./base.js";
 import { registerWeighting } from "./registry.js";
+import { show, suggest } from "../../validate.js";
 
 /** The plain sum of the task losses (the default). @example new Trainer(model, { tasks, weighting: new EqualWeighting() }) */
 export class EqualWeighting implements Weighting {
@@ -15,9 +16,9 @@ export class EqualWeighting implements Weighting {
 }
 
 function checkWeights(owner: string, weights: unknown): Record<string, number> {
-  if (!weights || typeof weights !== "object" || Array.isArray(weights)) throw new Error(`${owner}: weights must be an object of task name -> weight, got ${JSON.stringify(weights)}`);
+  if (!weights || typeof weights !== "object" || Array.isArray(weights)) throw new Error(`${owner}: weights must be an object of task name -> weight, got ${show(weights)}`);
   for (const [k, v] of Object.entries(weights)) {
-    if (!(typeof v === "number" && Number.isFinite(v) && v >= 0)) throw new Error(`${owner}: weight of "${k}" must be finite and >= 0, got ${String(v)}`);
+    if (!(typeof v === "number" && Number.isFinite(v) && v >= 0)) throw new Error(`${owner}: weight of "${k}" must be finite and >= 0, got ${show(v)}`);
   }
   return { ...(weights as Record<string, number>) };
 }
@@ -27,6 +28,12 @@ export class StaticWeighting implements Weighting {
   readonly name = "static";
   private weights: Record<string, number>;
   constructor(weights: Record<string, number> = {}) { this.weights = checkWeights("StaticWeighting", weights); }
+  checkTasks(taskNames: string[]): void {
+    // the keys are task names: one that names no task would silently weigh that task 1
+    for (const k of Object.keys(this.weights)) {
+      if (!taskNames.includes(k)) throw new Error(`StaticWeighting: a weight for "${k}", which names no task${suggest(k, taskNames)}`);
+    }
+  }
   backward(ctx: WeightingContext): number[] {
     const w = ctx.tasks.map((t, i) => this.weights[t] ?? ctx.staticWeights[i]);
     ctx.backwardWeighted(w);
