@@ -56,7 +56,7 @@ describe("examples/edge (workerd)", () => {
 
   it("fine-tunes one head on the request's batch: its loss falls, and Node computes the same", async () => {
     const { x } = rows(64, 78);
-    const y = x.map((r) => (r[3] - r[0] > 0 ? 1 : 0)); // a changed rule the shipped head does not know
+    const y = x.map((r: number[]) => (r[3] - r[0] > 0 ? 1 : 0)); // a changed rule the shipped head does not know
     const req = { task: "flag", x, y, steps: 20, lr: 0.02 };
     const r = await post("/finetune", req);
     expect(r.status).toBe(200);

@@ -58,7 +58,7 @@ describe("CSV parser", () => {
       const names = ["c0", "c1", "c2"];
       const rows = Array.from({ length: 1 + rng.int(6) }, () => names.map(cell));
       // a row of one empty field would read as a blank line: make the first cell non-empty
-      for (const r of rows) if (r.every((v) => v === "")) r[0] = "x";
+      for (const r of rows) if (r.every((v): boolean => v === "")) r[0] = "x";
       const d = trial % 2 ? "\t" : ",";
       const text = toCsv(names, rows, d);
       const want: Table = { names, rows: rows.length, columns: Object.fromEntries(names.map((n, j) => [n, rows.map((r) => r[j])])) };
@@ -177,7 +177,8 @@ describe("the census survey (CPS 1985, from Debian's r-cran-aer) from CSV to pre
       },
       labels: { wage: { kind: "regression", log: "log", scale: "standardize" }, union: { kind: "binary", positive: "yes" } },
     });
-    const all = new MultiTaskDataset(spec.transform(table));
+    const t = spec.transform(table); // labels are there: the spec has label columns
+    const all = new MultiTaskDataset({ ...t, labels: t.labels! });
     const { train, test } = all.split({ train: 0.8, test: 0.2 }, new Rng(1));
     const tasks = [task("wage", { kind: "regression", outputs: 1 }), task("union", { kind: "binary", outputs: 1, metrics: ["accuracy", "auc"] })];
     const make = () => new Trainer(new SharedBottom({ tasks, inputs: spec.width, trunk: [32], towers: [16], rng: new Rng(2) }), {
