@@ -5,6 +5,7 @@
 // He, Zhou, Wang, Yu, Zhang and Zhang, "Robust Multi-Task Learning with Excess Risks",
 // ICML 2024 (Algorithm 1).
 import { exp } from "./fmath.js";
+import { scaleToCount } from "./solvers.js";
 import { vcombine } from "../../ops/vector.js";
 import { checkNumbers, checkOptions, checkSpace, taskIndex } from "./plugin.js";
 import { saveBuffers, loadBuffers } from "./buffers.js";
@@ -24,10 +25,7 @@ export function excessRisk(g: ArrayLike<number>, acc: Float64Array): number {
 
 /** The multiplicative weight update, renormalised to sum to the number of weights. */
 export function excessMtlWeights(w: number[], risks: number[], initial: number[], eta: number): number[] {
-  const n = w.map((x, i) => x * exp((eta * risks[i]) / (initial[i] > 0 ? initial[i] : 1)));
-  let s = 0;
-  for (const x of n) s += x;
-  return n.map((x) => (x * n.length) / s);
+  return scaleToCount(w.map((x, i) => x * exp((eta * risks[i]) / (initial[i] > 0 ? initial[i] : 1))));
 }
 
 /** ExcessMTL on the shared parameters (its AdaGrad accumulators persist). @example new ExcessMTL(["a", "b"], { eta: 0.1 }) */

@@ -6,6 +6,7 @@
 // Chen, Badrinarayanan, Lee and Rabinovich, "GradNorm: Gradient Normalization for
 // Adaptive Loss Balancing in Deep Multitask Networks", ICML 2018 (eq. 1-2, Section 3.2).
 import { pow } from "./fmath.js";
+import { scaleToCount } from "./solvers.js";
 import { vcombine } from "../../ops/vector.js";
 import { adamStep } from "./famo.js";
 import { checkNumbers, checkOptions, checkSpace, lossValues, taskIndex, type GradientSpace } from "./plugin.js";
@@ -31,10 +32,7 @@ export function gradNormGrad(w: number[], norms: number[], losses: number[], ini
 
 /** Renormalise positive weights to sum to T (negative ones are clipped to a small floor first). */
 export function gradNormRenormalize(w: number[]): number[] {
-  const c = w.map((x) => Math.max(x, 1e-8));
-  let s = 0;
-  for (const x of c) s += x;
-  return c.map((x) => (x * c.length) / s);
+  return scaleToCount(w.map((x) => Math.max(x, 1e-8)));
 }
 
 /**

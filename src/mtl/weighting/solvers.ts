@@ -106,6 +106,13 @@ export function pinvSym(S: Matrix): Matrix {
 
 // ---------------------------------------------------------------- simplex
 
+/** Positive weights rescaled to sum to their count (GradNorm's and ExcessMTL's renormalisation). */
+export function scaleToCount(w: number[]): number[] {
+  let s = 0;
+  for (const x of w) s += x;
+  return w.map((x) => (x * w.length) / s);
+}
+
 /** Euclidean projection of v onto the probability simplex {w >= 0, sum w = 1} (sort-based, Held et al. 1974). */
 export function projectSimplex(v: number[]): number[] {
   const n = v.length;
