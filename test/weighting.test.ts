@@ -39,6 +39,8 @@ const build = (w: Weighting, seed = 3) => {
   return { model, trainer: new Trainer(model, { tasks, weighting: w, seed, optimizer: (p) => new Adam(p, { lr: 1e-2 }) }) };
 };
 const values = (ps: { data(): ArrayLike<number> }[]) => ps.map((p) => Array.from(p.data()));
+// bilevel methods (Auto-λ, MOML, FORUM) learn on validation batches
+const fitWith = (w: Weighting, epochs: number) => ({ epochs, batchSize: 16, ...(w.needsValidation ? { validation: synth(24, 9) } : {}) });
 
 describe.each(weightingNames().map((name) => ({ name })))("weighting $name", ({ name }) => {
   it("trains shared parameters and every head, with one finite weight per task", async () => {
@@ -46,7 +48,7 @@ describe.each(weightingNames().map((name) => ({ name })))("weighting $name", ({ 
     const shared0 = values(model.sharedParameters());
     const heads0 = Object.fromEntries(NAMES.map((t) => [t, values(model.taskParameters(t))]));
     const data = synth(48, 1);
-    const h = await trainer.fit(data, { epochs: 2, batchSize: 16 });
+    const h = await trainer.fit(data, fitWith(trainer.weighting, 2));
     expect(values(model.sharedParameters())).not.toEqual(shared0);
     for (const t of NAMES) {
       expect(model.taskParameters(t).length).toBeGreaterThan(0);
@@ -61,13 +63,13 @@ describe.each(weightingNames().map((name) => ({ name })))("weighting $name", ({ 
   it("round-trips its state: a resumed trainer continues bit-identically", async () => {
     const data = synth(48, 2);
     const a = build(createWeighting(name, NAMES));
-    await a.trainer.fit(data, { epochs: 2, batchSize: 16 });
+    await a.trainer.fit(data, fitWith(a.trainer.weighting, 2));
     const b = build(createWeighting(name, NAMES));
-    await b.trainer.fit(data, { epochs: 1, batchSize: 16 });
+    await b.trainer.fit(data, fitWith(b.trainer.weighting, 1));
     const saved = JSON.parse(JSON.stringify(b.trainer.stateDict()));
     const c = build(createWeighting(name, NAMES));
     c.trainer.loadStateDict(saved);
-    await c.trainer.fit(data, { epochs: 1, batchSize: 16 });
+    await c.trainer.fit(data, fitWith(c.trainer.weighting, 1));
     expect(values(c.model.parameters())).toEqual(values(a.model.parameters()));
     expect(JSON.parse(JSON.stringify(c.trainer.weighting.stateDict?.() ?? {}))).toEqual(JSON.parse(JSON.stringify(a.trainer.weighting.stateDict?.() ?? {})));
     // and the method's own state alone

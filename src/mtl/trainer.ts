@@ -20,6 +20,15 @@ import { evaluateModel, predictModel, type TaskMetrics } from "./evaluate.js";
 import { loadTrainerState, trainerState } from "./trainer-state.js";
 import { Adam, clipGradNorm, type Optimizer as OptimizerBase, type BaseOptions } from "../optim/index.js";
 
+/** Batches of `data` without end: shuffled passes, each from its own split of `rng`. */
+function* cycleBatches(data: MultiTaskDataset, batchSize: number, rng: Rng): Generator<Batch> {
+  for (let k = 0; ; k++) {
+    let any = false;
+    for (const b of data.batches(batchSize, { shuffle: true, rng: rng.split(k) })) { any = true; yield b; }
+    if (!any) return;
+  }
+}
+
 /** A streaming source: called once per epoch, yielding batches (see fromAsyncIterable). */
 export type StreamSource = () => AsyncIterable<Batch>;
 
@@ -120,6 +129,7 @@ export class Trainer {
   epoch = 0;
   step = 0;
   private readonly nanCheck: boolean;
+  private validationBatches: Iterator<Batch> | null = null;
 
   constructor(readonly model: MultiTaskModel, readonly options: TrainerOptions) {
     checkTrainerOptions(options as never);
@@ -155,6 +165,9 @@ export class Trainer {
     checkTrainData(data, this.tasks);
     const validation = opts.validation;
     if (validation) checkDataset("fit: validation", validation, this.tasks, false);
+    if (this.weighting.needsValidation && !validation) {
+      throw new Error(`Trainer: ${this.weighting.name} is a bilevel method: it learns its task weights on validation data; pass fit(data, { validation })`);
+    }
     const batchSize = opts.batchSize ?? 64;
     const cbs = opts.callbacks ?? [];
     const yieldMs = opts.yieldEveryMs ?? 50;
@@ -178,6 +191,8 @@ export class Trainer {
         plans = this.schedule.epoch(ctx);
       }
       let s = 0;
+      // bilevel methods draw validation batches: a seeded cycle per epoch, so a resumed run draws the same ones
+      this.validationBatches = validation && this.weighting.needsValidation ? cycleBatches(validation, batchSize, this.rng.split(0xb11e + e)) : null;
       this.model.train();
       for await (const plan of plans) {
         if (cbs.length) {
@@ -216,24 +231,7 @@ export class Trainer {
   /** One optimisation step over the parts of a plan. Returns loss values and weights. */
   trainStep(parts: { tasks: string[]; batch: Batch }[]): { losses: Record<string, number>; weights: Record<string, number> } {
     return scope(() => {
-      const names: string[] = [];
-      const losses: Tensor[] = [];
-      const reps: (Tensor | null)[] = [];
-      for (const part of parts) {
-        // a task with no labelled example in this batch sits the step out: its masked loss
-        // would be 0 and still move weighting state (uncertainty weights) and the averages
-        const tasks = part.tasks.filter((t) => part.batch.labelledCount(t) > 0);
-        if (tasks.length === 0) continue;
-        const out = this.model.forward(part.batch.x, tasks);
-        for (const t of tasks) {
-          const task = this.tasks.get(t)!;
-          const lbl = part.batch.labels[t], mask = part.batch.masks[t];
-          if (!lbl) throw new Error(`Trainer: the batch has no labels for task "${t}"`);
-          names.push(t);
-          losses.push(taskLoss(task, out.outputs[t], lbl, mask));
-        }
-        reps.push(out.representation);
-      }
+      const { names, losses, reps } = this.forwardLosses(parts);
       if (losses.length === 0) return { losses: {}, weights: {} };
       const values = losses.map((l) => l.item());
       if (this.nanCheck) {
@@ -245,7 +243,7 @@ export class Trainer {
         });
       }
       this.optimizer.zeroGrad();
-      const { ctx, finish } = this.context(names, losses, reps);
+      const { ctx, finish } = this.context(names, losses, reps, parts);
       const w = this.weighting.backward(ctx);
       finish();
       const reg = this.model.regularization();
@@ -272,8 +270,55 @@ export class Trainer {
     }
   }
 
-  private context(tasks: string[], losses: Tensor[], reps: (Tensor | null)[]) {
+  // Each part's forward and the masked loss of each task it has labels for.
+  private forwardLosses(parts: { tasks: string[]; batch: Batch }[]): { names: string[]; losses: Tensor[]; reps: (Tensor | null)[] } {
+    const names: string[] = [];
+    const losses: Tensor[] = [];
+    const reps: (Tensor | null)[] = [];
+    for (const part of parts) {
+      // a task with no labelled example in this batch sits the step out: its masked loss
+      // would be 0 and still move weighting state (uncertainty weights) and the averages
+      const tasks = part.tasks.filter((t) => part.batch.labelledCount(t) > 0);
+      if (tasks.length === 0) continue;
+      const out = this.model.forward(part.batch.x, tasks);
+      for (const t of tasks) {
+        const task = this.tasks.get(t)!;
+        const lbl = part.batch.labels[t], mask = part.batch.masks[t];
+        if (!lbl) throw new Error(`Trainer: the batch has no labels for task "${t}"`);
+        names.push(t);
+        losses.push(taskLoss(task, out.outputs[t], lbl, mask));
+      }
+      reps.push(out.representation);
+    }
+    return { names, losses, reps };
+  }
+
+  // What a bilevel method sees beyond the step's losses: forwards of the same batch and of
+  // one validation batch per step, with the parameters' values at the time of the call.
+  private bilevelInputs(tasks: string[], parts: { tasks: string[]; batch: Batch }[]) {
+    let val: Batch | null | undefined;
+    return {
+      lr: this.optimizer.paramGroups[0].lr,
+      trainLosses: () => {
+        const r = this.forwardLosses(parts);
+        return tasks.map((t) => r.losses[r.names.indexOf(t)]);
+      },
+      validationLosses: () => {
+        if (val === undefined) {
+          const next = this.validationBatches?.next();
+          if (!next) throw new Error(`Trainer: ${this.weighting.name} needs validation batches: train it with fit(data, { validation })`);
+          val = next.done ? null : next.value;
+        }
+        if (!val) return tasks.map(() => null);
+        const r = this.forwardLosses([{ tasks, batch: val }]);
+        return tasks.map((t) => (r.names.includes(t) ? r.losses[r.names.indexOf(t)] : null));
+      },
+    };
+  }
+
+  private context(tasks: string[], losses: Tensor[], reps: (Tensor | null)[], parts: { tasks: string[]; batch: Batch }[]) {
     return weightingContext({
+      bilevel: this.weighting.needsValidation ? this.bilevelInputs(tasks, parts) : undefined,
       method: this.weighting.name, tasks, losses, representations: reps,
       staticWeights: tasks.map((t) => this.tasks.get(t)!.weight),
       step: this.step, epoch: this.epoch, rng: this.rng.split(0x5eed + this.step),

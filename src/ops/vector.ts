@@ -75,3 +75,19 @@ export function vscatterAdd(targets: Tensor[], flat: Tensor, alpha = 1): void {
     off += t.size;
   }
 }
+
+/** The tensors' values laid end to end in one fresh flat vector (off the tape). */
+export function vflatten(ts: Tensor[]): Tensor {
+  const t = new Tensor([ts.reduce((s, x) => s + x.size, 0)]);
+  let off = 0;
+  for (const x of ts) { K().copy(t.ptr + off * 4, x.ptr, x.size); off += x.size; }
+  return t;
+}
+
+/** Overwrite the targets with consecutive slices of `flat` (vflatten's inverse), in place. */
+export function vscatter(targets: Tensor[], flat: Tensor): void {
+  const total = targets.reduce((s, t) => s + t.size, 0);
+  if (total !== flat.size) throw new Error(`vscatter: vector has ${flat.size} values, the targets have ${total}`);
+  let off = 0;
+  for (const t of targets) { K().copy(t.ptr, flat.ptr + off * 4, t.size); off += t.size; }
+}

@@ -12,6 +12,11 @@ export interface Weighting {
   readonly name: string;
   /** Accumulate the combined update into .grad; return the effective task weights (for logs). */
   backward(ctx: WeightingContext): number[];
+  /**
+   * A bilevel method (Auto-λ, MOML, FORUM): the trainer then needs fit's `validation`
+   * data and gives the method `ctx.bilevel` (see ./context.ts).
+   */
+  readonly needsValidation?: boolean;
   /** The method's own learnable parameters (optimised with the model's); none if absent. */
   parameters?(): Tensor[];
   /** Called once by the trainer with its task names: reject weights or names given for tasks it does not have. */

@@ -19,6 +19,11 @@
 //   `loadStateDict()` are optional; a stateless method leaves them out. State must
 //   round-trip through JSON so a resumed run continues bit-identically.
 // - Randomness only from `ctx.rng` (a per-step stream of the trainer's seed).
+// - Bilevel methods (Auto-λ, MOML, FORUM) set `needsValidation` and get `ctx.bilevel`:
+//   every trainable parameter, the optimiser's learning rate, fresh forwards of the
+//   step's training batch and of a validation batch (from fit's `validation`) with the
+//   parameters' current values (a method may move them for a look-ahead and must put them
+//   back), and `addGrad` for an update over all parameters.
 // Register a method with registerWeighting (./registry.ts) and test/weighting.test.ts
 // trains it, checks the heads train and round-trips its state. PCGrad (./pcgrad.ts) is a
 // short example of the gradient-combination kind.
@@ -69,6 +74,27 @@ export interface WeightingContext {
   addSharedGrad(flat: Tensor): void;
   /** Backprop a gradient at the shared representation into the shared parameters. */
   backwardRepresentation(grad: Tensor): void;
+
+  /** Only for a method with `needsValidation` (./bilevel.ts has the helpers). */
+  readonly bilevel?: BilevelAccess;
+}
+
+/** What a bilevel (validation-driven) method may do beyond the rest of the context. */
+export interface BilevelAccess {
+  /** Every trainable parameter the step trains: the shared ones, then each active task's, in that order. */
+  readonly parameters: Tensor[];
+  /** The optimiser's current learning rate (its first group), for a look-ahead step. */
+  readonly lr: number;
+  /** A fresh forward of the step's training batch with the parameters' current values: one loss per active task (on the tape). */
+  trainLosses(): Tensor[];
+  /**
+   * The same on this step's validation batch (drawn from fit's `validation`, the same
+   * batch for every call in a step): one loss per active task, null where the batch has
+   * no label for it.
+   */
+  validationLosses(): (Tensor | null)[];
+  /** Add a flat vector over `parameters` into their .grad (the whole update, heads included). */
+  addGrad(flat: Tensor): void;
 }
 
 /** What the trainer knows about one step, to build a context from. */
@@ -85,6 +111,8 @@ export interface StepInputs {
   rng: Rng;
   sharedParameters: () => Tensor[];
   taskParameters: (task: string) => Tensor[];
+  /** For a method with needsValidation: the trainer's side of BilevelAccess. */
+  bilevel?: Omit<BilevelAccess, "parameters" | "addGrad">;
 }
 
 /** A step's context, and `finish()`, which throws when a method updated the shared parameters but not the heads. */
@@ -164,6 +192,23 @@ export function weightingContext(s: StepInputs): { ctx: WeightingContext; finish
     },
     applyRepresentationUpdate: (g, w) => { checkWeights("applyRepresentationUpdate", w); ctx.backwardRepresentation(g); ctx.backwardTaskSpecific(w); },
   };
+  if (s.bilevel) {
+    const b = s.bilevel;
+    let all: Tensor[] | null = null;
+    const parameters = (): Tensor[] => (all ??= [...shared(), ...taskOwn()].filter((p) => p.requiresGrad));
+    (ctx as { bilevel?: BilevelAccess }).bilevel = {
+      get parameters() { return parameters(); },
+      lr: b.lr,
+      trainLosses: b.trainLosses,
+      validationLosses: b.validationLosses,
+      addGrad: (flat) => {
+        const ps = parameters();
+        for (const p of ps) if (!p.grad || p.grad.isDisposed) p.grad = zeros(p.shape).keep();
+        vscatterAdd(ps.map((p) => p.grad!), flat); // checks the length
+        sharedTouched = headsTouched = true;
+      },
+    };
+  }
   const finish = (): void => {
     if (sharedTouched && !headsTouched && taskOwn().length > 0) {
       throw new Error(`${s.method}: updated the shared parameters but not the task-specific ones (the heads would stop training); ` +

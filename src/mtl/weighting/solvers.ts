@@ -404,3 +404,68 @@ export function alphaFair(G: Matrix, alpha = 1): number[] {
   }
   return w;
 }
+
+// ---------------------------------------------------------------- small convex QPs (FORUM)
+
+/**
+ * min_x 1/2 x'Hx + f'x subject to E x = e and C x >= d, H positive semi-definite, by
+ * enumerating the sets of active inequalities (every row of C up to 12): each set's KKT
+ * system is solved, and of the candidates that are feasible with non-negative multipliers
+ * the one with the smallest objective is returned (the problem is convex, so any such
+ * candidate is a minimiser). Null when none qualifies (infeasible or unbounded).
+ */
+export function activeSetQP(H: Matrix, f: number[], E: Matrix, e: number[], C: Matrix, d: number[], tol = 1e-10): number[] | null {
+  const n = f.length, m = C.length;
+  if (H.length !== n || E.some((r) => r.length !== n) || C.some((r) => r.length !== n) || e.length !== E.length || d.length !== m) {
+    throw new Error(`activeSetQP: sizes do not match (H ${H.length}, f ${n}, E ${E.length}, C ${m})`);
+  }
+  if (m > 12) throw new Error(`activeSetQP: at most 12 inequalities, got ${m}`);
+  let scale = 1;
+  for (const r of H) for (const x of r) scale = Math.max(scale, Math.abs(x));
+  let best: number[] | null = null, bestF = Infinity;
+  for (let mask = 0; mask < 1 << m; mask++) {
+    const W: number[] = [];
+    for (let i = 0; i < m; i++) if (mask & (1 << i)) W.push(i);
+    const A = [...E, ...W.map((i) => C[i])], b = [...e, ...W.map((i) => d[i])];
+    const k = A.length;
+    if (k > n) continue;
+    // [H -A'; A 0][x; y] = [-f; b]
+    const K: Matrix = [];
+    for (let i = 0; i < n; i++) K.push([...H[i], ...A.map((r) => -r[i])]);
+    for (let j = 0; j < k; j++) K.push([...A[j], ...new Array<number>(k).fill(0)]);
+    const sol = solveLinear(K, [...f.map((x) => -x), ...b], 1e-14);
+    if (!sol) continue;
+    const x = sol.slice(0, n), y = sol.slice(n);
+    let ok = true;
+    for (let j = E.length; j < k && ok; j++) if (y[j] < -tol * scale) ok = false;
+    for (let i = 0; i < m && ok; i++) if (dot(C[i], x) < d[i] - tol * (1 + Math.abs(d[i]))) ok = false;
+    if (!ok) continue;
+    const F = 0.5 * quad(H, x) + dot(f, x);
+    if (F < bestF - tol * (1 + Math.abs(bestF === Infinity ? 0 : bestF))) { best = x; bestF = F; }
+  }
+  return best;
+}
+
+/**
+ * FORUM's sub-problem (Ye et al. 2024; as the authors' code in LibMTL): over w in R^(n+1),
+ * min w'Mw - c w_n subject to sum_{i<n} w_i = 1, w >= 0 and w_n >= sum_{i<n} pi_i w_i, with
+ * M the Gram matrix of the n unit task gradients and the constraint gradient (last).
+ */
+export function forumWeights(M: Matrix, pi: number[], c: number): number[] {
+  checkGram(M, "forumWeights");
+  const n = pi.length;
+  if (M.length !== n + 1) throw new Error(`forumWeights: M must be ${n + 1} x ${n + 1} for ${n} tasks, got ${M.length}`);
+  const H = M.map((r) => r.map((x) => 2 * x));
+  const f = new Array<number>(n + 1).fill(0); f[n] = -c;
+  const E = [[...new Array<number>(n).fill(1), 0]];
+  const C: Matrix = [];
+  for (let i = 0; i <= n; i++) C.push(Array.from({ length: n + 1 }, (_, j) => (i === j ? 1 : 0)));
+  C.push([...pi.map((p) => -p), 1]);
+  let x = activeSetQP(H, f, E, [1], C, new Array<number>(n + 2).fill(0));
+  if (!x) { // a singular M with the optimum on a face: a tiny ridge makes it unique
+    const r = 1e-12 * Math.max(trace(H), 1e-300);
+    x = activeSetQP(H.map((row, i) => row.map((v, j) => (i === j ? v + r : v))), f, E, [1], C, new Array<number>(n + 2).fill(0));
+  }
+  if (!x) throw new Error("forumWeights: no solution (the constraint gradient is zero?)");
+  return x.map((v) => Math.max(v, 0));
+}
