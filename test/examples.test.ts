@@ -21,6 +21,7 @@ const EXAMPLES: Record<string, string[]> = {
   "guide.mjs": [],
   "mnist.mjs": ["--quick"],
   "census.mjs": ["--quick"],
+  "austen.mjs": ["--quick"],
 };
 
 let dir: string, tarball: string, packed: { path: string; size: number }[];
@@ -137,6 +138,18 @@ describe("examples against the installed package", () => {
     expect(multi.wage.r2).toBeGreaterThan(0.2);
     expect(multi.union.auc).toBeGreaterThan(0.6);
     expect(out.match(/^row \d+: predicted wage \$\d+\.\d\d \(actual \$[\d.]+\), union (yes|no) \(actual (yes|no)\)$/gm)).toHaveLength(3);
+  });
+
+  it("austen --quick: text -> tokenizer, vocabulary, padding -> GRU encoder -> three tasks; the saved pipeline reloads", () => {
+    const out = example("austen.mjs");
+    expect(out).toMatch(/^austen: 7200 sentences from 6 novels; 320 train, 160 test; vocabulary \d+ tokens$/m);
+    for (const t of ["novel", "sentiment", "masked"]) expect(out).toMatch(new RegExp(`^\\| gru \\| ${t} \\| 0\\.\\d{4} \\| 0\\.\\d{4} \\|$`, "m"));
+    expect(out).toMatch(/^gru: Delta_m = [+-]\d+\.\d\d%/m);
+    // each task's training loss falls from the first epoch to the second
+    const losses = [...out.matchAll(/multi-task epoch \d\/2: novel ([\d.]+) {2}sentiment ([\d.]+) {2}masked ([\d.]+)/g)];
+    expect(losses).toHaveLength(2);
+    for (let k = 1; k <= 3; k++) expect(Number(losses[1][k])).toBeLessThan(Number(losses[0][k]));
+    expect(out).toMatch(/reloaded: identical logits/);
   });
 
   // The same seed gives the same bits everywhere, so each way of loading the package must

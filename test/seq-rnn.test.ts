@@ -2,24 +2,15 @@
 // and every gradient, stacked, bidirectional, batch-first, packed lengths), finite
 // differences through the functional form, and the properties variable lengths promise.
 import { describe, it, expect, beforeAll } from "vitest";
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { init, Tensor, gradients, concat, reshape, transpose, tensor, randn, Rng, scope } from "../src/index.js";
 import { GRU, LSTM, gru, lstm } from "../src/seq/index.js";
-import { expectClose, fromGolden, gradCheck, type GoldenTensor } from "./helpers.js";
+import { expectClose, fromGolden, gradCheck } from "./helpers.js";
+import { seqGolden } from "./seqhelpers.js";
 import { maxDiffs, reportMaxDiffs } from "./nnhelpers.js";
 
 beforeAll(async () => { await init(); });
 reportMaxDiffs("GRU / LSTM");
 
-let fixture: any = null;
-export function seqGolden(): any {
-  if (!fixture) {
-    fixture = JSON.parse(readFileSync(fileURLToPath(new URL("./fixtures/seq-rnn.json", import.meta.url)), "utf8"));
-    if (fixture.magic !== "polyhead-seq-rnn" || fixture.version !== 1) throw new Error("seq-rnn.json: bad magic/version");
-  }
-  return fixture;
-}
 
 const RTOL = 1e-5, ATOL = 2e-6;
 
@@ -175,5 +166,3 @@ describe("bad input names what is wrong and changes nothing", () => {
     expect(() => gru(x, { weight_ih_l0: randn([12, 3]) })).toThrow(/weights lack "weight_hh_l0"/);
   });
 });
-
-export type { GoldenTensor };
