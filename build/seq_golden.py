@@ -1,7 +1,8 @@
 # Golden values for polyhead's recurrent and bag layers (src/seq/rnn.ts, bag.ts, pool.ts):
 # PyTorch's nn.GRU / nn.LSTM (stacked, bidirectional, batch-first, variable lengths through
 # pack_padded_sequence), nn.EmbeddingBag and masked pooling over time, forward outputs,
-# final states and the gradients of every input and parameter, written to
+# final states and the gradients of every input and parameter, and 3 Adam steps of small
+# GRU and LSTM classifiers, written to
 # test/fixtures/seq-rnn.json for test/seq-rnn.test.ts.
 #
 #     /usr/bin/python3 build/seq_golden.py          (regenerate)
@@ -18,6 +19,7 @@ import zlib
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 torch.set_num_threads(1)
@@ -169,11 +171,58 @@ def pool_case(name, how):
             "grad_x": T(x.grad)}
 
 
+# ---------------------------------------------------------------- optimiser trajectories
+
+class RecurrentClassifier(nn.Module):
+    """Embedding -> (bidirectional) GRU/LSTM over packed lengths -> both final states -> Linear."""
+
+    def __init__(self, kind, layers):
+        super().__init__()
+        self.emb = nn.Embedding(12, 5)
+        self.rnn = (nn.GRU if kind == "gru" else nn.LSTM)(5, 6, num_layers=layers, batch_first=True, bidirectional=True)
+        self.fc = nn.Linear(12, 3)
+        self.kind = kind
+
+    def forward(self, ids, lengths):
+        packed = pack_padded_sequence(self.emb(ids), lengths, batch_first=True, enforce_sorted=False)
+        _, h = self.rnn(packed)
+        if self.kind == "lstm":
+            h = h[0]
+        return self.fc(torch.cat([h[-2], h[-1]], dim=1))
+
+
+TRAJ_CASES = [("gru_classifier_adam", "gru", 1), ("lstm_classifier_adam", "lstm", 2)]
+
+
+def trajectory_case(name, kind, layers, steps=3):
+    torch.manual_seed(seed_of(name))
+    model = RecurrentClassifier(kind, layers)
+    g = gen(name + "/data")
+    B, S = 4, 6
+    lengths = [6, 3, 5, 1]
+    ids = torch.randint(1, 12, (B, S), generator=g)
+    for b, n in enumerate(lengths):
+        ids[b, n:] = 0
+    labels = torch.randint(0, 3, (B,), generator=g)
+    init = {k: T(v) for k, v in model.state_dict().items()}
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(ids, torch.tensor(lengths)), labels)
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+    return {"kind": kind, "layers": layers, "ids": T(ids), "lengths": lengths, "labels": T(labels), "lr": 0.01, "steps": steps,
+            "init": init, "losses": losses, "after": {k: T(v) for k, v in model.state_dict().items()}}
+
+
 fixture = {
     "magic": "polyhead-seq-rnn", "version": 1, "torch": torch.__version__, "generator": "build/seq_golden.py",
     "rnn": {c[0]: rnn_case(*c) for c in RNN_CASES},
     "bag": {c[0]: bag_case(*c) for c in BAG_CASES},
     "pool": {("pool_" + h): pool_case("pool_" + h, h) for h in ("mean", "max", "first", "last")},
+    "trajectories": {c[0]: trajectory_case(*c) for c in TRAJ_CASES},
 }
 
 # `--add`: keep the committed entries (a full regeneration on another CPU may move the last
@@ -181,7 +230,7 @@ fixture = {
 if "--add" in sys.argv and os.path.exists(OUT_PATH):
     with open(OUT_PATH, encoding="utf-8") as f:
         committed = json.load(f)
-    for part in ("rnn", "bag", "pool"):
+    for part in ("rnn", "bag", "pool", "trajectories"):
         for k, v in committed.get(part, {}).items():
             if k in fixture[part]:
                 fixture[part][k] = v
@@ -189,5 +238,6 @@ if "--add" in sys.argv and os.path.exists(OUT_PATH):
 text = json.dumps(fixture, separators=(",", ":"), allow_nan=False)
 with open(OUT_PATH, "w", encoding="utf-8") as f:
     f.write(text + "\n")
-print("wrote %s (%d bytes, %d rnn, %d bag, %d pool cases)" % (
-    os.path.relpath(OUT_PATH, ROOT), len(text) + 1, len(fixture["rnn"]), len(fixture["bag"]), len(fixture["pool"])))
+print("wrote %s (%d bytes, %d rnn, %d bag, %d pool, %d trajectory cases)" % (
+    os.path.relpath(OUT_PATH, ROOT), len(text) + 1, len(fixture["rnn"]), len(fixture["bag"]), len(fixture["pool"]),
+    len(fixture["trajectories"])))

@@ -3,7 +3,7 @@
 // tasks on one shared encoder: which novel a sentence comes from, its sentiment (labelled from
 // the Bing Liu lexicon), and the word hidden behind <mask> (masked-token reconstruction). The
 // text goes through polyhead/seq's tokenizer, vocabulary and padding; the encoder is a
-// bidirectional GRU (and a transformer encoder where polyhead/seq has one). Each encoder is
+// bidirectional GRU, then a transformer encoder. Each encoder is
 // trained on the three tasks together and on each task alone; the table gives each task's
 // accuracy and Delta_m, the mean relative change of multi-task over single-task.
 // The model is then saved with its tokenizer and vocabulary in one safetensors file, read
@@ -12,7 +12,7 @@
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import {
-  init, Rng, Module, Embedding, MultiTaskDataset, task, SharedBottom, Trainer, Adam, concat, reshape, slice, take, scope, noGrad,
+  init, Rng, Module, Embedding, MultiTaskDataset, task, SharedBottom, Trainer, Adam, concat, reshape, slice, take, tensor, scope, noGrad,
   singleTaskBaselines, compareWithBaselines,
 } from "polyhead/node";
 import { saveWeights, loadWeights, parseSafetensors } from "polyhead/io";
@@ -46,9 +46,8 @@ const vocab = Vocabulary.fit(train.map((r) => r.tokens.concat(r.hidden)), { minF
 const maskId = vocab.id(MASK);
 
 function dataset(rows) {
-  const { ids } = padBatch(rows.map((r) => vocab.encode(r.tokens)), { maxLength: MAX_LEN, fixedLength: true, padId: vocab.padId });
-  const x = Int32Array.from(ids.data());
-  ids.dispose();
+  // the ids as host data for the dataset (the scope frees the batch's tensors)
+  const x = scope(() => Int32Array.from(padBatch(rows.map((r) => vocab.encode(r.tokens)), { maxLength: MAX_LEN, fixedLength: true, padId: vocab.padId }).ids.data()));
   // a hidden word outside the vocabulary is unk: the masked task counts it as a miss either way
   return new MultiTaskDataset({
     x, xShape: [MAX_LEN],
@@ -66,14 +65,12 @@ console.log(`austen: ${data.rows.length} sentences from ${data.novels.length} no
 /**
  * The shared trunk: token ids [B, T] -> [mean over the real steps, the features at <mask>]
  * (so every head reads both: the sentence and the hidden word's context). The batch is cut
- * to its longest sentence before the recurrence.
+ * to its longest sentence first; `encode` maps the embedded tokens [B, L, dim] to features.
  */
-class RecurrentEncoder extends Module {
-  constructor(vocabSize, { dim, hidden, rng }) {
+class TextEncoder extends Module {
+  constructor(vocabSize, dim, rng) {
     super();
     this.embedding = new Embedding(vocabSize, dim, { rng });
-    this.rnn = new GRU(dim, hidden, { batchFirst: true, bidirectional: true, rng });
-    this.width = 4 * hidden;
   }
   forward(ids) {
     const [B, T] = ids.shape, v = ids.data();
@@ -84,17 +81,43 @@ class RecurrentEncoder extends Module {
       lengths.push(n);
       at.push(m);
     }
-    const L = Math.max(1, ...lengths);
-    const e = this.embedding.forward(L < T ? slice(ids, 1, 0, L) : ids);
-    const { output } = this.rnn.forward(e, { lengths });
-    const H = output.shape[2];
-    const atMask = take(reshape(output, [B * L, H]), at.map((t, b) => b * L + t));
-    return concat([meanOverTime(output, { lengths }), atMask], 1);
+    const L = lengths.reduce((a, n) => Math.max(a, n), 1);
+    const h = this.encode(this.embedding.forward(L < T ? slice(ids, 1, 0, L) : ids), lengths);
+    const H = h.shape[2];
+    const atMask = take(reshape(h, [B * L, H]), at.map((t, b) => b * L + t));
+    return concat([meanOverTime(h, { lengths }), atMask], 1);
   }
 }
 
-const encoders = { gru: (rng) => new RecurrentEncoder(vocab.size, { dim: quick ? 32 : 64, hidden: quick ? 32 : 64, rng }) };
-if (seq.TransformerEncoder) console.log("austen: polyhead/seq has a TransformerEncoder; this example does not use it yet");
+/** A bidirectional GRU over the tokens, padded steps left out through the lengths. */
+class GruEncoder extends TextEncoder {
+  constructor(vocabSize, { dim, hidden, rng }) {
+    super(vocabSize, dim, rng);
+    this.rnn = new GRU(dim, hidden, { batchFirst: true, bidirectional: true, rng });
+    this.width = 4 * hidden;
+  }
+  encode(e, lengths) { return this.rnn.forward(e, { lengths }).output; }
+}
+
+/** Learned positions and a pre-norm transformer encoder; padding masked out of attention. */
+class TransformerTextEncoder extends TextEncoder {
+  constructor(vocabSize, { dim, heads, layers, rng }) {
+    super(vocabSize, dim, rng);
+    this.pos = new seq.LearnedPositionalEmbedding(MAX_LEN, dim, { rng });
+    this.encoder = new seq.TransformerEncoder(dim, heads, layers, { dimFeedforward: 2 * dim, dropout: 0.1, batchFirst: true, normFirst: true, norm: true, rng });
+    this.width = 2 * dim;
+  }
+  encode(e, lengths) {
+    const [B, L] = e.shape, pad = new Int32Array(B * L);
+    lengths.forEach((n, b) => pad.fill(1, b * L + n, (b + 1) * L));
+    return this.encoder.forward(this.pos.forward(e), { srcKeyPaddingMask: tensor(pad, [B, L], "int32") });
+  }
+}
+
+const width = quick ? 32 : 64;
+const encoders = { gru: (rng) => new GruEncoder(vocab.size, { dim: width, hidden: width, rng }) };
+// polyhead/seq's transformer encoder, where this version of the package has it
+if (seq.TransformerEncoder) encoders.transformer = (rng) => new TransformerTextEncoder(vocab.size, { dim: width, heads: 4, layers: 2, rng });
 
 const tasks = [
   task("novel", { kind: "classification", outputs: data.novels.length }),

@@ -93,6 +93,8 @@ describe("padBatch", () => {
     expect(b.ids.dtype).toBe("int32");
     expect(b.ids.toArray()).toEqual([[5, 9, 2], [7, 0, 0], [0, 0, 0]]);
     expect(b.mask.toArray()).toEqual([[1, 1, 1], [1, 0, 0], [0, 0, 0]]);
+    expect(b.padding.dtype).toBe("int32");
+    expect(b.padding.toArray()).toEqual([[0, 0, 0], [0, 1, 1], [1, 1, 1]]);
     expect(b.lengths).toEqual([3, 1, 0]);
     expect(padBatch([[1, 2, 3, 4]], { maxLength: 2 }).ids.toArray()).toEqual([[1, 2]]);
     expect(padBatch([[1, 2, 3, 4]], { maxLength: 2, keep: "end" }).ids.toArray()).toEqual([[3, 4]]);

@@ -1,6 +1,6 @@
-// Batching token ids: pad (or cut) a list of sequences to one length, with the lengths and
-// a [batch, time] mask (1 = token, 0 = padding) that the recurrent layers, attention's key
-// padding and the pooling functions take.
+// Batching token ids: pad (or cut) a list of sequences to one length, with the lengths, a
+// [batch, time] mask (1 = token, 0 = padding) that the recurrent layers and the pooling
+// functions take, and its complement in torch's key-padding form for attention.
 import { Tensor } from "../../tensor.js";
 import { tensor } from "../../ops/creation.js";
 import { checkSpec, show } from "../../validate.js";
@@ -21,6 +21,8 @@ export interface PaddedBatch {
   ids: Tensor;
   /** float32 [batch, time], 1 for a token and 0 for padding. */
   mask: Tensor;
+  /** int32 [batch, time], 1 for padding: attention's keyPaddingMask / srcKeyPaddingMask (torch's convention). */
+  padding: Tensor;
   /** Tokens per sequence after cutting. */
   lengths: number[];
 }
@@ -44,7 +46,7 @@ export function padBatch(seqs: readonly ArrayLike<number>[], options?: PadOption
     return Math.min(s.length, cut);
   });
   const T = o.fixedLength ? cut : lengths.reduce((m, n) => Math.max(m, n), 1);
-  const B = seqs.length, ids = new Int32Array(B * T).fill(padId), mask = new Float32Array(B * T);
+  const B = seqs.length, ids = new Int32Array(B * T).fill(padId), mask = new Float32Array(B * T), padding = new Int32Array(B * T).fill(1);
   seqs.forEach((s, b) => {
     const n = lengths[b], from = keep === "start" ? 0 : s.length - n;
     for (let t = 0; t < n; t++) {
@@ -52,7 +54,8 @@ export function padBatch(seqs: readonly ArrayLike<number>[], options?: PadOption
       if (!Number.isInteger(v) || v < -2147483648 || v > 2147483647) throw new Error(`padBatch: sequence ${b} holds ${show(v)} at ${from + t}, not an int32 id`);
       ids[b * T + t] = v;
       mask[b * T + t] = 1;
+      padding[b * T + t] = 0;
     }
   });
-  return { ids: tensor(ids, [B, T], "int32"), mask: tensor(mask, [B, T]), lengths };
+  return { ids: tensor(ids, [B, T], "int32"), mask: tensor(mask, [B, T]), padding: tensor(padding, [B, T], "int32"), lengths };
 }
