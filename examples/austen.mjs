@@ -8,7 +8,8 @@
 // accuracy and Delta_m, the mean relative change of multi-task over single-task.
 // The model is then saved with its tokenizer and vocabulary in one safetensors file, read
 // back, and asked which novel a new sentence comes from.
-//   node examples/austen.mjs            (--quick: a small sample and two epochs, as CI runs it)
+//   node examples/austen.mjs            (--quick: a small sample and two epochs, as CI runs it;
+//                                        --encoder gru|transformer: only that encoder)
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import {
@@ -118,6 +119,12 @@ const width = quick ? 32 : 64;
 const encoders = { gru: (rng) => new GruEncoder(vocab.size, { dim: width, hidden: width, rng }) };
 // polyhead/seq's transformer encoder, where this version of the package has it
 if (seq.TransformerEncoder) encoders.transformer = (rng) => new TransformerTextEncoder(vocab.size, { dim: width, heads: 4, layers: 2, rng });
+// --encoder gru (or transformer): train only that one
+const only = process.argv.includes("--encoder") ? process.argv[process.argv.indexOf("--encoder") + 1] : null;
+if (only) {
+  if (!encoders[only]) throw new Error(`austen: --encoder ${only}: this polyhead has ${Object.keys(encoders).join(", ")}`);
+  for (const k of Object.keys(encoders)) if (k !== only) delete encoders[k];
+}
 
 const tasks = [
   task("novel", { kind: "classification", outputs: data.novels.length }),

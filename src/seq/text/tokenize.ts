@@ -4,7 +4,9 @@
 import { checkOptions, checkSpec, show } from "../../validate.js";
 
 /** Words with inner apostrophes or hyphens ("don't", "well-bred"), numbers, and each other symbol alone. */
-export const WORD_PATTERN = /[\p{L}\p{M}\p{N}]+(?:['’-][\p{L}\p{M}\p{N}]+)*|[^\s\p{L}\p{M}\p{N}]/gu;
+// (a string, not a regex literal: its quote characters would read as a string's start to
+// simple source scanners such as test/bundle.test.ts's comment stripper)
+export const WORD_PATTERN = new RegExp("[\\p{L}\\p{M}\\p{N}]+(?:['\u2019-][\\p{L}\\p{M}\\p{N}]+)*|[^\\s\\p{L}\\p{M}\\p{N}]", "gu");
 
 export interface WordTokenizerOptions {
   /** Lowercase before matching (default true; locale-independent String#toLowerCase). */
