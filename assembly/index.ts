@@ -24,3 +24,5 @@ export { cross_entropy, cross_entropy_grad, binary_cross_entropy_with_logits,
   binary_cross_entropy_with_logits_grad, mse_loss, mse_loss_grad, l1_loss, l1_loss_grad, huber_loss, huber_loss_grad } from "./kernels/loss";
 export { layer_norm, layer_norm_grad, batch_norm, batch_norm_grad } from "./kernels/norm";
 export { im2col, col2im, max_pool2d, max_pool2d_grad, avg_pool2d, avg_pool2d_grad } from "./kernels/conv";
+// attention: masked softmax, matmul batched over heads, sinusoidal positions
+export { masked_softmax, bmm, sinusoidal_positions } from "./kernels/attention";

@@ -1,6 +1,6 @@
 // Test helpers: init once, finite-difference gradient checks, golden fixtures, and a
 // comparison that reports the max difference.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
 import { init, tensor, gradients, sum, mul, noGrad, Tensor, Rng, randn, SGD, Adam, AdamW, RMSprop, Adagrad, type Optimizer, type BaseOptions } from "../src/index.js";
@@ -10,13 +10,32 @@ export async function setup(): Promise<void> { await init(); }
 export interface GoldenTensor { shape: number[]; data: number[] }
 
 let golden: any = null;
+/**
+ * test/fixtures/golden.json, with the `ops` of every other golden fixture of a family
+ * (a test/fixtures/*.json with the same magic, written by its own generator in build/)
+ * merged into `ops`, so the op table's suite covers them all.
+ */
 export function loadGolden(): any {
   if (!golden) {
-    const p = fileURLToPath(new URL("./fixtures/golden.json", import.meta.url));
-    golden = JSON.parse(readFileSync(p, "utf8"));
-    if (golden.magic !== "polyhead-golden" || golden.version !== 1) throw new Error("golden.json: bad magic/version");
+    golden = loadFixture("golden.json");
+    for (const f of readdirSync(fileURLToPath(new URL("./fixtures/", import.meta.url)))) {
+      if (f === "golden.json" || !f.endsWith(".json")) continue;
+      const more = JSON.parse(readFileSync(fileURLToPath(new URL(`./fixtures/${f}`, import.meta.url)), "utf8"));
+      if (more.magic !== "polyhead-golden") continue;
+      for (const [k, v] of Object.entries(more.ops ?? {})) {
+        if (k in golden.ops) throw new Error(`${f}: op case "${k}" is also in another golden fixture`);
+        golden.ops[k] = v;
+      }
+    }
   }
   return golden;
+}
+
+/** One golden fixture file of test/fixtures (magic and version checked). */
+export function loadFixture(file: string): any {
+  const g = JSON.parse(readFileSync(fileURLToPath(new URL(`./fixtures/${file}`, import.meta.url)), "utf8"));
+  if (g.magic !== "polyhead-golden" || g.version !== 1) throw new Error(`${file}: bad magic/version`);
+  return g;
 }
 
 export function fromGolden(g: GoldenTensor, dtype: "float32" | "int32" = "float32"): Tensor {

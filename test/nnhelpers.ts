@@ -7,7 +7,7 @@ import { gradients, Tensor, randn, Rng } from "../src/index.js";
 import { K } from "../src/engine/engine.js";
 import { loadGolden, fromGolden, expectClose } from "./helpers.js";
 
-const INT_INPUTS = new Set(["labels", "indices"]);
+const INT_INPUTS = new Set(["labels", "indices", "mask"]);
 
 /** Max |difference| per golden op and quantity, printed after the suite. */
 export const maxDiffs: Record<string, Record<string, number>> = {};

@@ -9,6 +9,7 @@ import {
   concat, slice, take, matmul, softmax, logSoftmax, logsumexp, layerNorm, batchNorm, embedding, crossEntropy,
   binaryCrossEntropyWithLogits, mseLoss, l1Loss, huberLoss, conv2d, maxPool2d, avgPool2d, type UnaryOp,
 } from "../src/index.js";
+import { bmm, maskedSoftmax } from "../src/seq/index.js";
 import { GRADIENTS } from "../src/autograd/grads/index.js";
 import { expectClose, fromGolden, gradCheck, loadGolden } from "./helpers.js";
 import { goldenOp, reportMaxDiffs } from "./nnhelpers.js";
@@ -60,6 +61,10 @@ const CASES: Record<string, Run> = {
   max_pool2d_k2s2: ({ x }) => maxPool2d(x, 2, { stride: 2 }),
   max_pool2d_k3s2p1: ({ x }) => maxPool2d(x, 3, { stride: 2, padding: 1 }),
   avg_pool2d_k2s2: ({ x }) => avgPool2d(x, 2, { stride: 2 }),
+  // attention (test/fixtures/attention.json, build/golden_attention.py)
+  masked_softmax: ({ x, mask }) => maskedSoftmax(x, mask), masked_softmax_shared: ({ x, mask }) => maskedSoftmax(x, mask),
+  bmm: binary(bmm), bmm_tn: ({ a, b }) => bmm(a, b, { transA: true }), bmm_nt: ({ a, b }) => bmm(a, b, { transB: true }),
+  bmm_tt: ({ a, b }) => bmm(a, b, { transA: true, transB: true }),
 };
 
 /**

@@ -33,8 +33,11 @@ export interface OpAttrs {
   take: { idx: Tensor };
   // matmul (ops/matmul.ts)
   matmul: { tA: boolean; tB: boolean };
+  bmm: { tA: boolean; tB: boolean };
   // softmax family (ops/softmax.ts), over the last axis
   softmax: null; log_softmax: null; logsumexp: null;
+  // attention (ops/attention.ts): softmax(x + mask), the mask a constant (masked entries are 0)
+  masked_softmax: null;
   // normalisation (ops/norm.ts)
   layer_norm: NormAttrs & { rows: number; cols: number };
   batch_norm: NormAttrs & { n: number; c: number; s: number; training: boolean };

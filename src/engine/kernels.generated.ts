@@ -108,6 +108,9 @@ export interface Kernels {
   max_pool2d_grad(dx: P, idx: P, dy: P, planes: I, h: I, w: I, oh: I, ow: I): void;
   avg_pool2d(out: P, x: P, planes: I, h: I, w: I, kh: I, kw: I, sh: I, sw: I, ph: I, pw: I, oh: I, ow: I, includePad: I): void;
   avg_pool2d_grad(dx: P, dy: P, planes: I, h: I, w: I, kh: I, kw: I, sh: I, sw: I, ph: I, pw: I, oh: I, ow: I, includePad: I): void;
+  masked_softmax(y: P, x: P, mask: P, rows: I, cols: I, lq: I, rep: I, mb: I): I;
+  bmm(c: P, a: P, b: P, batch: I, m: I, n: I, k: I, transA: I, transB: I): void;
+  sinusoidal_positions(out: P, len: I, dim: I, base: F): void;
 }
 
 /** Every kernel's argument count (a Wasm function's `.length`). */
@@ -127,5 +130,5 @@ export const KERNEL_ARITY = {
   binary_cross_entropy_with_logits_grad: 8, mse_loss: 6, mse_loss_grad: 8, l1_loss: 6,
   l1_loss_grad: 8, huber_loss: 6, huber_loss_grad: 8, layer_norm: 9, layer_norm_grad: 10,
   batch_norm: 14, batch_norm_grad: 12, im2col: 15, col2im: 15, max_pool2d: 14, max_pool2d_grad: 8,
-  avg_pool2d: 14, avg_pool2d_grad: 14,
+  avg_pool2d: 14, avg_pool2d_grad: 14, masked_softmax: 8, bmm: 9, sinusoidal_positions: 4,
 } as const satisfies Record<Exclude<keyof Kernels, "memory">, number>;

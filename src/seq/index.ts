@@ -1,6 +1,8 @@
 // polyhead/seq: sequence layers and text in. Recurrent layers (GRU, LSTM) in PyTorch's
-// layout, EmbeddingBag, pooling over time, and a dependency-free text pipeline; a subpath
-// entry so the universal bundle stays under its size budget.
+// layout, EmbeddingBag, pooling over time, and a dependency-free text pipeline; attention
+// (scaled dot-product, multi-head in nn.MultiheadAttention's layout), transformer encoders
+// and positional encodings, with the ops they run on (masked softmax, matmul batched over
+// heads). A subpath entry so the universal bundle stays under its size budget.
 export { GRU, LSTM, gru, lstm, type RNNOptions, type RNNCallOptions, type RNNOutput, type LSTMOutput, type RNNFunctionalOptions } from "./rnn.js";
 export { type LengthsOrMask } from "./mask.js";
 export { EmbeddingBag, embeddingBag, type BagMode, type EmbeddingBagOptions, type EmbeddingBagCallOptions, type EmbeddingBagFunctionalOptions } from "./bag.js";
@@ -10,3 +12,15 @@ export {
 } from "./text/tokenize.js";
 export { Vocabulary, VOCABULARY_FORMAT, type VocabularyOptions, type VocabularyJSON } from "./text/vocab.js";
 export { padBatch, type PadOptions, type PaddedBatch } from "./text/batch.js";
+export { maskedSoftmax, sinusoidalPositions, additiveMask, type MaskedSoftmaxOptions } from "../ops/attention.js";
+export { bmm } from "../ops/matmul.js";
+export {
+  scaledDotProductAttention, causalMask, combineMasks, MultiheadAttention,
+  type AttentionMasks, type AttentionOptions, type MultiheadAttentionOptions, type MultiheadAttentionCall,
+} from "./attention.js";
+
+// The universal API's modules, whole: this entry then reaches every module the universal
+// entry does, so esbuild draws no new chunk boundary through the universal bundle's code
+// (a boundary cost dist/index.js ~400 bytes gzipped of its budget). Users of polyhead/seq
+// load polyhead itself anyway (init).
+import "../api.js";

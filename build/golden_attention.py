@@ -1,0 +1,208 @@
+# Golden values for polyhead's attention family (polyhead/seq): PyTorch's forward outputs
+# and gradients of the masked softmax and batched matmul ops (merged into the op table's
+# cases by test/helpers.ts loadGolden), scaled dot-product attention with masks,
+# nn.MultiheadAttention, nn.TransformerEncoderLayer (pre/post norm, relu/gelu) and a
+# transformer encoder classifier's Adam trajectory. Writes test/fixtures/attention.json.
+#
+#     /usr/bin/python3 build/golden_attention.py          (regenerate every entry)
+#     /usr/bin/python3 build/golden_attention.py --add    (keep committed entries, add new ones)
+#
+# Conventions as build/golden.py: tensors are {"shape", "data"} (float32 values exactly, bool
+# and int masks as ints), parameter names are state_dict names, every entry's random
+# inputs come from a generator seeded by a hash of its name.
+
+import json
+import math
+import os
+import sys
+import zlib
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.manual_seed(0)
+torch.set_num_threads(1)
+torch.use_deterministic_algorithms(True, warn_only=True)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT_PATH = os.path.join(ROOT, "test", "fixtures", "attention.json")
+
+
+def T(t):
+    t = t.detach().contiguous()
+    flat = t.reshape(-1).tolist()
+    if t.dtype.is_floating_point:
+        assert t.dtype == torch.float32, t.dtype
+        assert all(math.isfinite(v) for v in flat)
+        data = [float(v) for v in flat]
+    else:
+        data = [int(v) for v in flat]
+    return {"shape": list(t.shape), "data": data}
+
+
+def gen(name):
+    return torch.Generator().manual_seed(zlib.crc32(name.encode("utf-8")))
+
+
+def randn(g, *shape, scale=1.0):
+    return (torch.randn(tuple(shape), generator=g) * scale).float()
+
+
+def grads_of(y, leaves, g):
+    """Gradients of sum(y * g) w.r.t. each named leaf."""
+    names = list(leaves)
+    gs = torch.autograd.grad(y, [leaves[n] for n in names], g, allow_unused=True)
+    return {n: T(gr if gr is not None else torch.zeros_like(leaves[n])) for n, gr in zip(names, gs)}
+
+
+# ---------------------------------------------------------------- ops (the op table's cases)
+
+OPS = {}
+
+
+def add_op(name, op, inputs, ints, fn):
+    leaves = {k: v.clone().requires_grad_(True) for k, v in inputs.items()}
+    y = fn(**leaves, **ints)
+    g = randn(gen(name + "/g"), *y.shape)
+    e = {"op": op, "inputs": {**{k: T(v) for k, v in inputs.items()}, **{k: T(v) for k, v in ints.items()}},
+         "attrs": {}, "y": T(y), "g": T(g)}
+    e.update({"grad_" + k: v for k, v in grads_of(y, leaves, g).items()})
+    OPS[name] = e
+
+
+def random_mask(g, shape, p=0.35):
+    """A bool mask (True = masked out) that leaves the first key of every row open."""
+    m = torch.rand(shape, generator=g) < p
+    m[..., 0] = False
+    return m
+
+
+def masked_softmax(x, mask):
+    return x.masked_fill(mask.bool(), float("-inf")).softmax(-1)
+
+
+g = gen("masked_softmax")
+add_op("masked_softmax", "masked_softmax", {"x": randn(g, 2, 2, 3, 5)},
+       {"mask": random_mask(g, (2, 1, 3, 5)).int()}, masked_softmax)
+g = gen("masked_softmax_shared")
+add_op("masked_softmax_shared", "masked_softmax", {"x": randn(g, 2, 3, 4, 6)},
+       {"mask": random_mask(g, (4, 6)).int()}, masked_softmax)
+for tag, ta, tb in (("", False, False), ("_tn", True, False), ("_nt", False, True), ("_tt", True, True)):
+    g = gen("bmm" + tag)
+    a = randn(g, 2, 3, *((5, 4) if ta else (4, 5)))
+    b = randn(g, 2, 3, *((2, 5) if tb else (5, 2)))
+    add_op("bmm" + tag, "bmm", {"a": a, "b": b}, {},
+           lambda a, b, ta=ta, tb=tb: torch.matmul(a.transpose(-1, -2) if ta else a, b.transpose(-1, -2) if tb else b))
+
+
+# ---------------------------------------------------------------- layers
+
+LAYERS = {}
+
+
+def sdpa_ref(q, k, v, mask):
+    """torch 1.13's _scaled_dot_product_attention: q / sqrt(d), baddbmm with the additive mask."""
+    q = q / math.sqrt(q.shape[-1])
+    w = (q @ k.transpose(-2, -1) + mask).softmax(-1)
+    return w @ v, w
+
+
+def sdpa_case(name):
+    g = gen(name)
+    B, H, Lq, Lk, d = 2, 2, 4, 5, 3
+    q, k, v = randn(g, B, H, Lq, d), randn(g, B, H, Lk, d), randn(g, B, H, Lk, 4)
+    pad = torch.zeros(B, Lk, dtype=torch.bool)
+    pad[0, 4] = True
+    pad[1, 3:] = True
+    attn = randn(g, Lq, Lk, scale=0.5)  # a float additive mask
+    causal = torch.ones(Lq, Lk, dtype=torch.bool).triu(1)
+    mask = attn.masked_fill(causal, float("-inf"))[None, None] + \
+        torch.zeros(B, Lk).masked_fill(pad, float("-inf"))[:, None, None, :]
+    leaves = {n: t.clone().requires_grad_(True) for n, t in (("q", q), ("k", k), ("v", v))}
+    out, w = sdpa_ref(leaves["q"], leaves["k"], leaves["v"], mask)
+    go, gw = randn(g, *out.shape), randn(g, *w.shape)
+    loss = (out * go).sum() + (w * gw).sum()
+    grads = torch.autograd.grad(loss, list(leaves.values()))
+    LAYERS[name] = {"inputs": {"q": T(q), "k": T(k), "v": T(v)}, "attn_mask": T(attn),
+                    "key_padding_mask": T(pad.int()), "is_causal": True,
+                    "out": T(out), "weights": T(w), "g_out": T(go), "g_weights": T(gw),
+                    "grads": {n: T(gr) for n, gr in zip(leaves, grads)}}
+
+
+sdpa_case("sdpa_masks")
+
+
+def module_case(name, module, inputs, call, fn=None):
+    """fn(*inputs, **call) (default: module's forward) on float `inputs` (leaves) gives a
+    tensor or a tuple of them; loss = sum over outputs of out * g. Records the module's
+    state dict, the outputs, cotangents and every parameter's and input's gradient."""
+    g = gen(name + "/g")
+    init = {k: T(v) for k, v in module.state_dict().items()}
+    leaves = {k: v.clone().requires_grad_(True) for k, v in inputs.items()}
+    r = (fn or module)(*leaves.values(), **call)
+    outs = [o for o in (r if isinstance(r, tuple) else (r,)) if o is not None]
+    gs = [randn(g, *o.shape) for o in outs]
+    loss = sum((o * c).sum() for o, c in zip(outs, gs))
+    params = dict(module.named_parameters())
+    grads = torch.autograd.grad(loss, list(params.values()) + list(leaves.values()))
+    LAYERS[name] = {"init": init, "inputs": {k: T(v) for k, v in inputs.items()},
+                    "outs": [T(o) for o in outs], "gs": [T(c) for c in gs],
+                    "grads": {n: T(gr) for n, gr in zip(list(params) + ["input_" + k for k in leaves], grads)}}
+    return LAYERS[name]
+
+
+def mha_self(name):
+    torch.manual_seed(zlib.crc32(name.encode()))
+    E, H, L, B = 8, 2, 5, 3
+    mha = nn.MultiheadAttention(E, H)  # batch_first=False: [L, B, E]
+    with torch.no_grad():
+        mha.in_proj_bias.normal_(0, 0.1)
+        mha.out_proj.bias.normal_(0, 0.1)
+    g = gen(name)
+    x = randn(g, L, B, E)
+    pad = torch.zeros(B, L, dtype=torch.bool)
+    pad[1, 4] = True
+    pad[2, 2:] = True
+    attn = torch.ones(L, L, dtype=torch.bool).triu(1)
+    c = module_case(name, mha, {"x": x}, {"key_padding_mask": pad, "attn_mask": attn},
+                    lambda x, **kw: mha(x, x, x, **kw))
+    c["key_padding_mask"], c["attn_mask"] = T(pad.int()), T(attn.int())
+    c["options"] = {"embed_dim": E, "num_heads": H, "batch_first": False}
+
+
+def mha_cross(name):
+    torch.manual_seed(zlib.crc32(name.encode()))
+    E, H, Lq, Lk, B = 12, 3, 4, 6, 2
+    mha = nn.MultiheadAttention(E, H, batch_first=True)
+    with torch.no_grad():
+        mha.in_proj_bias.normal_(0, 0.1)
+        mha.out_proj.bias.normal_(0, 0.1)
+    g = gen(name)
+    q, kv = randn(g, B, Lq, E), randn(g, B, Lk, E)
+    attn = randn(g, B * H, Lq, Lk, scale=0.5)  # float, per batch item and head
+    c = module_case(name, mha, {"q": q, "kv": kv}, {"attn_mask": attn, "average_attn_weights": False},
+                    lambda q, kv, **kw: mha(q, kv, kv, **kw))
+    c["attn_mask"] = T(attn)
+    c["options"] = {"embed_dim": E, "num_heads": H, "batch_first": True}
+
+
+mha_self("mha_self_masks")
+mha_cross("mha_cross_batch_first")
+
+
+# ---------------------------------------------------------------- write
+
+fixture = {"magic": "polyhead-golden", "version": 1, "torch": torch.__version__,
+           "generator": "build/golden_attention.py", "ops": OPS, "layers": LAYERS}
+if "--add" in sys.argv and os.path.exists(OUT_PATH):
+    with open(OUT_PATH, encoding="utf-8") as f:
+        committed = json.load(f)
+    for part in ("ops", "layers"):
+        for k, v in committed.get(part, {}).items():
+            if k in fixture[part]:
+                fixture[part][k] = v
+text = json.dumps(fixture, separators=(",", ":"), allow_nan=False)
+with open(OUT_PATH, "w", encoding="utf-8") as f:
+    f.write(text + "\n")
+print("wrote %s (%d bytes, %d ops, %d layers)" % (os.path.relpath(OUT_PATH, ROOT), len(text) + 1, len(OPS), len(LAYERS)))
