@@ -191,6 +191,122 @@ mha_self("mha_self_masks")
 mha_cross("mha_cross_batch_first")
 
 
+def perturb(module, g, scale=0.1):
+    """Nonzero biases and non-unit norm weights, so that every parameter shows in the output."""
+    with torch.no_grad():
+        for n, p in module.named_parameters():
+            if n.endswith("bias") or "norm" in n:
+                p.add_(randn(g, *p.shape, scale=scale))
+
+
+def encoder_layer_case(name, activation, norm_first, batch_first):
+    torch.manual_seed(zlib.crc32(name.encode()))
+    E, H, FF, L, B = 8, 2, 16, 5, 3
+    layer = nn.TransformerEncoderLayer(E, H, FF, dropout=0.0, activation=activation,
+                                       batch_first=batch_first, norm_first=norm_first)
+    g = gen(name)
+    perturb(layer, g)
+    x = randn(g, *((B, L, E) if batch_first else (L, B, E)))
+    pad = torch.zeros(B, L, dtype=torch.bool)
+    pad[0, 4] = True
+    pad[2, 3:] = True
+    causal = torch.ones(L, L, dtype=torch.bool).triu(1)
+    c = module_case(name, layer, {"x": x}, {"src_mask": causal, "src_key_padding_mask": pad})
+    c["src_key_padding_mask"], c["src_mask"] = T(pad.int()), T(causal.int())
+    c["options"] = {"d_model": E, "nhead": H, "dim_feedforward": FF, "activation": activation,
+                    "norm_first": norm_first, "batch_first": batch_first}
+
+
+for act in ("relu", "gelu"):
+    for nf in (False, True):
+        encoder_layer_case("encoder_layer_%s_%s" % ("pre" if nf else "post", act), act, nf, nf)
+
+
+def encoder_stack_case(name):
+    torch.manual_seed(zlib.crc32(name.encode()))
+    E, H, FF, L, B = 8, 4, 12, 4, 2
+    layer = nn.TransformerEncoderLayer(E, H, FF, dropout=0.0, activation="gelu", batch_first=True, norm_first=True)
+    enc = nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(E))
+    g = gen(name)
+    with torch.no_grad():  # the deep copies start equal: make the layers differ
+        for p in enc.parameters():
+            p.add_(randn(g, *p.shape, scale=0.1))
+    x = randn(g, B, L, E)
+    pad = torch.tensor([[False, False, False, True], [False, False, False, False]])
+    c = module_case(name, enc, {"x": x}, {"src_key_padding_mask": pad})
+    c["src_key_padding_mask"] = T(pad.int())
+    c["options"] = {"d_model": E, "nhead": H, "dim_feedforward": FF, "num_layers": 2}
+
+
+encoder_stack_case("encoder_stack_prenorm_final_norm")
+
+
+def sinusoid_case(name, length, dim, base=10000.0):
+    """The table in float64 (the exact values, rounded once to float32 at the end)."""
+    pos = torch.arange(length, dtype=torch.float64)[:, None]
+    i = torch.arange(0, dim, 2, dtype=torch.float64)
+    w = torch.exp(-i * math.log(base) / dim)
+    pe = torch.zeros(length, dim, dtype=torch.float64)
+    pe[:, 0::2] = torch.sin(pos * w)
+    pe[:, 1::2] = torch.cos(pos * w)[:, : dim // 2]
+    LAYERS[name] = {"length": length, "dim": dim, "base": base, "table": T(pe.float())}
+
+
+sinusoid_case("sinusoid_64x16", 64, 16)
+sinusoid_case("sinusoid_7x5", 7, 5, 100.0)
+
+
+# ---- a two-layer transformer encoder classifier's Adam trajectory
+
+class Classifier(nn.Module):
+    def __init__(self, V, L, E, H, FF, C):
+        super().__init__()
+        self.embed = nn.Embedding(V, E)
+        self.pos = nn.Embedding(L, E)  # learned positions, used as a table
+        layer = nn.TransformerEncoderLayer(E, H, FF, dropout=0.0, activation="gelu", batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, 2)
+        self.head = nn.Linear(E, C)
+
+    def forward(self, tokens, pad):
+        L = tokens.shape[1]
+        h = self.encoder(self.embed(tokens) + self.pos.weight[:L], src_key_padding_mask=pad)
+        keep = (~pad).float().unsqueeze(-1)
+        return self.head((h * keep).sum(1) / keep.sum(1))  # mean over the unpadded positions
+
+
+def trajectory_case(name, steps=3):
+    torch.manual_seed(zlib.crc32(name.encode()))
+    V, L, E, H, FF, C, B = 12, 6, 8, 2, 16, 3, 4
+    model = Classifier(V, L, E, H, FF, C)
+    g = gen(name)
+    with torch.no_grad():  # the encoder's layers start as deep copies: make them differ
+        for p in model.encoder.parameters():
+            p.add_(randn(g, *p.shape, scale=0.05))
+    init = {k: T(v) for k, v in model.state_dict().items()}
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    batches, losses = [], []
+    for _ in range(steps):
+        tokens = torch.randint(0, V, (B, L), generator=g)
+        lengths = torch.randint(2, L + 1, (B,), generator=g)
+        pad = torch.arange(L)[None, :] >= lengths[:, None]
+        labels = torch.randint(0, C, (B,), generator=g)
+        opt.zero_grad()
+        loss = F.cross_entropy(model(tokens, pad), labels)
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+        batches.append({"tokens": T(tokens), "pad": T(pad.int()), "labels": T(labels)})
+    LAYERS[name] = {"init": init, "batches": batches, "losses": losses,
+                    "after": {k: T(v) for k, v in model.state_dict().items()},
+                    "options": {"vocab": V, "max_len": L, "d_model": E, "nhead": H, "dim_feedforward": FF,
+                                "classes": C, "activation": "gelu", "num_layers": 2},
+                    "optimizer": {"type": "adam", "lr": 1e-2, "betas": [0.9, 0.999], "eps": 1e-8,
+                                  "weight_decay": 0.0, "amsgrad": False}}
+
+
+trajectory_case("classifier_adam_3_steps")
+
+
 # ---------------------------------------------------------------- write
 
 fixture = {"magic": "polyhead-golden", "version": 1, "torch": torch.__version__,

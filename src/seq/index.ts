@@ -18,6 +18,14 @@ export {
   scaledDotProductAttention, causalMask, combineMasks, MultiheadAttention,
   type AttentionMasks, type AttentionOptions, type MultiheadAttentionOptions, type MultiheadAttentionCall,
 } from "./attention.js";
+export {
+  TransformerEncoderLayer, TransformerEncoder,
+  type TransformerEncoderLayerOptions, type TransformerEncoderOptions, type EncoderMasks,
+} from "./transformer.js";
+export {
+  LearnedPositionalEmbedding, SinusoidalPositionalEncoding,
+  type PositionalOptions, type LearnedPositionalOptions, type SinusoidalOptions,
+} from "./positional.js";
 
 // The universal API's modules, whole: this entry then reaches every module the universal
 // entry does, so esbuild draws no new chunk boundary through the universal bundle's code
