@@ -8,21 +8,18 @@
 //   npm run bench:train                 all implementations, results/train.json
 //   npm run bench:train -- --quick      short run for CI (< 30 s; 10 checked steps, 10 timed)
 //   node bench/train.mjs --only polyhead,tfjs-wasm   (a subset, e.g. under --cpu-prof; writes no results)
-import { createRequire } from "node:module";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import * as esbuild from "esbuild";
 import * as ph from "../dist/index.js";
+import { jaxAdam, loadTfjs, useBackend } from "./peers.mjs";
 import * as jax from "@jax-js/jax";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const only = argValue("--only")?.split(",");
 const here = path.dirname(fileURLToPath(import.meta.url));
-const require = createRequire(import.meta.url);
-const tf = await loadTfjs();
+const tf = await loadTfjs();  // bench/peers.mjs: one copy, shared with the transformer workload
 
 const WORKLOAD = "shared-bottom-mlp-b256";
 const B = 256, IN = 100, H = 256, T = 64, LR = 1e-3, BETA1 = 0.9, BETA2 = 0.999, EPS = 1e-8;
@@ -34,36 +31,6 @@ const MIN_REPEATS = 5;
 function argValue(name) {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
-}
-
-/**
- * TensorFlow.js as an application gets it from a bundler: tfjs-core with its gradients
- * and chained ops registered (what the @tensorflow/tfjs package adds; tfjs-core's Node
- * build registers no gradients, so optimizer.minimize fails on it alone) plus the cpu and
- * wasm backends, from their ES module builds, one copy of the core. Bundled here with
- * esbuild into a temporary CommonJS file and required (about a second).
- */
-async function loadTfjs() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "polyhead-bench-"));
-  const file = path.join(dir, "tfjs.cjs");
-  try {
-    await esbuild.build({
-      stdin: {
-        contents: [
-          'export * from "@tensorflow/tfjs-core";',
-          'import "@tensorflow/tfjs-core/dist/register_all_gradients";',
-          'import "@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops";',
-          'import "@tensorflow/tfjs-backend-cpu";',
-          'export { setWasmPaths, setThreadsCount } from "@tensorflow/tfjs-backend-wasm";',
-        ].join("\n"),
-        resolveDir: here, loader: "js",
-      },
-      bundle: true, format: "cjs", platform: "node", mainFields: ["module", "main"], outfile: file, logLevel: "error",
-    });
-    return require(file);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 // ------------------------------------------------------------------ data and weights
@@ -146,20 +113,7 @@ function polyheadManual() {
   };
 }
 
-let tfWasmReady = false;
-async function tfBackend(name) {
-  if (name === "wasm" && !tfWasmReady) {
-    // the .wasm files from node_modules (a directory path with a trailing slash works in Node)
-    tf.setWasmPaths(path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json")) + "/dist/");
-    tf.setThreadsCount(1);
-    tfWasmReady = true;
-  }
-  if (!(await tf.setBackend(name))) throw new Error(`tfjs: backend "${name}" failed to initialise`);
-  if (name === "wasm") {
-    // Node has no SharedArrayBuffer-backed workers for tfjs: the single-threaded SIMD binary is what loads
-    if (!tf.env().getBool("WASM_HAS_SIMD_SUPPORT")) throw new Error("tfjs-wasm: SIMD not available");
-  }
-}
+const tfBackend = (name) => useBackend(tf, name);
 
 /** tfjs weights as variables: W [in, out], b [out]. */
 function tfWeights() {
@@ -247,20 +201,10 @@ async function jaxJs() {
     const d = zr.sub(yr);
     return bce.add(d.ref.mul(d).mean());
   };
-  // p -= stepSize * m / (sqrt(v) / bc2Sqrt + eps), as torch.optim.Adam
+  // Adam as torch.optim.Adam (bench/peers.mjs jaxAdam)
   const step = jax.jit((p, m, v, x, yb, yr, stepSize, bc2Sqrt) => {
     const [l, g] = jax.valueAndGrad(loss)(tree.ref(p), x, yb, yr);
-    const [ps, def] = tree.flatten(p), ms = tree.leaves(m), vs = tree.leaves(v), gs = tree.leaves(g);
-    const P = [], M = [], V = [];
-    ps.forEach((pi, i) => {
-      const gi = gs[i];
-      const mi = ms[i].mul(BETA1).add(gi.ref.mul(1 - BETA1));
-      const vi = vs[i].mul(BETA2).add(gi.ref.mul(gi).mul(1 - BETA2));
-      P.push(pi.sub(mi.ref.mul(stepSize.ref).div(np.sqrt(vi.ref).div(bc2Sqrt.ref).add(EPS))));
-      M.push(mi); V.push(vi);
-    });
-    stepSize.dispose(); bc2Sqrt.dispose();
-    return [l, tree.unflatten(def, P), tree.unflatten(def, M), tree.unflatten(def, V)];
+    return [l, ...jaxAdam(np, tree, p, m, v, g, stepSize, bc2Sqrt, { beta1: BETA1, beta2: BETA2, eps: EPS })];
   });
   let t = 0;
   return {
@@ -365,6 +309,9 @@ if (only || quick) {
   })), null, 2) + "\n");
   console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
 }
+
+// the transformer-encoder workload, in the same run (it reads --quick itself; --only is this file's)
+if (!only) await import("./train-transformer.mjs");
 
 if (problems.length) {
   console.error(`\nCHECK FAILED:\n  ${problems.join("\n  ")}`);
