@@ -2,7 +2,8 @@
 // heads, a batched matmul over independent [m,k]x[k,n] products (the heads), and the
 // sinusoidal position table. `_ref` twins (scalar, T = f32) are the references the tests
 // compare against (exported by assembly/reference.ts only).
-import { expShiftRow, rowMax, rowSum } from "./rows";
+import { rowMax } from "./rows";
+import { softmax, softmax_ref } from "./softmax";
 import { matmul, matmul_ref } from "./matmul";
 
 // y (rows, cols) = softmax(x + mask[mrow(r)]) per row, where x is [groups, lq, cols] and
@@ -10,6 +11,8 @@ import { matmul, matmul_ref } from "./matmul";
 // (rep = heads for a per-batch mask, mb = 1 for one shared mask). A row whose every entry
 // is -inf (every key masked) is written as zeros, and counted: the host decides whether
 // that is an error (PyTorch would give NaN there). NaN in x propagates as in `softmax`.
+// The sum is formed in y, then y's row goes through the `softmax` kernel in place (its
+// code shared, not a second copy: the Wasm is inlined in the size-budgeted bundle).
 @inline function maskedSoftmaxRows<T>(y: usize, x: usize, mask: usize, rows: i32, cols: i32,
   lq: i32, rep: i32, mb: i32): i32 {
   let full = 0;
@@ -25,20 +28,11 @@ import { matmul, matmul_ref } from "./matmul";
       }
     }
     for (; i < cols; i++) { const q = <usize>i << 2; store<f32>(py + q, load<f32>(px + q) + load<f32>(pm + q)); }
-    const m = rowMax<T>(py, cols);
-    if (m == -Infinity) {
-      for (i = 0; i < cols; i++) store<f32>(py + (<usize>i << 2), 0);
+    if (rowMax<T>(py, cols) == -Infinity) {
+      memory.fill(py, 0, <usize>cols << 2);
       full++;
-      continue;
-    }
-    expShiftRow<T>(py, py, cols, m);
-    const inv: f32 = 1 / rowSum<T>(py, cols);
-    i = 0;
-    if (isVector<T>()) {
-      const vi = f32x4.splat(inv);
-      for (; i + 4 <= cols; i += 4) { const q = py + (<usize>i << 2); v128.store(q, f32x4.mul(v128.load(q), vi)); }
-    }
-    for (; i < cols; i++) { const q = py + (<usize>i << 2); store<f32>(q, load<f32>(q) * inv); }
+    } else if (isVector<T>()) softmax(py, py, 1, cols);
+    else softmax_ref(py, py, 1, cols);
   }
   return full;
 }

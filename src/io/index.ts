@@ -16,3 +16,9 @@ export { exportTorch } from "./torch-export.js";
 export {
   encodeCheckpoint, decodeCheckpoint, saveCheckpoint, loadLatestCheckpoint, CHECKPOINT_KEY, type SaveCheckpointOptions,
 } from "./checkpoint.js";
+
+// The universal API's modules, whole: an entry that reaches only some of them makes esbuild
+// cut the universal bundle's code into more chunks, each gzipped on its own (four family
+// entries doing so cost dist/index.js ~3 KB of its 60 KB budget). Users of this entry load
+// polyhead itself anyway (init).
+import "../api.js";

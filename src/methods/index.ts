@@ -34,3 +34,9 @@ export { AutoLambda, type AutoLambdaOptions } from "../mtl/weighting/autolambda.
 export { MOML, momlDirection, type MomlOptions } from "../mtl/weighting/moml.js";
 export { FORUM, type ForumOptions } from "../mtl/weighting/forum.js";
 export type { BilevelAccess } from "../mtl/weighting/context.js";
+
+// The universal API's modules, whole: an entry that reaches only some of them makes esbuild
+// cut the universal bundle's code into more chunks, each gzipped on its own (four family
+// entries doing so cost dist/index.js ~3 KB of its 60 KB budget). Users of this entry load
+// polyhead itself anyway (init).
+import "../api.js";

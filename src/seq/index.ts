@@ -27,8 +27,8 @@ export {
   type PositionalOptions, type LearnedPositionalOptions, type SinusoidalOptions,
 } from "./positional.js";
 
-// The universal API's modules, whole: this entry then reaches every module the universal
-// entry does, so esbuild draws no new chunk boundary through the universal bundle's code
-// (a boundary cost dist/index.js ~400 bytes gzipped of its budget). Users of polyhead/seq
-// load polyhead itself anyway (init).
+// The universal API's modules, whole (as every engine-using family entry): an entry that
+// reaches only some of them makes esbuild cut the universal bundle's code into more chunks,
+// each gzipped on its own (see src/methods/index.ts). Users of polyhead/seq load polyhead
+// itself anyway (init).
 import "../api.js";

@@ -4,3 +4,9 @@
 export { PCA, type PCAOptions } from "./pca.js";
 export { FactorAnalysis, type FactorAnalysisOptions } from "./factor-analysis.js";
 export { symmetricEigen, log64, type Eigen } from "./linalg.js";
+
+// The universal API's modules, whole: an entry that reaches only some of them makes esbuild
+// cut the universal bundle's code into more chunks, each gzipped on its own (four family
+// entries doing so cost dist/index.js ~3 KB of its 60 KB budget). Users of this entry load
+// polyhead itself anyway (init).
+import "../api.js";
