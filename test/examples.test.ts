@@ -140,15 +140,20 @@ describe("examples against the installed package", () => {
     expect(out.match(/^row \d+: predicted wage \$\d+\.\d\d \(actual \$[\d.]+\), union (yes|no) \(actual (yes|no)\)$/gm)).toHaveLength(3);
   });
 
-  it("austen --quick: text -> tokenizer, vocabulary, padding -> GRU encoder -> three tasks; the saved pipeline reloads", () => {
+  it("austen --quick: text -> tokenizer, vocabulary, padding -> GRU and transformer encoders -> three tasks; the saved pipeline reloads", () => {
     const out = example("austen.mjs");
     expect(out).toMatch(/^austen: 7200 sentences from 6 novels; 320 train, 160 test; vocabulary \d+ tokens$/m);
-    for (const t of ["novel", "sentiment", "masked"]) expect(out).toMatch(new RegExp(`^\\| gru \\| ${t} \\| 0\\.\\d{4} \\| 0\\.\\d{4} \\|$`, "m"));
-    expect(out).toMatch(/^gru: Delta_m = [+-]\d+\.\d\d%/m);
-    // each task's training loss falls from the first epoch to the second
+    const encoders = ["gru", "transformer"];
+    for (const e of encoders) {
+      for (const t of ["novel", "sentiment", "masked"]) expect(out).toMatch(new RegExp(`^\\| ${e} \\| ${t} \\| 0\\.\\d{4} \\| 0\\.\\d{4} \\|$`, "m"));
+      expect(out).toMatch(new RegExp(`^${e}: Delta_m = [+-]\\d+\\.\\d\\d%`, "m"));
+    }
+    // each encoder's multi-task training loss falls, per task, from the first epoch to the second
     const losses = [...out.matchAll(/multi-task epoch \d\/2: novel ([\d.]+) {2}sentiment ([\d.]+) {2}masked ([\d.]+)/g)];
-    expect(losses).toHaveLength(2);
-    for (let k = 1; k <= 3; k++) expect(Number(losses[1][k])).toBeLessThan(Number(losses[0][k]));
+    expect(losses).toHaveLength(2 * encoders.length);
+    for (let e = 0; e < encoders.length; e++) {
+      for (let k = 1; k <= 3; k++) expect(Number(losses[2 * e + 1][k])).toBeLessThan(Number(losses[2 * e][k]));
+    }
     expect(out).toMatch(/reloaded: identical logits/);
   });
 
