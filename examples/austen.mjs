@@ -4,8 +4,9 @@
 // the Bing Liu lexicon), and the word hidden behind <mask> (masked-token reconstruction). The
 // text goes through polyhead/seq's tokenizer, vocabulary and padding; the encoder is a
 // bidirectional GRU, then a transformer encoder. Each encoder is
-// trained on the three tasks together and on each task alone; the table gives each task's
-// accuracy and Delta_m, the mean relative change of multi-task over single-task.
+// trained on the three tasks together (equal weights, EW, and uncertainty weighting, UW) and
+// on each task alone; the table gives each task's accuracy and Delta_m, the mean relative
+// change of multi-task over single-task.
 // The model is then saved with its tokenizer and vocabulary in one safetensors file, read
 // back, and asked which novel a new sentence comes from.
 //   node examples/austen.mjs            (--quick: a small sample and two epochs, as CI runs it;
@@ -14,7 +15,7 @@ import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import {
   init, Rng, Module, Embedding, MultiTaskDataset, task, SharedBottom, Trainer, Adam, concat, reshape, slice, take, tensor, scope, noGrad,
-  singleTaskBaselines, compareWithBaselines,
+  singleTaskBaselines, compareWithBaselines, UncertaintyWeighting,
 } from "polyhead/node";
 import { saveWeights, loadWeights, parseSafetensors } from "polyhead/io";
 import * as seq from "polyhead/seq";
@@ -146,15 +147,20 @@ for (const [name, make] of Object.entries(encoders)) {
     return new SharedBottom({ tasks: ts, trunk, trunkOutputs: trunk.width, towers: [], rng: new Rng(4) });
   };
   const t0 = performance.now();
-  console.log(`${name}: multi-task (${tasks.map((t) => t.name).join(" + ")})`);
-  const trainer = new Trainer(build(tasks), { ...trainerOptions, tasks });
-  await trainer.fit(trainSet, { ...fit, onProgress: progress("multi-task") });
-  const multi = trainer.evaluate(testSet);
-  if (!saved) saved = { name, build, model: trainer.model };
+  // the three tasks together, with equal weights and with uncertainty weighting (the masked
+  // task's loss is several times the others': equal weights let it dominate the trunk)
+  const multi = {};
+  for (const [w, weighting] of [["EW", undefined], ["UW", new UncertaintyWeighting(tasks.map((t) => t.name))]]) {
+    console.log(`${name}: multi-task (${tasks.map((t) => t.name).join(" + ")}), ${w}`);
+    const trainer = new Trainer(build(tasks), { ...trainerOptions, tasks, ...(weighting ? { weighting } : {}) });
+    await trainer.fit(trainSet, { ...fit, onProgress: progress(`multi-task ${w}`) });
+    multi[w] = trainer.evaluate(testSet);
+    if (!saved) saved = { name, build, model: trainer.model };
+  }
   const single = await singleTaskBaselines(build, tasks, trainSet, testSet, {
     trainer: trainerOptions, fit: { ...fit, onProgress: progress("single-task") }, onTask: (t) => console.log(`${name}: ${t} alone`),
   });
-  results.push({ name, cmp: compareWithBaselines(tasks, multi, single), seconds: (performance.now() - t0) / 1000 });
+  results.push({ name, ew: compareWithBaselines(tasks, multi.EW, single), uw: compareWithBaselines(tasks, multi.UW, single), seconds: (performance.now() - t0) / 1000 });
 }
 
 // majority-class rates on the test set, for scale
@@ -165,10 +171,13 @@ const majority = (key) => {
 };
 console.log(`\nresults (${testSet.size} test sentences; accuracy, higher is better; majority class: novel ${majority("novel").toFixed(3)}, ` +
   `sentiment ${majority("sentiment").toFixed(3)})`);
-console.log("| encoder | task | single-task | multi-task |");
-console.log("|---|---|---|---|");
-for (const { name, cmp } of results) for (const r of cmp.rows) console.log(`| ${name} | ${r.task} | ${r.single.toFixed(4)} | ${r.multi.toFixed(4)} |`);
-for (const { name, cmp, seconds } of results) console.log(`${name}: Delta_m = ${cmp.deltaM >= 0 ? "+" : ""}${cmp.deltaM.toFixed(2)}% (${seconds.toFixed(0)} s for the four trainings)`);
+console.log("| encoder | task | single-task | multi-task EW | multi-task UW |");
+console.log("|---|---|---|---|---|");
+for (const { name, ew, uw } of results) {
+  ew.rows.forEach((r, i) => console.log(`| ${name} | ${r.task} | ${r.single.toFixed(4)} | ${r.multi.toFixed(4)} | ${uw.rows[i].multi.toFixed(4)} |`));
+}
+const pct = (d) => `${d >= 0 ? "+" : ""}${d.toFixed(2)}%`;
+for (const { name, ew, uw, seconds } of results) console.log(`${name}: Delta_m = ${pct(ew.deltaM)} (EW), ${pct(uw.deltaM)} (UW) (${seconds.toFixed(0)} s for the five trainings)`);
 
 // the model with its text pipeline in one file: weights, tokenizer and vocabulary (as JSON in
 // the safetensors metadata); read back into a fresh model, it gives the same logits

@@ -145,11 +145,11 @@ describe("examples against the installed package", () => {
     expect(out).toMatch(/^austen: 7200 sentences from 6 novels; 320 train, 160 test; vocabulary \d+ tokens$/m);
     const encoders = ["gru", "transformer"];
     for (const e of encoders) {
-      for (const t of ["novel", "sentiment", "masked"]) expect(out).toMatch(new RegExp(`^\\| ${e} \\| ${t} \\| 0\\.\\d{4} \\| 0\\.\\d{4} \\|$`, "m"));
-      expect(out).toMatch(new RegExp(`^${e}: Delta_m = [+-]\\d+\\.\\d\\d%`, "m"));
+      for (const t of ["novel", "sentiment", "masked"]) expect(out).toMatch(new RegExp(`^\\| ${e} \\| ${t}( \\| 0\\.\\d{4}){3} \\|$`, "m"));
+      expect(out).toMatch(new RegExp(`^${e}: Delta_m = [+-]\\d+\\.\\d\\d% \\(EW\\), [+-]\\d+\\.\\d\\d% \\(UW\\)`, "m"));
     }
-    // each encoder's multi-task training loss falls, per task, from the first epoch to the second
-    const losses = [...out.matchAll(/multi-task epoch \d\/2: novel ([\d.]+) {2}sentiment ([\d.]+) {2}masked ([\d.]+)/g)];
+    // each encoder's multi-task (equal weights) training loss falls, per task, from the first epoch to the second
+    const losses = [...out.matchAll(/multi-task EW epoch \d\/2: novel ([\d.]+) {2}sentiment ([\d.]+) {2}masked ([\d.]+)/g)];
     expect(losses).toHaveLength(2 * encoders.length);
     for (let e = 0; e < encoders.length; e++) {
       for (let k = 1; k <= 3; k++) expect(Number(losses[2 * e + 1][k])).toBeLessThan(Number(losses[2 * e][k]));
