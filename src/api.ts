@@ -1,5 +1,5 @@
 // The public API, shared by every entry point (index.ts, edge.ts, node.ts).
-export { init, simdSupported, memoryStats, type InitOptions, type MemoryStats } from "./engine/engine.js";
+export { init, simdSupported, memoryStats, resetMemoryPeak, type InitOptions, type MemoryStats } from "./engine/engine.js";
 export { scope, scopeDepth } from "./engine/scope.js";
 export { Tensor, type DType, type Shape } from "./tensor.js";
 export { Rng, seed, type RngState } from "./random.js";

@@ -103,6 +103,7 @@ let base = 0;
 let top = 0;
 let peak = 0;
 let inUse = 0;
+let peakInUse = 0;
 let live = 0;
 
 const UNIT = 6;            // log2(ALIGN): sizes are counted in 64-byte units
@@ -193,6 +194,7 @@ export function alloc(bytes: number): number {
     if (top > peak) peak = top;
   }
   inUse += size;
+  if (inUse > peakInUse) peakInUse = inUse;
   live++;
   return ptr;
 }
@@ -240,6 +242,8 @@ export interface MemoryStats {
   bytesFree: number;
   /** Number of free blocks (those freed since the last merge count one each). */
   freeBlocks: number;
+  /** The most bytes in use at once since resetMemoryPeak() (or start). */
+  peakBytesInUse: number;
   /** Number of live allocations. */
   liveAllocations: number;
   /** Bytes of Wasm linear memory. */
@@ -251,8 +255,11 @@ export interface MemoryStats {
  * @example const { highWater } = memoryStats(); // stops growing after a training loop's first step
  */
 export function memoryStats(): MemoryStats {
-  return { bytesInUse: inUse, highWater: peak - base, bytesFree: freeTotal + exactBytes, freeBlocks: freeAt.size + exactCount, liveAllocations: live, wasmBytes: memory ? memory.buffer.byteLength : 0 };
+  return { bytesInUse: inUse, highWater: peak - base, bytesFree: freeTotal + exactBytes, freeBlocks: freeAt.size + exactCount, peakBytesInUse: peakInUse, liveAllocations: live, wasmBytes: memory ? memory.buffer.byteLength : 0 };
 }
+
+/** Restart memoryStats().peakBytesInUse from the bytes in use now (to measure one step's peak). */
+export function resetMemoryPeak(): void { peakInUse = inUse; }
 
 // ------------------------------------------------------------------ views
 let f32: Float32Array = new Float32Array(0);

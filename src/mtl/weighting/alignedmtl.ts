@@ -34,9 +34,9 @@ export function alignedMtlWeights(G: Matrix, pref?: number[]): number[] {
 
 /** Aligned-MTL. @example new AlignedMTL() */
 export class AlignedMTL extends GramMethod {
-  constructor(opts: { on?: GradientSpace } = {}) {
-    checkOptions("Aligned-MTL", opts, ["on"]);
-    super("Aligned-MTL", opts.on);
+  constructor(opts: { on?: GradientSpace; autogram?: boolean } = {}) {
+    checkOptions("Aligned-MTL", opts, ["on", "autogram"]);
+    super("Aligned-MTL", opts.on, opts.autogram);
   }
   protected weights(G: Matrix): number[] { return alignedMtlWeights(G); }
 }

@@ -29,9 +29,9 @@ export function cagradWeights(G: Matrix, c = 0.5, rescale: 0 | 1 | 2 = 1): numbe
 /** CAGrad. @example new CAGrad({ c: 0.4 }) */
 export class CAGrad extends GramMethod {
   readonly c: number; readonly rescale: 0 | 1 | 2;
-  constructor(opts: { c?: number; rescale?: 0 | 1 | 2; on?: GradientSpace } = {}) {
-    checkOptions("CAGrad", opts, ["c", "rescale", "on"]);
-    super("CAGrad", opts.on);
+  constructor(opts: { c?: number; rescale?: 0 | 1 | 2; on?: GradientSpace; autogram?: boolean } = {}) {
+    checkOptions("CAGrad", opts, ["c", "rescale", "on", "autogram"]);
+    super("CAGrad", opts.on, opts.autogram);
     this.c = opts.c ?? 0.5; this.rescale = opts.rescale ?? 1;
     cagradWeights([[1]], this.c, this.rescale); // validates
   }

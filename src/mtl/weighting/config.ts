@@ -27,9 +27,9 @@ export function configWeights(G: Matrix): number[] {
 
 /** ConFIG. @example new ConFIG() */
 export class ConFIG extends GramMethod {
-  constructor(opts: { on?: GradientSpace } = {}) {
-    checkOptions("ConFIG", opts, ["on"]);
-    super("ConFIG", opts.on);
+  constructor(opts: { on?: GradientSpace; autogram?: boolean } = {}) {
+    checkOptions("ConFIG", opts, ["on", "autogram"]);
+    super("ConFIG", opts.on, opts.autogram);
   }
   protected weights(G: Matrix): number[] { return configWeights(G); }
 }

@@ -28,12 +28,13 @@
 // trains it, checks the heads train and round-trips its state. PCGrad (./pcgrad.ts) is a
 // short example of the gradient-combination kind.
 import { Tensor } from "../../tensor.js";
+import { scope } from "../../engine/scope.js";
 import type { Rng } from "../../random.js";
 import { backward, gradients, accumulateGrad } from "../../autograd/index.js";
 import { add, affine } from "../../ops/elementwise.js";
 import { zeros } from "../../ops/creation.js";
 import { concat, reshape } from "../../ops/shape.js";
-import { vgram, vscatterAdd } from "../../ops/vector.js";
+import { vflatten, vgram, vscatterAdd } from "../../ops/vector.js";
 
 export interface WeightingContext {
   /** Tasks active this step, in order; losses[i] belongs to tasks[i]. */
@@ -61,6 +62,14 @@ export interface WeightingContext {
   gram(of?: "shared" | "representation"): number[][];
   /** Add the flat shared update [P] to the shared parameters' .grad, and backprop sum_i w_i L_i into the task-specific ones. */
   applySharedUpdate(update: Tensor, taskWeights: number[]): void;
+  /**
+   * gram("shared") without holding the T gradient vectors: accumulated over blocks of
+   * shared parameters (each block at most max(largest parameter, P / T) values), T
+   * gradients of one block at a time. Equal to gram() up to rounding.
+   */
+  layerwiseGram(): number[][];
+  /** Backprop sum_i w_i L_i into the shared parameters (one pass, no per-task vectors) and sum_i h_i L_i into the task-specific ones. */
+  backwardWeightedShared(weights: number[], taskWeights: number[]): void;
 
   /** Per-task gradients w.r.t. the shared representation (throws where there is none). */
   representationGrads(): Tensor[];
@@ -75,7 +84,7 @@ export interface WeightingContext {
   /** Backprop a gradient at the shared representation into the shared parameters. */
   backwardRepresentation(grad: Tensor): void;
 
-  /** Only for a method with `needsValidation` (./bilevel.ts has the helpers). */
+  /** Only for a method with `needsValidation` or `needsLookahead` (./bilevel.ts has the helpers). */
   readonly bilevel?: BilevelAccess;
 }
 
@@ -83,6 +92,8 @@ export interface WeightingContext {
 export interface BilevelAccess {
   /** Every trainable parameter the step trains: the shared ones, then each active task's, in that order. */
   readonly parameters: Tensor[];
+  /** The shared ones alone (the first of `parameters`). */
+  readonly sharedParameters: Tensor[];
   /** The optimiser's current learning rate (its first group), for a look-ahead step. */
   readonly lr: number;
   /** A fresh forward of the step's training batch with the parameters' current values: one loss per active task (on the tape). */
@@ -111,8 +122,8 @@ export interface StepInputs {
   rng: Rng;
   sharedParameters: () => Tensor[];
   taskParameters: (task: string) => Tensor[];
-  /** For a method with needsValidation: the trainer's side of BilevelAccess. */
-  bilevel?: Omit<BilevelAccess, "parameters" | "addGrad">;
+  /** For a method with needsValidation or needsLookahead: the trainer's side of BilevelAccess. */
+  bilevel?: Omit<BilevelAccess, "parameters" | "sharedParameters" | "addGrad">;
 }
 
 /** A step's context, and `finish()`, which throws when a method updated the shared parameters but not the heads. */
@@ -170,6 +181,32 @@ export function weightingContext(s: StepInputs): { ctx: WeightingContext; finish
       if (of !== "shared" && of !== "representation") throw new Error(`${s.method}: gram of "${String(of)}"? (shared or representation)`);
       return (grams[of] ??= vgram(of === "shared" ? ctx.sharedGrads() : ctx.representationGrads()));
     },
+    layerwiseGram: () => {
+      if (grams.shared) return grams.shared;
+      const ps = shared(), T = losses.length;
+      const G = Array.from({ length: T }, () => new Array<number>(T).fill(0));
+      const P = ps.reduce((n, p) => n + p.size, 0);
+      const cap = Math.max(Math.ceil(P / T), ...ps.map((p) => p.size));
+      for (let start = 0; start < ps.length;) {
+        let end = start, n = 0;
+        while (end < ps.length && (end === start || n + ps[end].size <= cap)) n += ps[end++].size;
+        const block = ps.slice(start, end);
+        // in a scope of its own: the backward rules' temporaries (some parameter-sized) go with it
+        const flats = losses.map((l) => scope(() => vflatten(gradients(l, block))));
+        const Gb = vgram(flats);
+        for (const f of flats) f.dispose();
+        for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) G[i][j] += Gb[i][j];
+        start = end;
+      }
+      return (grams.shared = G);
+    },
+    backwardWeightedShared: (w, h) => {
+      checkWeights("backwardWeightedShared", w);
+      const ps = shared();
+      sharedTouched = true;
+      if (ps.length) scope(() => accumulate(ps, gradients(weighted(w), ps)));
+      ctx.backwardTaskSpecific(h);
+    },
     addSharedGrad: (flat) => {
       const ps = shared();
       const total = ps.reduce((n, p) => n + p.size, 0);
@@ -198,6 +235,7 @@ export function weightingContext(s: StepInputs): { ctx: WeightingContext; finish
     const parameters = (): Tensor[] => (all ??= [...shared(), ...taskOwn()].filter((p) => p.requiresGrad));
     (ctx as { bilevel?: BilevelAccess }).bilevel = {
       get parameters() { return parameters(); },
+      get sharedParameters() { return shared(); },
       lr: b.lr,
       trainLosses: b.trainLosses,
       validationLosses: b.validationLosses,

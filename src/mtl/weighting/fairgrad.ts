@@ -26,9 +26,9 @@ export function fairGradWeights(G: Matrix, alpha = 1): number[] {
 /** FairGrad. @example new FairGrad({ alpha: 2 }) */
 export class FairGrad extends GramMethod {
   readonly alpha: number;
-  constructor(opts: { alpha?: number; on?: GradientSpace } = {}) {
-    checkOptions("FairGrad", opts, ["alpha", "on"]);
-    super("FairGrad", opts.on);
+  constructor(opts: { alpha?: number; on?: GradientSpace; autogram?: boolean } = {}) {
+    checkOptions("FairGrad", opts, ["alpha", "on", "autogram"]);
+    super("FairGrad", opts.on, opts.autogram);
     this.alpha = opts.alpha ?? 1;
     if (!(this.alpha > 0)) throw new Error(`FairGrad: alpha must be > 0, got ${this.alpha}`);
   }

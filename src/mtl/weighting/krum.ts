@@ -31,9 +31,9 @@ export function krumWeights(G: Matrix, f: number, m = 1): number[] {
  */
 export class Krum extends GramMethod {
   readonly f: number; readonly m: number;
-  constructor(opts: { f?: number; m?: number; on?: GradientSpace } = {}) {
-    checkOptions("Krum", opts, ["f", "m", "on"]);
-    super("Krum", opts.on);
+  constructor(opts: { f?: number; m?: number; on?: GradientSpace; autogram?: boolean } = {}) {
+    checkOptions("Krum", opts, ["f", "m", "on", "autogram"]);
+    super("Krum", opts.on, opts.autogram);
     this.f = opts.f ?? 0; this.m = opts.m ?? 1;
     if (!(Number.isInteger(this.f) && this.f >= 0)) throw new Error(`Krum: f must be an integer >= 0, got ${this.f}`);
     if (!(Number.isInteger(this.m) && this.m >= 1)) throw new Error(`Krum: m must be an integer >= 1, got ${this.m}`);

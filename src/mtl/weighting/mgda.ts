@@ -38,14 +38,14 @@ export function mgdaWeights(G: Matrix, opts: { solver?: "exact" | "frank-wolfe";
   return a.map((x, i) => x / n[i]);
 }
 
-export interface MgdaOptions { solver?: "exact" | "frank-wolfe"; normalization?: MgdaNormalization; on?: GradientSpace }
+export interface MgdaOptions { solver?: "exact" | "frank-wolfe"; normalization?: MgdaNormalization; on?: GradientSpace; autogram?: boolean }
 
 /** MGDA (on the shared parameters) or MGDA-UB (`on: "representation"`). @example new Trainer(model, { tasks, weighting: new MGDA({ on: "representation" }) }) */
 export class MGDA extends GramMethod {
   private readonly opts: MgdaOptions;
   constructor(opts: MgdaOptions = {}) {
-    checkOptions("MGDA", opts, ["solver", "normalization", "on"]);
-    super(opts.on === "representation" ? "MGDA-UB" : "MGDA", opts.on);
+    checkOptions("MGDA", opts, ["solver", "normalization", "on", "autogram"]);
+    super(opts.on === "representation" ? "MGDA-UB" : "MGDA", opts.on, opts.autogram);
     if (opts.solver !== undefined && opts.solver !== "exact" && opts.solver !== "frank-wolfe") throw new Error(`MGDA: solver must be "exact" or "frank-wolfe", got ${String(opts.solver)}`);
     if (opts.normalization !== undefined && !["none", "l2", "loss", "loss+"].includes(opts.normalization)) throw new Error(`MGDA: normalization must be none, l2, loss or loss+, got ${String(opts.normalization)}`);
     this.opts = { ...opts };

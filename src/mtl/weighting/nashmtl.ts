@@ -29,9 +29,9 @@ export function nashMtlWeights(G: Matrix, maxNorm = Infinity): number[] {
 /** Nash-MTL (the exact bargaining solution). @example new NashMTL({ maxNorm: 1 }) */
 export class NashMTL extends GramMethod {
   readonly maxNorm: number;
-  constructor(opts: { maxNorm?: number; on?: GradientSpace } = {}) {
-    checkOptions("Nash-MTL", opts, ["maxNorm", "on"]);
-    super("Nash-MTL", opts.on);
+  constructor(opts: { maxNorm?: number; on?: GradientSpace; autogram?: boolean } = {}) {
+    checkOptions("Nash-MTL", opts, ["maxNorm", "on", "autogram"]);
+    super("Nash-MTL", opts.on, opts.autogram);
     this.maxNorm = opts.maxNorm ?? Infinity;
     if (!(this.maxNorm > 0)) throw new Error(`Nash-MTL: maxNorm must be > 0, got ${this.maxNorm}`);
   }

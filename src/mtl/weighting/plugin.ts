@@ -71,12 +71,28 @@ export function checkNumbers(who: string, what: string, v: unknown, n: number): 
 /**
  * A stateless method whose update is sum_i w_i g_i with w a function of the Gram matrix
  * (MGDA, CAGrad, Nash-MTL, UPGrad ...): it needs only inner products of the gradients.
+ * With `autogram` (shared parameters only) it never holds the T gradient vectors: the
+ * Gram matrix is accumulated parameter block by parameter block (ctx.layerwiseGram) and
+ * the update is one backward pass of sum_i w_i L_i; the same update up to rounding, for
+ * T - 1 more partial backward passes per block (TorchJD's "autogram" idea).
  */
 export abstract class GramMethod {
   readonly on: GradientSpace;
-  constructor(readonly name: string, on?: unknown) { this.on = checkSpace(name, on); }
+  readonly autogram: boolean;
+  constructor(readonly name: string, on?: unknown, autogram?: unknown) {
+    this.on = checkSpace(name, on);
+    if (autogram !== undefined && typeof autogram !== "boolean") throw new Error(`${name}: autogram must be true or false, got ${String(autogram)}`);
+    this.autogram = autogram === true;
+    if (this.autogram && this.on !== "shared") throw new Error(`${name}: autogram applies to the shared parameters (on: "shared"); the representation's gradients are small already`);
+  }
   protected abstract weights(G: Matrix, ctx: WeightingContext): number[];
   backward(ctx: WeightingContext): number[] {
+    if (this.autogram) {
+      const w = this.weights(ctx.layerwiseGram(), ctx);
+      if (w.some((x) => !Number.isFinite(x))) throw new Error(`${this.name}: weights are not finite: ${w.join(", ")}`);
+      ctx.backwardWeightedShared(w, ctx.tasks.map(() => 1));
+      return w;
+    }
     const w = this.weights(ctx.gram(this.on), ctx);
     applyWeights(ctx, this.on, w);
     return w;

@@ -25,9 +25,9 @@ export function sdmGradWeights(G: Matrix, lambda = 0.3): number[] {
 /** SDMGrad (deterministic inner problem, solved exactly). @example new SDMGrad({ lambda: 0.3 }) */
 export class SDMGrad extends GramMethod {
   readonly lambda: number;
-  constructor(opts: { lambda?: number; on?: GradientSpace } = {}) {
-    checkOptions("SDMGrad", opts, ["lambda", "on"]);
-    super("SDMGrad", opts.on);
+  constructor(opts: { lambda?: number; on?: GradientSpace; autogram?: boolean } = {}) {
+    checkOptions("SDMGrad", opts, ["lambda", "on", "autogram"]);
+    super("SDMGrad", opts.on, opts.autogram);
     this.lambda = opts.lambda ?? 0.3;
     if (!(this.lambda >= 0)) throw new Error(`SDMGrad: lambda must be >= 0, got ${this.lambda}`);
   }

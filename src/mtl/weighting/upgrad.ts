@@ -40,18 +40,18 @@ export function dualProjWeights(G: Matrix, pref?: number[]): number[] {
 
 /** UPGrad (preference 1 per task unless given). @example new UPGrad() */
 export class UPGrad extends GramMethod {
-  constructor(private readonly opts: { pref?: number[]; on?: GradientSpace } = {}) {
-    checkOptions("UPGrad", opts, ["pref", "on"]);
-    super("UPGrad", opts.on);
+  constructor(private readonly opts: { pref?: number[]; on?: GradientSpace; autogram?: boolean } = {}) {
+    checkOptions("UPGrad", opts, ["pref", "on", "autogram"]);
+    super("UPGrad", opts.on, opts.autogram);
   }
   protected weights(G: Matrix): number[] { return upgradWeights(G, this.opts.pref && G.length === this.opts.pref.length ? this.opts.pref : undefined); }
 }
 
 /** DualProj (preference 1 per task unless given). @example new DualProj() */
 export class DualProj extends GramMethod {
-  constructor(private readonly opts: { pref?: number[]; on?: GradientSpace } = {}) {
-    checkOptions("DualProj", opts, ["pref", "on"]);
-    super("DualProj", opts.on);
+  constructor(private readonly opts: { pref?: number[]; on?: GradientSpace; autogram?: boolean } = {}) {
+    checkOptions("DualProj", opts, ["pref", "on", "autogram"]);
+    super("DualProj", opts.on, opts.autogram);
   }
   protected weights(G: Matrix): number[] { return dualProjWeights(G, this.opts.pref && G.length === this.opts.pref.length ? this.opts.pref : undefined); }
 }
