@@ -199,7 +199,10 @@ function setOwn(out: Record<string, unknown>, k: string, v: unknown): void {
 
 /**
  * Training progress for terminals: epoch, a bar, steps, steps/s, ETA, per-task running
- * loss, and at each epoch's end the validation loss and headline metric per task.
+ * loss, and at each epoch's end the validation loss and headline metric per task, and a
+ * line of the weighting's diagnostics when it reports them: each task pair's gradient
+ * cosine, conflict rate and magnitude ratio (ConflictMonitor), inter-task affinities
+ * (TaskAffinity).
  * Redraws one line in place on a TTY; otherwise prints one plain line per epoch (CI logs).
  * @example await trainer.fit(train, { epochs: 5, validation: val, onProgress: terminalProgress() })
  */
@@ -228,9 +231,34 @@ export function terminalProgress(opts: { width?: number; stream?: NodeJS.WriteSt
       return `${t} ${v.toFixed(4)}${val ? ` (val ${val.loss.toFixed(4)}${metric ? ` ${metric} ${val[metric].toFixed(4)}` : ""})` : ""}`;
     }).join("  ");
     const line = `${head}  ${rate.toFixed(0)} step/s${eta}  ${tasks}`;
-    if (tty) stream.write(`\r\x1b[2K${line}${p.epochEnd ? "\n" : ""}`);
-    else stream.write(line + "\n");
+    const extra = p.epochEnd ? diagnosticsLine(p.diagnostics) : "";
+    if (tty) stream.write(`\r\x1b[2K${line}${p.epochEnd ? "\n" : ""}${extra}`);
+    else stream.write(line + "\n" + extra);
   };
+}
+
+// One indented line per kind of figure the epoch's diagnostics hold ("" when none).
+function diagnosticsLine(d: Record<string, unknown> | undefined): string {
+  type Pairs = { tasks?: string[]; cosine?: number[][]; conflictRate?: number[][]; magnitudeRatio?: number[][]; matrix?: number[][] };
+  const c = d?.conflicts as Pairs | undefined, a = d?.affinity as Pairs | undefined;
+  const signed = (x: number, digits: number) => `${x >= 0 ? "+" : ""}${x.toFixed(digits)}`;
+  let out = "";
+  if (c?.tasks && c.cosine && c.conflictRate && c.magnitudeRatio) {
+    const parts: string[] = [];
+    c.tasks.forEach((ti, i) => c.tasks!.forEach((tj, j) => {
+      if (j <= i || !Number.isFinite(c.cosine![i][j])) return;
+      parts.push(`${ti}/${tj} cos ${signed(c.cosine![i][j], 2)} conflict ${(100 * c.conflictRate![i][j]).toFixed(0)}% |g| ${c.magnitudeRatio![i][j].toFixed(2)}x`);
+    }));
+    if (parts.length) out += `  conflicts  ${parts.join("  ")}\n`;
+  }
+  if (a?.tasks && a.matrix) {
+    const parts: string[] = [];
+    a.tasks.forEach((ti, i) => a.tasks!.forEach((tj, j) => {
+      if (i !== j && Number.isFinite(a.matrix![i][j])) parts.push(`${ti}>${tj} ${signed(a.matrix![i][j], 4)}`);
+    }));
+    if (parts.length) out += `  affinity   ${parts.join("  ")}\n`;
+  }
+  return out;
 }
 
 function bar(step: number, steps: number, width: number): string {

@@ -191,6 +191,21 @@ describe("terminalProgress", () => {
     expect(s.out.split("\r\x1b[2K").pop()).toMatch(/^epoch 1\/3 █{10} 4\/4 {2}\d+ step\/s {2}ETA \d+:\d\d {2}a 0\.5000 {2}b 1\.0000\n$/);
   });
 
+  it("prints the epoch's gradient conflicts and task affinities when the weighting reports them", () => {
+    for (const tty of [false, true]) {
+      const s = sink(tty);
+      const p = terminalProgress({ stream: s, width: 10 });
+      steps(p, 0, { a: 1, b: 2 });
+      p({ epoch: 0, epochs: 2, step: 2, steps: 2, losses: { a: 1, b: 2 }, weights: {}, epochEnd: true, diagnostics: {
+        conflicts: { epoch: 0, tasks: ["a", "b"], cosine: [[1, -0.25], [-0.25, 1]], conflictRate: [[0, 0.5], [0.5, 0]], magnitudeRatio: [[1, 2], [0.5, 1]], steps: 2 },
+        affinity: { epoch: 0, tasks: ["a", "b"], matrix: [[NaN, 0.0123], [-0.002, NaN]], steps: 2 },
+      } });
+      const lines = s.out.split("\n");
+      expect(lines.at(-3)).toBe("  conflicts  a/b cos -0.25 conflict 50% |g| 2.00x");
+      expect(lines.at(-2)).toBe("  affinity   a>b +0.0123  b>a -0.0020");
+    }
+  });
+
   it("rejects unknown options by name", () => {
     expect(() => terminalProgress({ colour: true } as never)).toThrow(/unknown option "colour"/);
   });

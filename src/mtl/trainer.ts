@@ -81,6 +81,8 @@ export interface Progress {
   epochEnd?: boolean;
   /** On that event: the epoch's validation metrics per task, when validation data was given. */
   validation?: TaskMetrics;
+  /** On that event: what the weighting method reports for the epoch (EpochLogs.diagnostics). */
+  diagnostics?: Record<string, unknown>;
 }
 
 export type { TaskMetrics } from "./evaluate.js";
@@ -219,7 +221,7 @@ export class Trainer {
       const diagnostics = this.weighting.epochDiagnostics?.();
       if (diagnostics) logs.diagnostics = diagnostics;
       if (opts.validation) logs.validation = this.evaluate(opts.validation, { batchSize });
-      await opts.onProgress?.({ epoch: e, epochs: startEpoch + opts.epochs, step: s, steps: Math.max(steps, s), losses: loss, weights, epochEnd: true, validation: logs.validation });
+      await opts.onProgress?.({ epoch: e, epochs: startEpoch + opts.epochs, step: s, steps: Math.max(steps, s), losses: loss, weights, epochEnd: true, validation: logs.validation, diagnostics: logs.diagnostics });
       this.history.push(logs);
       this.epoch = e + 1;
       for (const cb of cbs) if ((await cb.onEpochEnd?.(logs, this)) === "stop") this.stopTraining = true;
@@ -318,7 +320,7 @@ export class Trainer {
 
   private context(tasks: string[], losses: Tensor[], reps: (Tensor | null)[], parts: { tasks: string[]; batch: Batch }[]) {
     return weightingContext({
-      bilevel: this.weighting.needsValidation ? this.bilevelInputs(tasks, parts) : undefined,
+      bilevel: this.weighting.needsValidation || this.weighting.needsLookahead ? this.bilevelInputs(tasks, parts) : undefined,
       method: this.weighting.name, tasks, losses, representations: reps,
       staticWeights: tasks.map((t) => this.tasks.get(t)!.weight),
       step: this.step, epoch: this.epoch, rng: this.rng.split(0x5eed + this.step),

@@ -17,6 +17,8 @@ export interface Weighting {
    * data and gives the method `ctx.bilevel` (see ./context.ts).
    */
   readonly needsValidation?: boolean;
+  /** Look-aheads on the step's own batch (TaskAffinity): `ctx.bilevel` without validation data. */
+  readonly needsLookahead?: boolean;
   /** The method's own learnable parameters (optimised with the model's); none if absent. */
   parameters?(): Tensor[];
   /** Called once by the trainer with its task names: reject weights or names given for tasks it does not have. */
