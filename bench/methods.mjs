@@ -5,12 +5,14 @@
 //   npm run bench:methods                 results/methods.json
 //   npm run bench:methods -- --quick      short run (2 timed steps, T = 2 and 5 only)
 //   node bench/methods.mjs --only MGDA,CAGrad
+//   npm run bench:methods -- --mnist     the per-method MNIST table (./methods-mnist.mjs)
 import { writeFileSync, mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as ph from "../dist/index.js";
 import "../dist/methods.js";
+import { mnistTable } from "./methods-mnist.mjs";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -18,8 +20,13 @@ const only = (() => { const i = args.indexOf("--only"); return i >= 0 ? args[i +
 const here = path.dirname(fileURLToPath(import.meta.url));
 const B = 256, IN = 100, WARM = quick ? 1 : 2, STEPS = quick ? 2 : 5;
 const TASKS = quick ? [2, 5] : [2, 5, 10];
+const argNum = (name, d) => { const i = args.indexOf(name); return i >= 0 ? Number(args[i + 1]) : d; };
 
 await ph.init();
+if (args.includes("--mnist")) {
+  await mnistTable(ph, { epochs: argNum("--epochs", 2), limit: argNum("--limit", 10000), only, here });
+  process.exit(0);
+}
 const rng = new ph.Rng(1);
 const x = ph.randn([B, IN], 0, 1, rng).data();
 const ys = Array.from({ length: 10 }, (_, t) => Float32Array.from({ length: B }, (_, r) => x[r * IN + t] - 0.5 * x[r * IN + t + 10]));
@@ -34,17 +41,20 @@ function bench(name, T) {
   const probe = {
     name: inner.name,
     parameters: () => inner.parameters?.() ?? [],
+    needsValidation: inner.needsValidation,
     backward: (ctx) => { const b0 = ph.memoryStats().bytesInUse; const w = inner.backward(ctx); held = Math.max(held, ph.memoryStats().bytesInUse - b0); return w; },
     onEpochEnd: (l) => inner.onEpochEnd?.(l),
   };
   const tr = new ph.Trainer(model, { tasks, weighting: probe, optimizer: (p) => new ph.SGD(p, { lr: 1e-3 }) });
   const batch = () => data.batch(Array.from({ length: B }, (_, i) => i));
-  for (let i = 0; i < WARM; i++) tr.trainStep([{ tasks: names, batch: batch() }]);
+  // a bilevel method (Auto-λ, MOML, FORUM) also reads a validation batch: the same one here
+  const step = (b) => tr.trainStep([{ tasks: names, batch: b }], inner.needsValidation ? { validation: batch() } : {});
+  for (let i = 0; i < WARM; i++) step(batch());
   const ms = [];
   for (let i = 0; i < STEPS; i++) {
     const b = batch();
     const t0 = performance.now();
-    tr.trainStep([{ tasks: names, batch: b }]);
+    step(b);
     ms.push(performance.now() - t0);
   }
   ms.sort((a, b) => a - b);

@@ -7,12 +7,12 @@
 //   npm start            (about a minute on 2 cores)
 //   npm start -- --quick (a short run, as CI does)
 //   --plot <file>        where the SVG goes (default examples/output/mnist-history.svg)
-import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import {
   init, seed, Rng, MultiTaskDataset, task, SharedBottom, Trainer, Adam,
   singleTaskBaselines, compareWithBaselines, terminalProgress, writeHistoryPlot,
 } from "polyhead/node";
+import { loadMnist } from "./data/mnist.mjs";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -26,27 +26,10 @@ function argValue(name) {
 }
 
 await init();
-const require = createRequire(import.meta.url);
 
-// ---- data: 10 JSON files of 28x28 images in [0, 1], one per digit
-const perDigit = Array.from({ length: 10 }, (_, d) => require(`mnist/src/digits/${d}.json`).data);
-const counts = perDigit.map((a) => a.length / 784);
-const total = Math.min(limit, counts.reduce((a, b) => a + b, 0));
-const x = new Float32Array(total * 784);
-const digit = new Int32Array(total), parity = new Float32Array(total), large = new Float32Array(total);
-{
-  // interleave digits so a prefix (quick mode) holds every class
-  let n = 0;
-  for (let i = 0; n < total; i++) {
-    for (let d = 0; d < 10 && n < total; d++) {
-      if (i >= counts[d]) continue;
-      x.set(perDigit[d].subarray ? perDigit[d].subarray(i * 784, (i + 1) * 784) : perDigit[d].slice(i * 784, (i + 1) * 784), n * 784);
-      digit[n] = d; parity[n] = d % 2; large[n] = d >= 5 ? 1 : 0;
-      n++;
-    }
-  }
-}
-const all = new MultiTaskDataset({ x, xShape: [784], labels: { digit, parity, large } });
+// ---- data: the mnist package's 10,000 images, interleaved by digit (./data/mnist.mjs)
+const { x, labels } = loadMnist(limit);
+const all = new MultiTaskDataset({ x, xShape: [784], labels });
 // validation: watched each epoch of the multi-task run (the plot); test: the table
 const { train, validation, test } = all.split({ train: 0.7, validation: 0.1, test: 0.2 }, new Rng(7));
 

@@ -76,9 +76,7 @@ describe.each(METHODS.map(([name, make, state]) => ({ name, make, state })))("$n
         return w;
       },
     });
-    const val = dataset(G.validation);
-    (trainer as unknown as { validationBatches: Iterator<unknown> }).validationBatches = [val.batch([0, 1, 2, 3, 4, 5])][Symbol.iterator]();
-    trainer.trainStep([{ tasks: NAMES, batch: dataset(G.train).batch([0, 1, 2, 3, 4, 5, 6, 7]) }]);
+    trainer.trainStep([{ tasks: NAMES, batch: dataset(G.train).batch([0, 1, 2, 3, 4, 5, 6, 7]) }], { validation: dataset(G.validation).batch([0, 1, 2, 3, 4, 5]) });
     expect(after).toEqual(before);
   });
 

@@ -34,8 +34,9 @@ const build = (w: Weighting) => {
   const tasks = TASKS();
   const model = new SharedBottom({ tasks, inputs: 6, trunk: [8], towers: [4], rng: new Rng(1) });
   const trainer = new Trainer(model, { tasks, weighting: w, seed: 5, optimizer: (p) => new SGD(p, { lr: 0.05 }) });
-  // bilevel methods (Auto-λ, MOML, FORUM) read validation batches, which fit draws; trainStep alone gets these
-  if (w.needsValidation) (trainer as unknown as { validationBatches: Iterator<unknown> }).validationBatches = (function* () { for (;;) yield data().batch(range(16, 32)); })();
+  // bilevel methods (Auto-λ, MOML, FORUM) read a validation batch, which fit draws; trainStep alone is given one
+  const step = trainer.trainStep.bind(trainer);
+  if (w.needsValidation) trainer.trainStep = (parts) => step(parts, { validation: data().batch(range(16, 32)) });
   return { model, trainer };
 };
 const vals = (ps: { data(): ArrayLike<number> }[]) => ps.map((p) => Array.from(p.data()));

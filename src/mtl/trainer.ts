@@ -40,7 +40,7 @@ async function* streamPlans(source: AsyncIterable<Batch>, taskNames: string[]): 
   }
 }
 import { checkBatchOptions, checkDataset, checkFitOptions, checkTrainData, checkTrainerOptions } from "./check.js";
-import { show } from "../validate.js";
+import { checkOptions, show } from "../validate.js";
 
 /** Any optimiser (SGD, Adam, ...). */
 export type Optimizer = OptimizerBase<BaseOptions>;
@@ -230,8 +230,9 @@ export class Trainer {
     return this.history;
   }
 
-  /** One optimisation step over the parts of a plan. Returns loss values and weights. */
-  trainStep(parts: { tasks: string[]; batch: Batch }[]): { losses: Record<string, number>; weights: Record<string, number> } {
+  /** One optimisation step over the parts of a plan (a bilevel method's validation batch in `opts`; fit draws them). Returns loss values and weights. */
+  trainStep(parts: { tasks: string[]; batch: Batch }[], opts: { validation?: Batch } = {}): { losses: Record<string, number>; weights: Record<string, number> } {
+    checkOptions("trainStep", opts as Record<string, unknown>, ["validation"]);
     return scope(() => {
       const { names, losses, reps } = this.forwardLosses(parts);
       if (losses.length === 0) return { losses: {}, weights: {} };
@@ -245,7 +246,7 @@ export class Trainer {
         });
       }
       this.optimizer.zeroGrad();
-      const { ctx, finish } = this.context(names, losses, reps, parts);
+      const { ctx, finish } = this.context(names, losses, reps, parts, opts.validation);
       const w = this.weighting.backward(ctx);
       finish();
       const reg = this.model.regularization();
@@ -297,8 +298,8 @@ export class Trainer {
 
   // What a bilevel method sees beyond the step's losses: forwards of the same batch and of
   // one validation batch per step, with the parameters' values at the time of the call.
-  private bilevelInputs(tasks: string[], parts: { tasks: string[]; batch: Batch }[]) {
-    let val: Batch | null | undefined;
+  private bilevelInputs(tasks: string[], parts: { tasks: string[]; batch: Batch }[], given?: Batch) {
+    let val: Batch | null | undefined = given;
     return {
       lr: this.optimizer.paramGroups[0].lr,
       trainLosses: () => {
@@ -318,9 +319,9 @@ export class Trainer {
     };
   }
 
-  private context(tasks: string[], losses: Tensor[], reps: (Tensor | null)[], parts: { tasks: string[]; batch: Batch }[]) {
+  private context(tasks: string[], losses: Tensor[], reps: (Tensor | null)[], parts: { tasks: string[]; batch: Batch }[], validation?: Batch) {
     return weightingContext({
-      bilevel: this.weighting.needsValidation || this.weighting.needsLookahead ? this.bilevelInputs(tasks, parts) : undefined,
+      bilevel: this.weighting.needsValidation || this.weighting.needsLookahead ? this.bilevelInputs(tasks, parts, validation) : undefined,
       method: this.weighting.name, tasks, losses, representations: reps,
       staticWeights: tasks.map((t) => this.tasks.get(t)!.weight),
       step: this.step, epoch: this.epoch, rng: this.rng.split(0x5eed + this.step),
