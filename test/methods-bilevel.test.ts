@@ -7,7 +7,7 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import { readFileSync } from "node:fs";
 import { init, MultiTaskDataset, task, SharedBottom, Trainer, SGD, tensor, Rng, type Task, type Weighting } from "../src/index.js";
-import { AutoLambda, MOML, FORUM, solvers } from "../src/methods/index.js";
+import { AutoLambda, MOML, FORUM, ConflictMonitor, TaskAffinity, solvers } from "../src/methods/index.js";
 
 beforeAll(async () => { await init(); });
 
@@ -98,6 +98,14 @@ describe.each(METHODS.map(([name, make, state]) => ({ name, make, state })))("$n
       }
       if (where === "train") expect(h[1].weights.c).toBeUndefined();
       for (const t of ["a", "b"]) expect(Number.isFinite(h[1].weights[t])).toBe(true);
+    }
+  });
+
+  it("trains inside the diagnostics wrappers (ConflictMonitor, TaskAffinity)", async () => {
+    for (const wrap of [(w: Weighting) => new ConflictMonitor(w), (w: Weighting) => new TaskAffinity(w)]) {
+      const { trainer } = build(wrap(make()));
+      const h = await trainer.fit(dataset(G.train), { epochs: 1, batchSize: 8, validation: dataset(G.validation) });
+      expect(h[0].diagnostics).toBeDefined();
     }
   });
 

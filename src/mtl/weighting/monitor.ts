@@ -51,6 +51,8 @@ export class ConflictMonitor implements Weighting {
   readonly name: string;
   readonly every: number;
   readonly on: GradientSpace;
+  readonly needsValidation?: boolean;
+  readonly needsLookahead?: boolean;
   /** Every finished epoch's figures. */
   readonly history: ConflictStats[] = [];
   private readonly onEpoch?: (stats: ConflictStats) => void;
@@ -69,6 +71,9 @@ export class ConflictMonitor implements Weighting {
     this.on = checkSpace("ConflictMonitor", opts.on);
     this.onEpoch = opts.onEpoch;
     this.name = inner.name;
+    // a wrapped bilevel or look-ahead method still gets what it needs from the trainer
+    if (inner.needsValidation) this.needsValidation = true;
+    if (inner.needsLookahead) this.needsLookahead = true;
   }
 
   parameters(): Tensor[] { return this.inner.parameters?.() ?? []; }
