@@ -42,7 +42,7 @@ function bench(name, T, autogram = false) {
   const probe = {
     name: inner.name,
     parameters: () => inner.parameters?.() ?? [],
-    needsValidation: inner.needsValidation,
+    needsValidation: inner.needsValidation, needsLookahead: inner.needsLookahead,
     backward: (ctx) => {
       const b0 = ph.memoryStats().bytesInUse;
       ph.resetMemoryPeak();
@@ -56,7 +56,7 @@ function bench(name, T, autogram = false) {
   const tr = new ph.Trainer(model, { tasks, weighting: probe, optimizer: (p) => new ph.SGD(p, { lr: 1e-3 }) });
   const batch = () => data.batch(Array.from({ length: B }, (_, i) => i));
   // a bilevel method (Auto-λ, MOML, FORUM) also reads a validation batch: the same one here
-  const step = (b) => tr.trainStep([{ tasks: names, batch: b }], inner.needsValidation ? { validation: batch() } : {});
+  const step = (b) => tr.trainStep([{ tasks: names, batch: b }], inner.needsValidation ? batch() : undefined);
   for (let i = 0; i < WARM; i++) step(batch());
   const ms = [];
   for (let i = 0; i < STEPS; i++) {

@@ -5,7 +5,7 @@
 // step stays near P (one block per task, P / T each) where the materialised one holds T x P.
 import { describe, it, expect, beforeAll } from "vitest";
 import { init, Rng, MultiTaskDataset, task, SharedBottom, Trainer, SGD, randn, memoryStats, resetMemoryPeak, type Task, type Weighting } from "../src/index.js";
-import { MGDA, CAGrad, NashMTL, UPGrad, DualProj, ConFIG, AlignedMTL, FairGrad, Krum } from "../src/methods/index.js";
+import { layerwiseGram, MGDA, CAGrad, NashMTL, UPGrad, DualProj, ConFIG, AlignedMTL, FairGrad, Krum } from "../src/methods/index.js";
 
 beforeAll(async () => { await init(); });
 
@@ -39,7 +39,7 @@ function step(make: Make, autogram: boolean, D: number, trunk: number[]) {
       w = inner.backward(ctx);
       peak = memoryStats().peakBytesInUse - before;
       held = memoryStats().bytesInUse - before;
-      G = autogram ? ctx.layerwiseGram() : ctx.gram();
+      G = autogram ? layerwiseGram(ctx) : ctx.gram();
       return w;
     },
   };

@@ -36,7 +36,7 @@ const build = (w: Weighting) => {
   const trainer = new Trainer(model, { tasks, weighting: w, seed: 5, optimizer: (p) => new SGD(p, { lr: 0.05 }) });
   // bilevel methods (Auto-λ, MOML, FORUM) read a validation batch, which fit draws; trainStep alone is given one
   const step = trainer.trainStep.bind(trainer);
-  if (w.needsValidation) trainer.trainStep = (parts) => step(parts, { validation: data().batch(range(16, 32)) });
+  if (w.needsValidation) trainer.trainStep = (parts) => step(parts, data().batch(range(16, 32)));
   return { model, trainer };
 };
 const vals = (ps: { data(): ArrayLike<number> }[]) => ps.map((p) => Array.from(p.data()));

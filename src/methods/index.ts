@@ -35,6 +35,7 @@ export { MOML, momlDirection, type MomlOptions } from "../mtl/weighting/moml.js"
 export { FORUM, type ForumOptions } from "../mtl/weighting/forum.js";
 export type { BilevelAccess } from "../mtl/weighting/context.js";
 export { TaskAffinity, suggestTaskGroups, type TaskAffinityStats, type TaskAffinityOptions, type TaskGroups } from "../mtl/weighting/tag.js";
+export { layerwiseGram, applyWeightsOnePass } from "../mtl/weighting/autogram.js";
 
 // The universal API's modules, whole: an entry that reaches only some of them makes esbuild
 // cut the universal bundle's code into more chunks, each gzipped on its own (four family

@@ -40,7 +40,7 @@ async function* streamPlans(source: AsyncIterable<Batch>, taskNames: string[]): 
   }
 }
 import { checkBatchOptions, checkDataset, checkFitOptions, checkTrainData, checkTrainerOptions } from "./check.js";
-import { checkOptions, show } from "../validate.js";
+import { show } from "../validate.js";
 
 /** Any optimiser (SGD, Adam, ...). */
 export type Optimizer = OptimizerBase<BaseOptions>;
@@ -168,7 +168,7 @@ export class Trainer {
     const validation = opts.validation;
     if (validation) checkDataset("fit: validation", validation, this.tasks, false);
     if (this.weighting.needsValidation && !validation) {
-      throw new Error(`Trainer: ${this.weighting.name} is a bilevel method: it learns its task weights on validation data; pass fit(data, { validation })`);
+      throw new Error(`Trainer: ${this.weighting.name} needs validation data`);
     }
     const batchSize = opts.batchSize ?? 64;
     const cbs = opts.callbacks ?? [];
@@ -230,9 +230,8 @@ export class Trainer {
     return this.history;
   }
 
-  /** One optimisation step over the parts of a plan (a bilevel method's validation batch in `opts`; fit draws them). Returns loss values and weights. */
-  trainStep(parts: { tasks: string[]; batch: Batch }[], opts: { validation?: Batch } = {}): { losses: Record<string, number>; weights: Record<string, number> } {
-    checkOptions("trainStep", opts as Record<string, unknown>, ["validation"]);
+  /** One optimisation step over the parts of a plan (with a bilevel method's validation batch; fit draws them). Returns loss values and weights. */
+  trainStep(parts: { tasks: string[]; batch: Batch }[], validation?: Batch): { losses: Record<string, number>; weights: Record<string, number> } {
     return scope(() => {
       const { names, losses, reps } = this.forwardLosses(parts);
       if (losses.length === 0) return { losses: {}, weights: {} };
@@ -246,7 +245,7 @@ export class Trainer {
         });
       }
       this.optimizer.zeroGrad();
-      const { ctx, finish } = this.context(names, losses, reps, parts, opts.validation);
+      const { ctx, finish } = this.context(names, losses, reps, parts, validation);
       const w = this.weighting.backward(ctx);
       finish();
       const reg = this.model.regularization();
@@ -309,19 +308,19 @@ export class Trainer {
       validationLosses: () => {
         if (val === undefined) {
           const next = this.validationBatches?.next();
-          if (!next) throw new Error(`Trainer: ${this.weighting.name} needs validation batches: train it with fit(data, { validation })`);
+          if (!next) throw new Error(`Trainer: ${this.weighting.name} needs validation data`);
           val = next.done ? null : next.value;
         }
         if (!val) return tasks.map(() => null);
         const r = this.forwardLosses([{ tasks, batch: val }]);
-        return tasks.map((t) => (r.names.includes(t) ? r.losses[r.names.indexOf(t)] : null));
+        return tasks.map((t) => r.losses[r.names.indexOf(t)] ?? null);
       },
     };
   }
 
   private context(tasks: string[], losses: Tensor[], reps: (Tensor | null)[], parts: { tasks: string[]; batch: Batch }[], validation?: Batch) {
     return weightingContext({
-      bilevel: this.weighting.needsValidation || this.weighting.needsLookahead ? this.bilevelInputs(tasks, parts, validation) : undefined,
+      bilevel: this.weighting.needsLookahead ? this.bilevelInputs(tasks, parts, validation) : undefined,
       method: this.weighting.name, tasks, losses, representations: reps,
       staticWeights: tasks.map((t) => this.tasks.get(t)!.weight),
       step: this.step, epoch: this.epoch, rng: this.rng.split(0x5eed + this.step),

@@ -27,6 +27,7 @@ export interface AutoLambdaOptions {
 export class AutoLambda implements Weighting {
   readonly name = "Auto-Lambda";
   readonly needsValidation = true;
+  readonly needsLookahead = true;
   readonly primary: string[];
   readonly lr: number;
   lambda: number[];

@@ -17,7 +17,7 @@ export interface Weighting {
    * data and gives the method `ctx.bilevel` (see ./context.ts).
    */
   readonly needsValidation?: boolean;
-  /** Look-aheads on the step's own batch (TaskAffinity): `ctx.bilevel` without validation data. */
+  /** Look-aheads (TaskAffinity; bilevel methods set both): `ctx.bilevel`, on the step's batch and, with needsValidation, on validation batches. */
   readonly needsLookahead?: boolean;
   /** The method's own learnable parameters (optimised with the model's); none if absent. */
   parameters?(): Tensor[];

@@ -19,7 +19,7 @@
 //   `loadStateDict()` are optional; a stateless method leaves them out. State must
 //   round-trip through JSON so a resumed run continues bit-identically.
 // - Randomness only from `ctx.rng` (a per-step stream of the trainer's seed).
-// - Bilevel methods (Auto-λ, MOML, FORUM) set `needsValidation` and get `ctx.bilevel`:
+// - Bilevel methods (Auto-λ, MOML, FORUM) set `needsValidation` and `needsLookahead` and get `ctx.bilevel`:
 //   every trainable parameter, the optimiser's learning rate, fresh forwards of the
 //   step's training batch and of a validation batch (from fit's `validation`) with the
 //   parameters' current values (a method may move them for a look-ahead and must put them
@@ -28,13 +28,12 @@
 // trains it, checks the heads train and round-trips its state. PCGrad (./pcgrad.ts) is a
 // short example of the gradient-combination kind.
 import { Tensor } from "../../tensor.js";
-import { scope } from "../../engine/scope.js";
 import type { Rng } from "../../random.js";
 import { backward, gradients, accumulateGrad } from "../../autograd/index.js";
 import { add, affine } from "../../ops/elementwise.js";
 import { zeros } from "../../ops/creation.js";
 import { concat, reshape } from "../../ops/shape.js";
-import { vflatten, vgram, vscatterAdd } from "../../ops/vector.js";
+import { vgram, vscatterAdd } from "../../ops/vector.js";
 
 export interface WeightingContext {
   /** Tasks active this step, in order; losses[i] belongs to tasks[i]. */
@@ -62,14 +61,8 @@ export interface WeightingContext {
   gram(of?: "shared" | "representation"): number[][];
   /** Add the flat shared update [P] to the shared parameters' .grad, and backprop sum_i w_i L_i into the task-specific ones. */
   applySharedUpdate(update: Tensor, taskWeights: number[]): void;
-  /**
-   * gram("shared") without holding the T gradient vectors: accumulated over blocks of
-   * shared parameters (each block at most max(largest parameter, P / T) values), T
-   * gradients of one block at a time. Equal to gram() up to rounding.
-   */
-  layerwiseGram(): number[][];
-  /** Backprop sum_i w_i L_i into the shared parameters (one pass, no per-task vectors) and sum_i h_i L_i into the task-specific ones. */
-  backwardWeightedShared(weights: number[], taskWeights: number[]): void;
+  /** The shared parameters (for polyhead/methods' Gram-only path, ./autogram.ts). */
+  sharedParameters(): Tensor[];
 
   /** Per-task gradients w.r.t. the shared representation (throws where there is none). */
   representationGrads(): Tensor[];
@@ -92,8 +85,6 @@ export interface WeightingContext {
 export interface BilevelAccess {
   /** Every trainable parameter the step trains: the shared ones, then each active task's, in that order. */
   readonly parameters: Tensor[];
-  /** The shared ones alone (the first of `parameters`). */
-  readonly sharedParameters: Tensor[];
   /** The optimiser's current learning rate (its first group), for a look-ahead step. */
   readonly lr: number;
   /** A fresh forward of the step's training batch with the parameters' current values: one loss per active task (on the tape). */
@@ -123,7 +114,7 @@ export interface StepInputs {
   sharedParameters: () => Tensor[];
   taskParameters: (task: string) => Tensor[];
   /** For a method with needsValidation or needsLookahead: the trainer's side of BilevelAccess. */
-  bilevel?: Omit<BilevelAccess, "parameters" | "sharedParameters" | "addGrad">;
+  bilevel?: Omit<BilevelAccess, "parameters" | "addGrad">;
 }
 
 /** A step's context, and `finish()`, which throws when a method updated the shared parameters but not the heads. */
@@ -181,32 +172,7 @@ export function weightingContext(s: StepInputs): { ctx: WeightingContext; finish
       if (of !== "shared" && of !== "representation") throw new Error(`${s.method}: gram of "${String(of)}"? (shared or representation)`);
       return (grams[of] ??= vgram(of === "shared" ? ctx.sharedGrads() : ctx.representationGrads()));
     },
-    layerwiseGram: () => {
-      if (grams.shared) return grams.shared;
-      const ps = shared(), T = losses.length;
-      const G = Array.from({ length: T }, () => new Array<number>(T).fill(0));
-      const P = ps.reduce((n, p) => n + p.size, 0);
-      const cap = Math.max(Math.ceil(P / T), ...ps.map((p) => p.size));
-      for (let start = 0; start < ps.length;) {
-        let end = start, n = 0;
-        while (end < ps.length && (end === start || n + ps[end].size <= cap)) n += ps[end++].size;
-        const block = ps.slice(start, end);
-        // in a scope of its own: the backward rules' temporaries (some parameter-sized) go with it
-        const flats = losses.map((l) => scope(() => vflatten(gradients(l, block))));
-        const Gb = vgram(flats);
-        for (const f of flats) f.dispose();
-        for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) G[i][j] += Gb[i][j];
-        start = end;
-      }
-      return (grams.shared = G);
-    },
-    backwardWeightedShared: (w, h) => {
-      checkWeights("backwardWeightedShared", w);
-      const ps = shared();
-      sharedTouched = true;
-      if (ps.length) scope(() => accumulate(ps, gradients(weighted(w), ps)));
-      ctx.backwardTaskSpecific(h);
-    },
+    sharedParameters: () => shared(),
     addSharedGrad: (flat) => {
       const ps = shared();
       const total = ps.reduce((n, p) => n + p.size, 0);
@@ -232,13 +198,10 @@ export function weightingContext(s: StepInputs): { ctx: WeightingContext; finish
   if (s.bilevel) {
     const b = s.bilevel;
     let all: Tensor[] | null = null;
-    const parameters = (): Tensor[] => (all ??= [...shared(), ...taskOwn()].filter((p) => p.requiresGrad));
+    const parameters = (): Tensor[] => (all ??= [...shared(), ...taskOwn()]); // both trainable only
     (ctx as { bilevel?: BilevelAccess }).bilevel = {
+      ...b,
       get parameters() { return parameters(); },
-      get sharedParameters() { return shared(); },
-      lr: b.lr,
-      trainLosses: b.trainLosses,
-      validationLosses: b.validationLosses,
       addGrad: (flat) => {
         const ps = parameters();
         for (const p of ps) if (!p.grad || p.grad.isDisposed) p.grad = zeros(p.shape).keep();

@@ -34,6 +34,7 @@ export interface ForumOptions {
 export class FORUM implements Weighting {
   readonly name = "FORUM";
   readonly needsValidation = true;
+  readonly needsLookahead = true;
   readonly phi: number; readonly innerSteps: number; readonly innerLr: number; readonly lr: number;
   alpha: number[];
   /** The running average of the validation gradients' weights. */

@@ -47,6 +47,7 @@ export function momlDirection(rows: number[][]): number[] {
 export class MOML implements Weighting {
   readonly name = "MOML";
   readonly needsValidation = true;
+  readonly needsLookahead = true;
   readonly innerLr: number; readonly lr: number;
   alpha: number[];
   adam: WeightAdam;

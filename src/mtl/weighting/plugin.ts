@@ -7,6 +7,7 @@ import type { Tensor } from "../../tensor.js";
 import { vcombine } from "../../ops/vector.js";
 import type { WeightingContext } from "./context.js";
 import type { Matrix } from "./solvers.js";
+import { applyWeightsOnePass, layerwiseGram } from "./autogram.js";
 
 export type GradientSpace = "shared" | "representation";
 
@@ -72,7 +73,7 @@ export function checkNumbers(who: string, what: string, v: unknown, n: number): 
  * A stateless method whose update is sum_i w_i g_i with w a function of the Gram matrix
  * (MGDA, CAGrad, Nash-MTL, UPGrad ...): it needs only inner products of the gradients.
  * With `autogram` (shared parameters only) it never holds the T gradient vectors: the
- * Gram matrix is accumulated parameter block by parameter block (ctx.layerwiseGram) and
+ * Gram matrix is accumulated parameter block by parameter block (./autogram.ts) and
  * the update is one backward pass of sum_i w_i L_i; the same update up to rounding, for
  * T - 1 more partial backward passes per block (TorchJD's "autogram" idea).
  */
@@ -88,9 +89,9 @@ export abstract class GramMethod {
   protected abstract weights(G: Matrix, ctx: WeightingContext): number[];
   backward(ctx: WeightingContext): number[] {
     if (this.autogram) {
-      const w = this.weights(ctx.layerwiseGram(), ctx);
+      const w = this.weights(layerwiseGram(ctx), ctx);
       if (w.some((x) => !Number.isFinite(x))) throw new Error(`${this.name}: weights are not finite: ${w.join(", ")}`);
-      ctx.backwardWeightedShared(w, ctx.tasks.map(() => 1));
+      applyWeightsOnePass(ctx, w, ctx.tasks.map(() => 1));
       return w;
     }
     const w = this.weights(ctx.gram(this.on), ctx);

@@ -108,7 +108,7 @@ export class TaskAffinity implements Weighting {
   private measure(ctx: WeightingContext): void {
     const b = ctx.bilevel;
     if (!b) throw new Error("TaskAffinity: the trainer gave no look-ahead access (ctx.bilevel)");
-    const ps = b.sharedParameters, lr = this.lr ?? b.lr;
+    const ps = ctx.sharedParameters(), lr = this.lr ?? b.lr;
     const L0 = ctx.losses.map((l) => l.item());
     const gs = ctx.sharedGrads();
     const theta = vflatten(ps);
