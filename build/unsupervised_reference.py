@@ -1,5 +1,6 @@
-# Reference values for polyhead/unsupervised's PCA and FactorAnalysis, from NumPy and
-# scikit-learn (Debian python3-sklearn), written to test/fixtures/unsupervised.json.
+# Reference values for polyhead/unsupervised: PCA and FactorAnalysis from NumPy and
+# scikit-learn (Debian python3-sklearn), the VAE loss and its gradient from PyTorch
+# (python3-torch), recall@k and NDCG@k from NumPy, written to test/fixtures/unsupervised.json.
 #     /usr/bin/python3 build/unsupervised_reference.py
 # Inputs are float32 values (what a polyhead tensor holds) fitted in float64. Signs of
 # components and projections follow polyhead's convention (each component's entry of
@@ -78,6 +79,57 @@ out = {
     "fa": [fa_case("planted 2 factors, 150x7", x3, 2), fa_case("planted, 3 factors, 25 iterations", x3, 3, tol=0.0, max_iter=25),
            fa_case("correlated 40x6, 2 factors", x1, 2)],
 }
+
+
+def vae_case(name, likelihood, beta, seed):
+    """The negative ELBO (per example: reconstruction + beta KL, masked mean) and its gradient
+    w.r.t. the VAE head's output [x-hat | mu | logvar], from PyTorch."""
+    import torch
+    import torch.nn.functional as F
+    g = torch.Generator().manual_seed(seed)
+    b, d, l = 5, 6, 3
+    pred = torch.randn(b, d + 2 * l, generator=g, dtype=torch.float64)
+    x = torch.rand(b, d, generator=g, dtype=torch.float64)
+    pred, x = pred.float().double().requires_grad_(), x.float().double()
+    mask = torch.tensor([1.0, 1.0, 0.0, 1.0, 1.0], dtype=torch.float64)
+    out, mu, logvar = pred[:, :d], pred[:, d:d + l], pred[:, d + l:]
+    if likelihood == "bernoulli":
+        rec = F.binary_cross_entropy_with_logits(out, x, reduction="none").sum(1)
+    else:
+        rec = 0.5 * ((out - x) ** 2).sum(1)
+    kl = -0.5 * (1 + logvar - mu ** 2 - logvar.exp()).sum(1)
+    loss = ((rec + beta * kl) * mask).sum() / mask.sum()
+    loss.backward()
+    return {"name": name, "likelihood": likelihood, "beta": beta, "features": d, "latent": l,
+            "pred": listed(pred.detach()), "x": listed(x), "mask": listed(mask), "shape": [b, d + 2 * l],
+            "reconstruction": listed(rec.detach()), "kl": listed(kl.detach()), "loss": float(loss), "grad": listed(pred.grad)}
+
+
+def ranking_case(name, users, items, seed):
+    """recall@k and NDCG@k (binary relevance, seen items excluded, ties to the lower index) in NumPy."""
+    r = np.random.default_rng(seed)
+    scores = f32(np.round(r.normal(size=(users, items)), 1))  # rounding makes ties
+    relevant = [sorted(r.choice(items, size=int(r.integers(0, 4)), replace=False).tolist()) for _ in range(users)]
+    exclude = [sorted(set(r.choice(items, size=2, replace=False).tolist()) - set(rel)) for rel in relevant]
+    res = {}
+    for k in (1, 3, 5):
+        recall, ndcg = [], []
+        for u in range(users):
+            if not relevant[u]:
+                continue
+            cand = np.array([j for j in range(items) if j not in exclude[u]])
+            order = cand[np.lexsort((cand, -scores[u, cand]))][:k]
+            hits = np.isin(order, relevant[u])
+            recall.append(hits.sum() / len(relevant[u]))
+            dcg = (hits / np.log2(np.arange(2, len(order) + 2))).sum()
+            idcg = (1 / np.log2(np.arange(2, min(k, len(relevant[u])) + 2))).sum()
+            ndcg.append(dcg / idcg)
+        res[str(k)] = {"recall": float(np.mean(recall)), "ndcg": float(np.mean(ndcg))}
+    return {"name": name, "items": items, "scores": listed(scores), "relevant": relevant, "exclude": exclude, "at": res}
+
+
+out["ranking"] = [ranking_case("12 users x 15 items, ties", 12, 15, 3)]
+out["vae"] = [vae_case("bernoulli, beta 1", "bernoulli", 1.0, 1), vae_case("gaussian, beta 0.25", "gaussian", 0.25, 2)]
 with open(OUT, "w") as f:
     json.dump(out, f, indent=None, separators=(",", ":"))
     f.write("\n")

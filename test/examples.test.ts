@@ -22,6 +22,7 @@ const EXAMPLES: Record<string, string[]> = {
   "mnist.mjs": ["--quick"],
   "census.mjs": ["--quick"],
   "austen.mjs": ["--quick"],
+  "semi-supervised.mjs": ["--quick"],
 };
 
 let dir: string, tarball: string, packed: { path: string; size: number }[];

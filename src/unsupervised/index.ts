@@ -4,6 +4,11 @@
 export { PCA, type PCAOptions } from "./pca.js";
 export { FactorAnalysis, type FactorAnalysisOptions } from "./factor-analysis.js";
 export { symmetricEigen, log64, type Eigen } from "./linalg.js";
+export { Autoencoder, type AutoencoderOptions } from "./autoencoder.js";
+export { VAE, vaeTask, vaeLoss, vaeTerms, type VAEOptions, type VAETask, type VAELossOptions, type Likelihood } from "./vae.js";
+export { corrupt, type Denoise } from "./corrupt.js";
+export { MatrixFactorization, type MatrixFactorizationOptions, type Scorer } from "./factorization.js";
+export { recallAtK, ndcgAtK, rankItems, type RankingInput } from "./ranking.js";
 
 // The universal API's modules, whole: an entry that reaches only some of them makes esbuild
 // cut the universal bundle's code into more chunks, each gzipped on its own (four family
