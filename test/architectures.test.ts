@@ -3,7 +3,8 @@
 // differences, gates, and each architecture's defining property.
 import { describe, it, expect, beforeAll } from "vitest";
 import { init, task, tensor, randn, sum, gradients, noGrad, scope, memoryStats, concat, reshape, Rng, Tensor, Module, SharedBottom, MMoE, type MultiTaskModel, type Sequential } from "../src/index.js";
-import { SoftSharing, CrossStitch, CGC, PLE, DSelectK, Fusion, smoothStep } from "../src/architectures/index.js";
+import { SoftSharing, CrossStitch, CGC, PLE, DSelectK, Fusion, ESMM, MTAN, smoothStep } from "../src/architectures/index.js";
+import { Autoencoder, VAE, vaeTask } from "../src/unsupervised/index.js";
 import { softmaxRows } from "../src/mtl/architectures/base.js";
 import { expectClose, gradCheck } from "./helpers.js";
 
@@ -15,13 +16,22 @@ const tasks = [
   task("c", { kind: "regression", outputs: 2 }),
 ];
 const IN = 5, B = 6;
-const input = (seed = 11, n = B) => randn([n, IN], 0, 1, new Rng(seed));
+const features = (seed = 11, n = B) => randn([n, IN], 0, 1, new Rng(seed));
+const input = features;
 const final = task("final", { kind: "regression", outputs: 2 });
+// auxiliary unsupervised heads (polyhead/unsupervised) over a base model's representation
+const recon = task("recon", { kind: "reconstruction", outputs: IN });
+const vae = vaeTask("vae", { features: IN, latent: 2, likelihood: "gaussian" });
+const ctr = task("ctr", { kind: "binary", outputs: 1 }), ctcvr = task("ctcvr", { kind: "binary", outputs: 1 });
+// MTAN reads images: [n, 1, 4, 4]
+const image = (seed = 11, n = B) => randn([n, 1, 4, 4], 0, 1, new Rng(seed));
 
 type Act = "relu" | "tanh";
 interface Case {
   name: string;
   build: (act: Act, seed: number) => MultiTaskModel;
+  /** The input batch (default: [n, IN] features). */
+  input?: (seed?: number, n?: number) => Tensor;
   /**
    * True when no other task's parameters reach a task's output. Not so in cross-stitch
    * (the units mix the columns) and PLE (lower task experts feed the shared gate): there
@@ -52,6 +62,23 @@ const CASES: Case[] = [
       task: final, sources: [tasks[0], tasks[2]], method: "weighted",
     }),
   },
+  {
+    name: "Autoencoder (decoder over SharedBottom)",
+    build: (activation, s) => new Autoencoder({
+      model: new SharedBottom({ tasks, inputs: IN, trunk: [4], towers: [3], activation, rng: new Rng(s) }),
+      task: recon, width: 4, decoder: [3], activation, rng: new Rng(s + 1),
+    }),
+  },
+  {
+    // eval mode: z = mu, so finite differences see one function (the draw is tested in unsupervised-ae)
+    name: "VAE (over MMoE, eval mode)",
+    build: (activation, s) => new VAE({
+      model: new MMoE({ tasks, inputs: IN, experts: 2, expertWidths: [3], activation, rng: new Rng(s) }),
+      task: vae, width: 6, decoder: [3], activation, rng: new Rng(s + 1),
+    }).eval() as unknown as MultiTaskModel,
+  },
+  { name: "ESMM", build: (activation, s) => new ESMM({ ctr, ctcvr, inputs: IN, bottom: [4], towers: [3], activation, rng: new Rng(s) }) },
+  { name: "MTAN", input: image, build: (activation, s) => new MTAN({ tasks, inChannels: 1, channels: [2, 3], towers: [3], activation, rng: new Rng(s) }) },
 ];
 
 /** All outputs of a forward pass, flattened into one vector (task order). */
@@ -71,20 +98,20 @@ function owners(m: Module): Map<string, [Module, string]> {
   return res;
 }
 
-describe.each(CASES)("$name", ({ build }) => {
+describe.each(CASES)("$name", ({ build, input = features }) => {
   it("forward: every task, and a subset with the same values", () => {
     const m = build("relu", 1);
     const x = input();
     const full = m.forward(x).outputs;
     expect(Object.keys(full)).toEqual(m.taskNames);
     for (const t of m.taskNames) {
-      const spec = [...tasks, final].find((k) => k.name === t)!;
+      const spec = [...tasks, final, recon, vae, ctr, ctcvr].find((k) => k.name === t)!;
       expect([...full[t].shape], t).toEqual([B, spec.outputs]);
     }
-    const last = m.taskNames[m.taskNames.length - 1];
-    const sub = m.forward(x, ["b", last]).outputs;
-    expect(Object.keys(sub).sort()).toEqual(["b", last].sort());
-    expectClose(sub.b, full.b, 0, 0, "subset b");
+    const last = m.taskNames[m.taskNames.length - 1], first = m.taskNames.includes("b") ? "b" : m.taskNames[0];
+    const sub = m.forward(x, [first, last]).outputs;
+    expect(Object.keys(sub).sort()).toEqual([first, last].sort());
+    expectClose(sub[first], full[first], 0, 0, `subset ${first}`);
     expectClose(sub[last], full[last], 0, 0, `subset ${last}`);
     expect(() => m.forward(x, ["nope"])).toThrow(/unknown task "nope"/);
   });
@@ -98,8 +125,10 @@ describe.each(CASES)("$name", ({ build }) => {
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
     expect(seen.size).toBe(all.length);
     // every task owns something, except fusion sources (the fused loss trains their heads too)
+    // and ESMM's CTR task (the CTCVR loss trains the CTR tower too)
     for (const t of m.taskNames) {
       if (m instanceof Fusion && t !== m.task.name) continue;
+      if (m instanceof ESMM && t === m.ctr) continue;
       expect(m.taskParameters(t).length, `task ${t} owns parameters`).toBeGreaterThan(0);
     }
   });
@@ -142,7 +171,7 @@ describe.each(CASES)("$name", ({ build }) => {
   it("a training step inside a scope frees every temporary", () => {
     const m = build("relu", 6);
     const x = input().keep();
-    const step = () => scope(() => { const out = m.forward(x).outputs; gradients(sum(out.a), m.parameters()); const r = m.regularization(); if (r) r.item(); });
+    const step = () => scope(() => { const out = m.forward(x).outputs; gradients(sum(out[m.taskNames[0]]), m.parameters()); const r = m.regularization(); if (r) r.item(); });
     step();
     const live = memoryStats().liveAllocations;
     step(); step();

@@ -6,6 +6,8 @@ export { CrossStitch, CrossStitchUnit, type CrossStitchOptions } from "../mtl/ar
 export { CGC, PLE, ExtractionLayer, type CGCOptions, type PLEOptions, type ExtractionGates } from "../mtl/architectures/ple.js";
 export { DSelectK, DSelectKGate, smoothStep, type DSelectKOptions, type DSelectKGateOutput } from "../mtl/architectures/dselect-k.js";
 export { Fusion, type FusionOptions, type FusionMethod } from "../mtl/fusion.js";
+export { ESMM, productLogit, type ESMMOptions } from "../mtl/architectures/esmm.js";
+export { MTAN, type MTANOptions } from "../mtl/architectures/mtan.js";
 
 // The universal API's modules, whole: an entry that reaches only some of them makes esbuild
 // cut the universal bundle's code into more chunks, each gzipped on its own (four family
