@@ -158,6 +158,13 @@ describe("examples against the installed package", () => {
     expect(out).toMatch(/reloaded: identical logits/);
   });
 
+  it("semi-supervised --quick: supervised alone, + denoising AE and + VAE on 1% of the digit labels", () => {
+    const out = example("semi-supervised.mjs");
+    for (const m of ["supervised", "\\+ denoising AE", "\\+ VAE"]) expect(out).toMatch(new RegExp(`^${m}\\s+\\d+\\.\\d\\d% ± \\d+\\.\\d\\d`, "m"));
+    const acc = Number(/^supervised\s+(\d+\.\d\d)%/m.exec(out)![1]);
+    expect(acc).toBeGreaterThan(15); // 10 labelled images, one epoch: above chance (10%)
+  });
+
   // The same seed gives the same bits everywhere, so each way of loading the package must
   // print exactly Node's line.
   it("deno and bun run the quickstart from the installed package with Node's results", () => {
