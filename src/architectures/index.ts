@@ -1,10 +1,6 @@
 // polyhead/architectures: the multi-task architectures beyond the core's SharedBottom and
 // MMoE (soft sharing, cross-stitch, CGC/PLE, DSelect-k, ESMM, MTAN, fusion heads). A subpath entry so
 // the universal bundle stays under its size budget: `import { PLE } from "polyhead/architectures"`.
-// The whole core, imported for its module graph only (as polyhead/unsupervised does): this
-// entry then reaches every core module the universal entry does, so code splitting cuts no
-// extra chunk boundaries into the universal bundle (MTAN's Conv2d import alone cost 0.5 KB).
-import "../api.js";
 export { SoftSharing, type SoftSharingOptions } from "../mtl/architectures/soft-sharing.js";
 export { CrossStitch, CrossStitchUnit, type CrossStitchOptions } from "../mtl/architectures/cross-stitch.js";
 export { CGC, PLE, ExtractionLayer, type CGCOptions, type PLEOptions, type ExtractionGates } from "../mtl/architectures/ple.js";
