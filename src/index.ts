@@ -1,6 +1,12 @@
 // The universal entry: the Wasm kernels are inlined, gzipped (esbuild's binary loader;
 // the runtime's DecompressionStream unpacks them), so one ESM file runs in Node, Deno,
 // Bun, browsers and workers. No fs, fetch or import.meta here.
+/**
+ * The universal entry: tensors and autograd, layers, optimisers, multi-task tasks, architectures, weighting
+ * and trainer, and data sets. Runs in Node, Deno, Bun, browsers and workers (`import { ... } from "polyhead"`).
+ * Runnable examples: examples/quickstart.mjs, examples/guide.mjs, examples/mnist.mjs in the repository.
+ * @module polyhead
+ */
 import packed from "../build/polyhead.wasm.gz";
 import { setWasmSource } from "./engine/engine.js";
 

@@ -1,5 +1,10 @@
 // Node, Deno and Bun helpers beside the universal API: the only module that may use
 // node: built-ins (files, terminal progress). Everything else comes from index.ts.
+/**
+ * Everything in `polyhead`, plus Node/Deno/Bun helpers: atomic checkpoint files, terminal progress,
+ * history plots and CSV files on disk.
+ * @module polyhead/node
+ */
 import { closeSync, createReadStream, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createHash, randomBytes } from "node:crypto";
 import { dirname, basename, join, resolve } from "node:path";

@@ -3,6 +3,7 @@
 // by deriving keys, and the state {key, counter} is what a checkpoint stores.
 import { philoxU32 } from "./engine/philox.js";
 
+/** An Rng's state (Philox key and counter), for checkpoints. */
 export interface RngState { key: [number, number]; counter: number }
 
 // splitmix32-style integer mixing (Math.imul and shifts only: identical everywhere)
@@ -46,7 +47,9 @@ export class Rng {
     return c;
   }
 
+  /** The stream's state, to resume it later with Rng.fromState. */
   state(): RngState { return { key: [this.key[0], this.key[1]], counter: this.counter }; }
+  /** A stream that continues from a saved state(). */
   static fromState(s: RngState): Rng { const r = new Rng(s.key); r.counter = s.counter; return r; }
 
   /** n raw 32-bit words (host-side integer use: shuffles, sampling). */

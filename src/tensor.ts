@@ -4,7 +4,9 @@ import { F32, I32, isReady } from "./engine/engine.js";
 import { allocStorage, keepStorage, release, Storage } from "./engine/scope.js";
 import type { Node } from "./autograd/ops.js";
 
+/** A tensor's element type. */
 export type DType = "float32" | "int32";
+/** A tensor's shape: its sizes, outermost first. */
 export type Shape = readonly number[];
 
 /** Number of elements of a shape. */
@@ -85,6 +87,7 @@ export class Tensor {
     this.size = sizeOf(shape);
     this.storage = storage ?? allocStorage(this.size * 4);
   }
+  /** @internal The Wasm memory region this tensor views (shared by reshapes). */
   readonly storage: Storage;
 
   /** Byte offset of the data in Wasm memory. Throws if the storage was freed. */
@@ -156,5 +159,6 @@ export class Tensor {
 
   get isDisposed(): boolean { return this.storage.freed; }
 
+  /** The description and the values, for logging. */
   toString(): string { return `${this.describe()} ${JSON.stringify(this.toArray())}`; }
 }

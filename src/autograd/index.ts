@@ -8,5 +8,7 @@ export function hasGradient(op: string): op is OpName { return Object.hasOwn(GRA
 
 export { backward, gradients, grad, valueAndGrad, accumulateGrad } from "./backward.js";
 export { noGrad, isGradEnabled, needsGrad, record } from "./tape.js";
-export type { Node, GradRule, OpAttrs, OpName } from "./ops.js";
+export type { Node, GradRule, OpAttrs, OpName, UnaryAttrs, NormAttrs, ElementLossAttrs } from "./ops.js";
+export type { Saved } from "./tape.js";
+export type { Geometry } from "../ops/conv.js";
 export { sumToShape } from "./grads/elementwise.js";

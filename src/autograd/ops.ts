@@ -8,10 +8,13 @@ import type { Tensor } from "../tensor.js";
 import type { Geometry } from "../ops/conv.js";
 
 /** Scalar parameters of a unary kernel (slope, alpha, clamp bounds ...), passed to its gradient. */
+/** What a unary op saves: its two parameters (leaky slope, clamp bounds ...). */
 export interface UnaryAttrs { p0: number; p1: number }
 /** An elementwise loss: per-element weights (or mask, or none) and the kernel's one parameter. */
+/** What an elementwise loss saves: its weights and parameter (Huber's delta). */
 export interface ElementLossAttrs { w: Tensor | null; p: number }
 /** A normalisation's statistics and optional affine inputs, as the forward computed them. */
+/** What a normalisation saves for its backward: mean, reciprocal std, affine parameters. */
 export interface NormAttrs { mean: Tensor; rstd: Tensor; weight: Tensor | null; bias: Tensor | null }
 
 /** Every recorded op with what it saves (`null`: nothing beyond its inputs and output). */
@@ -51,6 +54,7 @@ export interface OpAttrs {
   avg_pool2d: Geometry & { inc: number };
 }
 
+/** The name of an op recorded on the tape (a key of the op table). */
 export type OpName = keyof OpAttrs;
 
 /** A recorded op: `Node<"matmul">` is one op's node, `Node` any of them (tagged by `op`). */

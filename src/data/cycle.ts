@@ -9,6 +9,7 @@ import type { TaskDatasets } from "./per-task.js";
 /** Where a cycle is, for checkpoints: the stream state before the current pass was drawn. */
 export interface CycleState { epoch: number; position: number; rng: RngState }
 
+/** Options of a batch cycle (endless passes over a dataset). */
 export interface CycleOptions {
   /** Reshuffle each pass (default true). */
   shuffle?: boolean;
@@ -57,9 +58,12 @@ export class BatchCycle implements IterableIterator<Batch> {
     return this.dataset.batch(this.order.subarray(s, Math.min(s + this.batchSize, this.order.length)));
   }
 
+  /** The next batch (the cycle never ends). */
   next(): IteratorResult<Batch> { return { value: this.nextBatch(), done: false }; }
+  /** The cycle is its own iterator. */
   [Symbol.iterator](): this { return this; }
 
+  /** Where the cycle is, for checkpoints. */
   state(): CycleState { return { epoch: this.epoch, position: this.position, rng: { ...this.passStart, key: [...this.passStart.key] } }; }
 }
 

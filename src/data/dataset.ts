@@ -10,6 +10,7 @@ import { gather, makeBatch, type Batch } from "./batch.js";
 
 export type { Batch } from "./batch.js";
 
+/** Input or label storage: float32 values, or int32 class / token indices. */
 export type InputArray = Float32Array | Int32Array;
 
 /**
@@ -32,6 +33,7 @@ export interface TaskLabels {
 /** Plain JS numbers: a flat list or one list per example (nested rows). */
 export type PlainArray = number[] | number[][];
 
+/** What a MultiTaskDataset is built from: inputs, their shape, labels by task. */
 export interface DatasetSpec {
   /**
    * Inputs, row-major: examples × xShape. Int32Array for token or index inputs. Plain arrays
@@ -55,6 +57,7 @@ export interface EpochBatches extends Iterable<Batch> {
   readonly order: Int32Array;
 }
 
+/** Options of MultiTaskDataset.batches: shuffling, its stream, dropping the last short batch. */
 export interface BatchOptions {
   /** Shuffle with a seeded permutation (default false). */
   shuffle?: boolean;

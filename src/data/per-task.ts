@@ -5,6 +5,7 @@ import { MultiTaskDataset, type InputArray, type TaskLabels } from "./dataset.js
 /** One single-task dataset per task, keyed by the task name. */
 export type TaskDatasets = Record<string, MultiTaskDataset>;
 
+/** One task's own data (inputs and labels) for per-task datasets. */
 export interface TaskDataSpec {
   x: InputArray;
   xShape: number[];

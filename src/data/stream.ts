@@ -6,6 +6,7 @@ import type { TaskLabels } from "./dataset.js";
 import { buildStore } from "./store.js";
 import { makeBatch, type Batch } from "./batch.js";
 
+/** One example of a stream: inputs and, per task, a label or nothing. */
 export interface StreamExample {
   x: ArrayLike<number>;
   /** Per task: a number, a vector, or null / undefined when this example has no label for it. */
@@ -21,6 +22,7 @@ export interface StreamTask {
   numClasses?: number;
 }
 
+/** How fromAsyncIterable batches a stream: batch size, input shape and dtype, the tasks' label shapes. */
 export interface StreamOptions {
   batchSize: number;
   /** Per-example input shape. */

@@ -7,6 +7,7 @@ import { checkOptions, show } from "../validate.js";
 /** Where the Wasm module comes from: inlined bytes (universal bundle) or a precompiled module (edge). */
 export type WasmSource = () => Promise<WebAssembly.Module | BufferSource>;
 
+/** Options of init(): where the Wasm comes from, memory and threading. */
 export interface InitOptions {
   /** Upper bound on Wasm memory in MiB (default 2048, the most is 4096). Exceeding it throws a clear error. */
   maxMemoryMB?: number;
@@ -233,6 +234,7 @@ function mergeExact(): void {
   exactBytes = 0; exactCount = 0;
 }
 
+/** memoryStats(): live tensors and bytes in Wasm memory (for leak checks). */
 export interface MemoryStats {
   /** Bytes held by live tensors. */
   bytesInUse: number;

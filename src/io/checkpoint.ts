@@ -7,6 +7,7 @@ import { IoError, SafetensorsError } from "./errors.js";
 import { encodeSafetensors, parseSafetensors, type SafetensorsDType, type TensorData } from "./safetensors.js";
 import type { Storage } from "./storage.js";
 
+/** The safetensors __metadata__ key under which a checkpoint's JSON state is stored. */
 export const CHECKPOINT_KEY = "polyhead.checkpoint";
 const VERSION = 1;
 /** Number arrays at least this long go to the binary part (shorter ones stay readable JSON). */
@@ -140,6 +141,7 @@ export function decodeCheckpoint(bytes: Uint8Array): unknown {
   return state;
 }
 
+/** Options of saveCheckpoint: the step it names and how many checkpoints to keep. */
 export interface SaveCheckpointOptions {
   /** The step it was taken at (default: state.step); names the key, so later sorts last. */
   step?: number;

@@ -1,5 +1,9 @@
 // polyhead/io: safetensors weights, model configs, checkpoints and storage adapters.
 // Node file helpers live in polyhead/node; everything here runs in every runtime.
+/**
+ * Persistence in every runtime: safetensors weights, model configs, checkpoints, storage adapters, torch export.
+ * @module polyhead/io
+ */
 export { IoError, SafetensorsError, ModelConfigError } from "./errors.js";
 export {
   parseSafetensors, encodeSafetensors, Safetensors, DTYPE_SIZE, MAX_HEADER_BYTES,

@@ -11,6 +11,7 @@ import { saveWeights, loadWeights, type LoadWeightsOptions } from "./weights.js"
 /** The __metadata__ key of an archive's config. */
 export const ARCHIVE_CONFIG_KEY = "polyhead.model";
 
+/** saveModel's result: the config (JSON) and the weights (safetensors bytes). */
 export interface SavedModel {
   config: ModelConfig;
   /** safetensors bytes of the parameters and buffers. */
@@ -29,6 +30,7 @@ export function saveModelArchive(model: MultiTaskModel): Uint8Array {
   return saveWeights(model, { metadata: { format: "pt", [ARCHIVE_CONFIG_KEY]: JSON.stringify(config) } });
 }
 
+/** Options of loadModel (requireFinite: refuse NaN/Inf weights). */
 export type LoadModelOptions = Pick<LoadWeightsOptions, "requireFinite">;
 
 /**

@@ -4,6 +4,7 @@
 // rules before it touches any data, and allocates nothing the file does not justify.
 import { SafetensorsError } from "./errors.js";
 
+/** The dtypes of the safetensors format (F32, I32, F16, BF16, ...). */
 export type SafetensorsDType =
   | "BOOL" | "U8" | "I8" | "F8_E5M2" | "F8_E4M3" | "I16" | "U16" | "F16" | "BF16"
   | "I32" | "U32" | "F32" | "F64" | "I64" | "U64";
@@ -17,6 +18,7 @@ export const DTYPE_SIZE: Readonly<Record<SafetensorsDType, number>> = {
 /** The reference reader's limit: larger headers are refused before they are decoded. */
 export const MAX_HEADER_BYTES = 100_000_000;
 
+/** One tensor's entry in a safetensors header: dtype, shape and byte range. */
 export interface TensorInfo {
   dtype: SafetensorsDType;
   shape: number[];
@@ -59,8 +61,10 @@ export class Safetensors {
   /** Tensor names in data order. */
   get names(): string[] { return [...this.infos.keys()]; }
 
+  /** Whether the file holds a tensor of this name. */
   has(name: string): boolean { return this.infos.has(name); }
 
+  /** A tensor's dtype, shape and byte range (an error naming it when absent). */
   info(name: string): TensorInfo {
     const i = this.infos.get(name);
     if (!i) fail("TensorNotFound", `no tensor "${name}" in the file (it has ${this.infos.size}: ${this.names.slice(0, 8).join(", ")}${this.infos.size > 8 ? ", ..." : ""})`);

@@ -6,9 +6,11 @@ import { IoError } from "./errors.js";
 
 /** Bytes by key. Keys are plain names ("model.safetensors", "ckpt-000120"). */
 export interface Storage {
+  /** The bytes stored under `key` (an IoError when there are none). */
   read(key: string): Promise<Uint8Array>;
   /** Replace the key's bytes whole (a reader sees the old bytes or the new, never a mix). */
   write(key: string, bytes: Uint8Array): Promise<void>;
+  /** Delete `key` (nothing happens when it is absent). */
   remove(key: string): Promise<void>;
   /** Keys, sorted. */
   list(): Promise<string[]>;

@@ -6,11 +6,13 @@ import type { Module } from "../nn/module.js";
 import { SafetensorsError } from "./errors.js";
 import { encodeSafetensors, parseSafetensors, Safetensors, type SafetensorsDType, type TensorData } from "./safetensors.js";
 
+/** Options of saveWeights: metadata written into the safetensors header. */
 export interface SaveWeightsOptions {
   /** Strings stored in the header's `__metadata__` (e.g. {format: "pt"}). */
   metadata?: Record<string, string>;
 }
 
+/** Options of loadWeights: strictness about missing or extra names, finiteness. */
 export interface LoadWeightsOptions {
   /** Refuse missing and unexpected names (default true). */
   strict?: boolean;

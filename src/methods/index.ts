@@ -2,6 +2,11 @@
 // static, UW, PCGrad), each registering itself by name on import, plus the solvers and
 // pure combination rules they are built from. A subpath entry so the universal bundle
 // stays small: `import { MGDA, CAGrad } from "polyhead/methods"`.
+/**
+ * Multi-task optimisation methods beyond the core four (MGDA, CAGrad, Nash-MTL, GradNorm, ...), each
+ * registered by name on import, and the solvers they are built from.
+ * @module polyhead/methods
+ */
 export { MGDA, mgdaWeights, mgdaScales, type MgdaOptions, type MgdaNormalization } from "../mtl/weighting/mgda.js";
 export { CAGrad, cagradWeights } from "../mtl/weighting/cagrad.js";
 export { IMTL, imtlGWeights } from "../mtl/weighting/imtl.js";
@@ -27,6 +32,7 @@ export { GLS, glsWeights } from "../mtl/weighting/gls.js";
 export { FAMO, famoWeights, famoLogitGrad, adamStep } from "../mtl/weighting/famo.js";
 export { STCH, stchWeights } from "../mtl/weighting/stch.js";
 export { PBI, pbiWeights } from "../mtl/weighting/pbi.js";
+/** The small solvers behind the gradient-combination methods (min-norm, simplex projection, small QPs), over Gram matrices. */
 export * as solvers from "../mtl/weighting/solvers.js";
 export type { GradientSpace } from "../mtl/weighting/plugin.js";
 export { ConflictMonitor, gramConflicts, type ConflictStats, type ConflictMonitorOptions } from "../mtl/weighting/monitor.js";

@@ -8,6 +8,7 @@ import { Trainer, type FitOptions, type TaskMetrics, type TrainerOptions } from 
 import type { TrainData } from "./schedules/base.js";
 import { deltaM, getMetric } from "./metrics/index.js";
 
+/** Options of singleTaskBaselines: how each single-task model is trained. */
 export interface BaselineOptions {
   /** Trainer options other than the tasks (the optimiser, seed ...); the weighting is equal. */
   trainer?: Omit<TrainerOptions, "tasks" | "weighting" | "schedule">;
@@ -34,6 +35,7 @@ export async function singleTaskBaselines(build: (tasks: Task[]) => MultiTaskMod
   return res;
 }
 
+/** compareWithBaselines' result: each task's metric alone and jointly, and Delta_m. */
 export interface Comparison {
   rows: { task: string; metric: string; single: number; multi: number; higherIsBetter: boolean }[];
   /** Delta_m in percent over each task's headline (first) metric. */

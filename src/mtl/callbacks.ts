@@ -3,6 +3,7 @@
 import type { Callback, EpochLogs, Trainer } from "./trainer.js";
 import { getMetric } from "./metrics/index.js";
 
+/** Options of earlyStopping: the task and metric watched, patience, direction. */
 export interface EarlyStoppingOptions {
   /** Task whose validation metric is watched. */
   task: string;
@@ -54,6 +55,7 @@ export function earlyStopping(opts: EarlyStoppingOptions): Callback & { bestEpoc
   return cb;
 }
 
+/** Options of the checkpoint callback: where and how often to save. */
 export interface CheckpointOptions {
   /** Receives the whole trainer state; should write it atomically (see `polyhead/node`'s writeCheckpoint). */
   save: (state: Record<string, unknown>, epoch: number) => void | Promise<void>;
@@ -72,8 +74,11 @@ export function checkpoint(opts: CheckpointOptions): Callback {
   };
 }
 
-/** Anything with step(); reduce-on-plateau style schedules take the watched value. */
-export interface SteppableSchedule { step(value?: number): void }
+/** What lrSchedule steps: an LR schedule (ReduceLROnPlateau takes the watched value). */
+export interface SteppableSchedule {
+  /** Advance one epoch (with the watched value, for reduce-on-plateau). */
+  step(value?: number): void;
+}
 
 /** Step a learning-rate schedule at the end of every epoch (with a validation value if `task` is given). */
 export function lrSchedule(schedule: SteppableSchedule, watch?: { task: string; metric?: string }): Callback {

@@ -10,6 +10,7 @@ import type { Task } from "./tasks.js";
 import { taskLoss } from "./losses.js";
 import { getMetric, type MetricAccumulator } from "./metrics/index.js";
 
+/** Metrics by task, then by metric name (each task's has "loss"). */
 export type TaskMetrics = Record<string, Record<string, number>>;
 
 /** Run `fn` with the model in eval mode, restoring its mode after. */

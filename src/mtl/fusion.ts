@@ -19,8 +19,10 @@ import {
 
 const NAME = "Fusion";
 
+/** How a fusion head combines the task representations. */
 export type FusionMethod = "mlp" | "weighted" | "average";
 
+/** Options of a fusion head. */
 export interface FusionOptions {
   /** The multi-task model whose outputs are fused. */
   model: MultiTaskModel;
@@ -44,7 +46,7 @@ export interface FusionOptions {
 }
 
 /** The learned mixing logits of a weighted fusion (a module so it is named `fusion.logits`). */
-class FusionWeights extends Module {
+export class FusionWeights extends Module {
   logits: Tensor;
   constructor(n: number) { super(); this.logits = this.param(zeros([n])); }
   forward(): Tensor { return softmaxRows(this.logits); }

@@ -4,14 +4,17 @@
 import type { Tensor } from "../tensor.js";
 import { checkOptions, show } from "../validate.js";
 
+/** What a task predicts; sets its default loss and metrics. */
 export type TaskKind = "classification" | "binary" | "multilabel" | "regression" | "reconstruction";
 /** Built-in losses by the name of their op's kernel (src/ops/loss.ts: crossEntropy, binaryCrossEntropyWithLogits, ...). */
 export const BUILTIN_LOSSES = ["cross_entropy", "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "huber_loss"] as const;
+/** A built-in loss by its kernel's name. */
 export type BuiltinLoss = typeof BUILTIN_LOSSES[number];
 
 /** A user loss: prediction, labels, mask (float32 [batch], 1 = labelled) -> scalar. */
 export type LossFn = (pred: Tensor, labels: Tensor, mask: Tensor) => Tensor;
 
+/** What task(name, spec) takes. */
 export interface TaskSpec {
   /** What the task predicts; sets the default loss and metrics. */
   kind: TaskKind;
@@ -28,6 +31,7 @@ export interface TaskSpec {
   labelSmoothing?: number;
 }
 
+/** A declared task, with its defaults filled in (task() returns it). */
 export interface Task extends Required<Pick<TaskSpec, "kind" | "outputs" | "weight">> {
   name: string;
   loss: BuiltinLoss | LossFn;

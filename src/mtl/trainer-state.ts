@@ -5,6 +5,7 @@
 import type { RngState } from "../random.js";
 import type { Trainer } from "./trainer.js";
 
+/** Trainer.stateDict(): everything needed to resume training, as plain data. */
 export interface TrainerState {
   format: "polyhead-trainer"; version: 1; epoch: number; step: number;
   rng: RngState;

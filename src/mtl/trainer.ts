@@ -45,10 +45,11 @@ import { show } from "../validate.js";
 /** Any optimiser (SGD, Adam, ...). */
 export type Optimizer = OptimizerBase<BaseOptions>;
 
+/** Options of the Trainer: tasks, optimiser, weighting, schedule, seed, clipping, NaN checks. */
 export interface TrainerOptions {
   tasks: Task[];
   /** An optimiser over the given parameters (model + weighting's); default Adam(lr 1e-3). */
-  optimizer?: (params: Tensor[]) => Optimizer;
+  optimizer?: (params: Tensor[]) => OptimizerBase<BaseOptions>;
   weighting?: Weighting;
   schedule?: Schedule;
   /** Seed of the trainer's stream (shuffling, sampling, PCGrad's order). */
@@ -59,6 +60,7 @@ export interface TrainerOptions {
   nanCheck?: boolean;
 }
 
+/** Options of Trainer.fit. */
 export interface FitOptions {
   epochs: number;
   batchSize?: number;
@@ -72,6 +74,7 @@ export interface FitOptions {
   dropLast?: boolean;
 }
 
+/** A progress event of Trainer.fit (after every step, and once per epoch). */
 export interface Progress {
   epoch: number; epochs: number; step: number; steps: number;
   /** Running mean loss per task this epoch. */
@@ -88,6 +91,7 @@ export interface Progress {
 export type { TaskMetrics } from "./evaluate.js";
 export type { TrainerState } from "./trainer-state.js";
 
+/** One epoch of a training history: losses, task weights, validation metrics, diagnostics. */
 export interface EpochLogs {
   epoch: number;
   /** Mean training loss per task. */
@@ -101,14 +105,19 @@ export interface EpochLogs {
   diagnostics?: Record<string, unknown>;
 }
 
+/** Hooks the trainer calls during fit (early stopping, checkpoints, logging). */
 export interface Callback {
+  /** Before the first epoch. */
   onTrainBegin?(trainer: Trainer): void;
+  /** Before each epoch. */
   onEpochBegin?(epoch: number, trainer: Trainer): void;
   /** Before each step, with the tasks it will train. */
   onBatchBegin?(step: number, tasks: string[], trainer: Trainer): void;
+  /** After each step, with the tasks' losses. */
   onBatchEnd?(step: number, losses: Record<string, number>, trainer: Trainer): void;
   /** Return "stop" (or set trainer.stopTraining) to end training after this epoch. */
   onEpochEnd?(logs: EpochLogs, trainer: Trainer): void | "stop" | Promise<void | "stop">;
+  /** After the last epoch (or an early stop), with the history. */
   onTrainEnd?(history: EpochLogs[], trainer: Trainer): void | Promise<void>;
 }
 
@@ -124,7 +133,7 @@ export class Trainer {
   readonly tasks: Map<string, Task>;
   readonly weighting: Weighting;
   readonly schedule: Schedule;
-  readonly optimizer: Optimizer;
+  readonly optimizer: OptimizerBase<BaseOptions>;
   readonly rng: Rng;
   readonly history: EpochLogs[] = [];
   stopTraining = false;

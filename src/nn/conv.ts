@@ -6,6 +6,7 @@ import { initializers, resolveRng, type Initializer } from "./init.js";
 import { Rng } from "../random.js";
 import { avgPool2d, conv2d, maxPool2d, type Size2 } from "../ops/conv.js";
 
+/** Options of the Conv2d layer: stride, padding, bias, initialiser. */
 export interface Conv2dLayerOptions {
   stride?: Size2;
   padding?: Size2;
@@ -45,6 +46,7 @@ export class Conv2d extends Module {
   }
 }
 
+/** Options of the pooling layers: stride and padding. */
 export interface Pool2dLayerOptions { stride?: Size2; padding?: Size2 }
 
 /** Max pooling; stride defaults to the kernel size. @example new MaxPool2d(2) */

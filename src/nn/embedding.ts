@@ -6,6 +6,7 @@ import { initializers, resolveRng, type Initializer } from "./init.js";
 import { Rng } from "../random.js";
 import { embedding } from "../ops/shape.js";
 
+/** Options of the Embedding layer. */
 export interface EmbeddingOptions {
   /** Default: N(0, 1), as torch. */
   weightInit?: Initializer;

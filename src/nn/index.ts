@@ -1,5 +1,5 @@
 // nn: modules, layers and initialisers.
-export { Module, isParameter } from "./module.js";
+export { Module, isParameter, type SavedValue, type LoadStateDictOptions } from "./module.js";
 export { initializers, fans, type Initializer } from "./init.js";
 export * from "./layers.js";
 

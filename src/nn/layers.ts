@@ -9,6 +9,7 @@ import { matmul } from "../ops/matmul.js";
 import { reshape, flatten } from "../ops/shape.js";
 import { bernoulli } from "../ops/creation.js";
 
+/** Options of the Linear layer: bias and initialisers. */
 export interface LinearOptions {
   bias?: boolean;
   /** Weight initialiser (default: PyTorch's, U(+-1/sqrt(in))). */

@@ -23,6 +23,7 @@ export abstract class Module {
   path = "";
   training = true;
 
+  /** The layer's computation on its inputs (recorded on the tape when a parameter requires grad). */
   abstract forward(...args: never[]): unknown;
 
   /** Mark `t` as a trainable parameter of this module (kept out of scopes). */
@@ -90,6 +91,7 @@ export abstract class Module {
 
   /** Parameters with dotted names (each parameter once, in definition order). */
   namedParameters(): [string, Tensor][] { return this.collect(PARAMS); }
+  /** Buffers (running statistics and other non-trained state) with their dotted names. */
   namedBuffers(): [string, Tensor][] { return this.collect(BUFFERS); }
 
   private collect(set: WeakSet<Tensor>): [string, Tensor][] {
@@ -107,9 +109,11 @@ export abstract class Module {
     return out;
   }
 
+  /** Every parameter of this module and its children, in registration order. */
   parameters(): Tensor[] { return this.namedParameters().map(([, t]) => t); }
   /** Parameters that currently train (not frozen). */
   trainableParameters(): Tensor[] { return this.parameters().filter((t) => t.requiresGrad); }
+  /** The number of parameter values (elements) in all. */
   numParameters(): number { return this.parameters().reduce((s, t) => s + t.size, 0); }
 
   /** Set training mode (dropout active, batch norm uses batch statistics) for the whole tree. */
@@ -117,6 +121,7 @@ export abstract class Module {
     for (const [, m] of this.namedModules(this.path)) m.training = mode;
     return this;
   }
+  /** Evaluation mode: dropout off, batch norm uses its running statistics. */
   eval(): this { return this.train(false); }
 
   /** Stop training these parameters (all, or those whose name starts with a prefix). */
@@ -124,6 +129,7 @@ export abstract class Module {
     for (const [n, t] of this.namedParameters()) if (n.startsWith(prefix)) t.requiresGrad = false;
     return this;
   }
+  /** Make the parameters under `prefix` (all by default) trainable again. */
   unfreeze(prefix = ""): this {
     for (const [n, t] of this.namedParameters()) if (n.startsWith(prefix)) t.requiresGrad = true;
     return this;
@@ -177,6 +183,7 @@ export abstract class Module {
 /** A saved tensor as plain data (a stateDict() after JSON, or a checkpoint entry). */
 export interface SavedValue { shape: readonly number[]; dtype?: string; data: ArrayLike<number> }
 
+/** Options of loadStateDict. */
 export interface LoadStateDictOptions {
   /** Reject missing and unexpected names (default true). */
   strict?: boolean;

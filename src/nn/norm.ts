@@ -6,6 +6,7 @@ import { Module } from "./module.js";
 import { full, zeros } from "../ops/creation.js";
 import { batchNorm, layerNorm } from "../ops/norm.js";
 
+/** Options of the LayerNorm layer. */
 export interface LayerNormOptions {
   eps?: number;
   /** Learn a weight (ones) and bias (zeros) of the normalized shape (default true). */
@@ -43,6 +44,7 @@ export class LayerNorm extends Module {
   }
 }
 
+/** Options of BatchNorm1d / BatchNorm2d: eps, momentum, affine, running statistics. */
 export interface BatchNormLayerOptions {
   eps?: number;
   /** Weight of each batch in the running stats (default 0.1); null: a cumulative average. */

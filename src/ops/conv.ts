@@ -37,6 +37,7 @@ export function im2colAt(col: Tensor, x: Tensor, i: number, g: Geometry): void {
   K().im2col(col.ptr, x.ptr + i * g.c * g.h * g.w * 4, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.oh, g.ow);
 }
 
+/** Options of conv2d: stride, padding, dilation, groups. */
 export interface Conv2dOptions {
   stride?: Size2;
   padding?: Size2;
@@ -77,6 +78,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   return bias ? add(y, reshape(bias, [1, o, 1, 1])) : y;
 }
 
+/** Options of maxPool2d: stride and padding. */
 export interface Pool2dOptions {
   /** Default: the kernel size. */
   stride?: Size2;
@@ -110,6 +112,7 @@ export function maxPool2d(x: Tensor, kernelSize: Size2, opts: Pool2dOptions = {}
   return y;
 }
 
+/** Options of avgPool2d. */
 export interface AvgPool2dOptions extends Pool2dOptions {
   /** Divide by kh*kw even where the window covers padding (torch's default, true). */
   countIncludePad?: boolean;

@@ -3,7 +3,8 @@ import { F32, I32, K } from "../engine/engine.js";
 import { Tensor, type DType, type Shape, checkDType, checkInt32, checkShape, checkValues, sizeOf } from "../tensor.js";
 import { defaultRng, Rng } from "../random.js";
 
-type Nested = number | Nested[];
+/** Numbers nested in arrays, one level per axis (tensor([[1, 2], [3, 4]])). */
+export type Nested = number | Nested[];
 
 function inferShape(v: Nested): number[] {
   const s: number[] = [];

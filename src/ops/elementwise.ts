@@ -7,6 +7,7 @@ import { needsGrad, record } from "../autograd/tape.js";
 import { broadcastShape, plan } from "./broadcast.js";
 import { scalar } from "./creation.js";
 
+/** The elementwise binary kernels by name. */
 export type BinaryOp = "add" | "sub" | "mul" | "div" | "maximum" | "minimum" | "eq" | "maxw" | "minw";
 
 function asTensor(x: Tensor | number): Tensor { return typeof x === "number" ? scalar(x) : x; }
@@ -74,6 +75,7 @@ export function gradShare(op: "maximum" | "minimum", a: Tensor, b: Tensor): Tens
 export function equal(a: Tensor | number, b: Tensor | number): Tensor { return binary("eq", a, b); }
 
 // ------------------------------------------------------------------ unary
+/** The elementwise unary kernels by name (unary(op, x)). */
 export type UnaryOp = "relu" | "leaky_relu" | "elu" | "gelu" | "gelu_tanh" | "sigmoid" | "tanh" | "softplus" |
   "exp" | "log" | "sqrt" | "abs" | "clamp" | "neg" | "square" | "affine";
 
@@ -88,22 +90,34 @@ export function unary(op: UnaryOp, x: Tensor, p0 = 0, p1 = 0): Tensor {
 
 /** Activations and unary math, each a Wasm kernel with its gradient (see assembly/kernels/elementwise.ts). */
 export const relu = (x: Tensor): Tensor => unary("relu", x);
+/** max(x, 0) + negativeSlope * min(x, 0). */
 export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => unary("leaky_relu", x, negativeSlope);
+/** x where x > 0, else alpha (exp(x) - 1). */
 export const elu = (x: Tensor, alpha = 1): Tensor => unary("elu", x, alpha);
 /** GELU; `approximate: "tanh"` for the tanh form (as torch). */
 export const gelu = (x: Tensor, approximate: "none" | "tanh" = "none"): Tensor => unary(approximate === "tanh" ? "gelu_tanh" : "gelu", x);
+/** 1 / (1 + exp(-x)). */
 export const sigmoid = (x: Tensor): Tensor => unary("sigmoid", x);
+/** The hyperbolic tangent. */
 export const tanh = (x: Tensor): Tensor => unary("tanh", x);
+/** log(1 + exp(beta x)) / beta, linear above `threshold` (as torch). */
 export const softplus = (x: Tensor, beta = 1, threshold = 20): Tensor => unary("softplus", x, beta, threshold);
+/** e^x. */
 export const exp = (x: Tensor): Tensor => unary("exp", x);
+/** The natural logarithm. */
 export const log = (x: Tensor): Tensor => unary("log", x);
+/** The square root. */
 export const sqrt = (x: Tensor): Tensor => unary("sqrt", x);
+/** |x| (gradient 0 at 0). */
 export const abs = (x: Tensor): Tensor => unary("abs", x);
+/** x limited to [min, max] (gradient 0 outside). */
 export const clamp = (x: Tensor, min: number, max: number): Tensor => {
   if (!(min <= max)) throw new Error(`clamp: min (${min}) must be <= max (${max})`);
   return unary("clamp", x, min, max);
 };
+/** -x. */
 export const neg = (x: Tensor): Tensor => unary("neg", x);
+/** x * x. */
 export const square = (x: Tensor): Tensor => unary("square", x);
 /** scale * x + shift, without a broadcast operand. */
 export const affine = (x: Tensor, scale: number, shift = 0): Tensor => unary("affine", x, scale, shift);

@@ -14,8 +14,10 @@ import { sum } from "./reduce.js";
 import { reshape } from "./shape.js";
 import { tensor, zeros } from "./creation.js";
 
+/** How a loss reduces its per-element values: weighted mean, sum, or none. */
 export type LossReduction = "mean" | "sum" | "none";
 
+/** Options every loss op takes: reduction, per-example weights or a mask. */
 export interface LossOptions {
   /** "mean" (default): sum(w l) / sum(w); "sum"; "none": per-element losses (times w). */
   reduction?: LossReduction;
@@ -56,6 +58,7 @@ function weightOf(op: string, opts: LossOptions, shape: Shape, what: string): Te
   });
 }
 
+/** Options of crossEntropy. */
 export interface CrossEntropyOptions extends LossOptions {
   /** Mix the one-hot target with the uniform distribution: (1 - s) onehot + s / classes. */
   labelSmoothing?: number;
@@ -137,6 +140,7 @@ export function l1Loss(pred: Tensor, target: Tensor, opts: LossOptions = {}): Te
   return elementLoss("l1Loss", "l1_loss", pred, target, opts, 0);
 }
 
+/** Options of huberLoss. */
 export interface HuberOptions extends LossOptions { /** Where the loss turns from quadratic to linear (default 1). */ delta?: number }
 
 /** Huber loss: 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), d = pred - target. */

@@ -5,6 +5,7 @@ import { K } from "../engine/engine.js";
 import { Tensor } from "../tensor.js";
 import { needsGrad, record } from "../autograd/tape.js";
 
+/** Options of matmul: transpose either operand. */
 export interface MatmulOptions { transA?: boolean; transB?: boolean }
 
 /**

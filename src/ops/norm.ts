@@ -34,6 +34,7 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
   return y;
 }
 
+/** Options of batchNorm: running statistics, affine parameters, mode, momentum, eps. */
 export interface BatchNormOptions {
   /** Running statistics [C], read in eval and updated in place in training (both, or neither). */
   runningMean?: Tensor | null;

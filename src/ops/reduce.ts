@@ -4,6 +4,7 @@ import { Tensor, type Shape } from "../tensor.js";
 import { needsGrad, record } from "../autograd/tape.js";
 import { affine } from "./elementwise.js";
 
+/** @internal An axis in [0, rank), negative ones counted from the end. */
 function normAxis(axis: number, rank: number, op: string): number {
   const a = axis < 0 ? axis + rank : axis;
   if (!Number.isInteger(a) || a < 0 || a >= rank) throw new Error(`${op}: axis ${axis} out of range for rank ${rank}`);

@@ -31,6 +31,7 @@ export interface ParamState {
   buffers: Record<string, Tensor>;
 }
 
+/** A tensor in an optimiser's state dict: shape and values. */
 export interface SavedTensor { shape: number[]; data: number[] }
 /** A serialised optimiser: plain JSON (JSON.stringify / parse round-trips it exactly). */
 export interface OptimizerStateDict {

@@ -52,11 +52,13 @@ export abstract class LRSchedule<O extends object = object> {
   /** The groups' current lrs. */
   get lrs(): number[] { return this.optimizer.paramGroups.map((g) => g.lr); }
 
+  /** Set each parameter group's learning rate for the current step. */
   protected apply(): void {
     const lrs = this.lrAt(this.t);
     this.optimizer.paramGroups.forEach((g, i) => { g.lr = lrs[i]; });
   }
 
+  /** The schedule's state as plain JSON (torch's field names). */
   stateDict(): ScheduleStateDict {
     const d: ScheduleStateDict = { type: this.type, last_epoch: this.t, base_lrs: [...this.baseLrs] };
     for (const [k, v] of Object.entries(this.options)) d[snake(k)] = v instanceof LRSchedule ? v.stateDict() : v;
@@ -84,6 +86,7 @@ export abstract class LRSchedule<O extends object = object> {
   }
 }
 
+/** Options of StepLR. */
 export interface StepLROptions { stepSize: number; gamma: number }
 /**
  * lr = base * gamma^floor(t / stepSize).
@@ -103,6 +106,7 @@ export class StepLR extends LRSchedule<StepLROptions> {
   }
 }
 
+/** Options of ExponentialLR. */
 export interface ExponentialLROptions { gamma: number }
 /** lr = base * gamma^t. @example new ExponentialLR(opt, { gamma: 0.95 }) */
 export class ExponentialLR extends LRSchedule<ExponentialLROptions> {
@@ -118,6 +122,7 @@ export class ExponentialLR extends LRSchedule<ExponentialLROptions> {
   }
 }
 
+/** Options of CosineAnnealingLR. */
 export interface CosineAnnealingOptions { tMax: number; etaMin: number }
 /**
  * lr = etaMin + (base - etaMin) (1 + cos(pi t / tMax)) / 2: torch's closed form, which
@@ -139,6 +144,7 @@ export class CosineAnnealingLR extends LRSchedule<CosineAnnealingOptions> {
   }
 }
 
+/** Options of LinearWarmup. */
 export interface LinearWarmupOptions {
   /** Steps over which the lr ramps up to its base value. */
   warmupSteps: number;
@@ -184,6 +190,7 @@ export class LinearWarmup extends LRSchedule<LinearWarmupOptions> {
   }
 }
 
+/** Options of ReduceLROnPlateau. */
 export interface ReduceLROnPlateauOptions {
   /** "min": the metric should fall (a loss); "max": rise (an accuracy). */
   mode: "min" | "max";
@@ -202,6 +209,7 @@ export interface ReduceLROnPlateauOptions {
   eps: number;
 }
 
+/** ReduceLROnPlateau's state dict (torch's field names). */
 export interface PlateauStateDict {
   type: "ReduceLROnPlateau"; last_epoch: number;
   /** Best metric so far; null before the first step (torch's +-inf, which JSON cannot hold). */
@@ -282,6 +290,7 @@ export class ReduceLROnPlateau {
   /** The groups' current lrs. */
   get lrs(): number[] { return this.optimizer.paramGroups.map((g) => g.lr); }
 
+  /** The schedule's state as plain JSON (torch's field names). */
   stateDict(): PlateauStateDict {
     const o = this.options;
     return { type: this.type, last_epoch: this.t, best: this.best, num_bad_epochs: this.numBadEpochs,

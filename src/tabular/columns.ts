@@ -7,9 +7,17 @@ import type { Table } from "./csv.js";
 export interface ArrowLike {
   readonly numRows: number;
   readonly schema: { readonly fields: readonly { readonly name: string }[] };
-  getChild(name: string): { readonly length: number; readonly nullCount: number; get(i: number): unknown; toArray(): ArrayLike<unknown> } | null;
+  /** A column by name (null when absent). */
+  getChild(name: string): {
+    readonly length: number; readonly nullCount: number;
+    /** The value at row i (null for a missing one). */
+    get(i: number): unknown;
+    /** Every value. */
+    toArray(): ArrayLike<unknown>;
+  } | null;
 }
 
+/** What TabularSpec reads: a parsed table, an Arrow-like table, row objects or columns. */
 export type TabularInput = Table | ArrowLike | readonly Record<string, unknown>[] | Readonly<Record<string, ArrayLike<unknown>>>;
 
 export interface Columns {

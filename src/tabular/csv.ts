@@ -3,6 +3,7 @@
 // any async iterable (a Node stream, fetch's body): WHATWG streams and TextDecoder exist
 // in every runtime polyhead runs in, so no parser dependency and one code path everywhere.
 
+/** Options of the CSV/TSV parser. */
 export interface CsvOptions {
   /** Field separator: "," (default), "\t" for TSV, ";" ... one character. */
   delimiter?: string;

@@ -6,10 +6,12 @@
 import { exp as fexp, log as flog } from "../mtl/weighting/fmath.js";
 import { columnsOf, type Columns, type TabularInput } from "./columns.js";
 
+/** How a numeric feature is scaled. */
 export type Scale = "standardize" | "minmax" | "none";
 /** Natural log ("log", values > 0) or log(1 + x) ("log1p", values > -1), before scaling. */
 export type LogTransform = "log" | "log1p";
 
+/** A numeric feature: scaling, log transform, missing values. */
 export interface NumericColumn {
   type: "numeric";
   /** Default "standardize" (zero mean, unit variance on the fitted data). */
@@ -23,6 +25,7 @@ export interface NumericColumn {
   indicator?: boolean;
 }
 
+/** A categorical feature: one-hot or index encoding, unknown bucket, minimum frequency. */
 export interface CategoricalColumn {
   type: "categorical";
   /** "onehot" (default): one 0/1 column per category plus the unknown one; "index": one column of indices for an embedding (0 = unknown). */
@@ -33,8 +36,10 @@ export interface CategoricalColumn {
   missing?: (string | number)[];
 }
 
+/** A feature's spec: "numeric", "categorical" or their options. */
 export type ColumnSpec = "numeric" | "categorical" | NumericColumn | CategoricalColumn;
 
+/** A label column: the task kind and its transform. */
 export interface LabelSpec {
   kind: "regression" | "binary" | "classification";
   /** The source column (default: the task's name). */
@@ -49,20 +54,26 @@ export interface LabelSpec {
   missing?: (string | number)[];
 }
 
+/** What TabularSpec.fit takes: the features and labels. */
 export interface TabularOptions {
   features: Record<string, ColumnSpec>;
   labels?: Record<string, LabelSpec>;
 }
 
-interface FittedNumeric { name: string; type: "numeric"; log: LogTransform | null; center: number; div: number; fill: number; indicator: boolean; missing: (string | number)[] }
-interface FittedCategorical { name: string; type: "categorical"; encode: "onehot" | "index"; categories: string[]; missing: (string | number)[] }
-type FittedFeature = FittedNumeric | FittedCategorical;
-interface FittedLabel { task: string; kind: LabelSpec["kind"]; column: string; missing: (string | number)[];
+/** A fitted numeric feature: its transform and statistics. */
+export interface FittedNumeric { name: string; type: "numeric"; log: LogTransform | null; center: number; div: number; fill: number; indicator: boolean; missing: (string | number)[] }
+/** A fitted categorical feature: its encoding and categories. */
+export interface FittedCategorical { name: string; type: "categorical"; encode: "onehot" | "index"; categories: string[]; missing: (string | number)[] }
+/** A fitted feature column. */
+export type FittedFeature = FittedNumeric | FittedCategorical;
+/** A fitted label column: its task, kind and transform. */
+export interface FittedLabel { task: string; kind: LabelSpec["kind"]; column: string; missing: (string | number)[];
   log?: LogTransform | null; center?: number; div?: number; positive?: string; negative?: string; classes?: string[] }
 
 /** The serialised form: TabularSpec.toJSON() / TabularSpec.fromJSON(). */
 export interface TabularSpecJSON { format: "polyhead-tabular"; version: 1; features: FittedFeature[]; labels: FittedLabel[] }
 
+/** TabularSpec.transform's result: a MultiTaskDataset spec. */
 export interface Transformed {
   x: Float32Array;
   xShape: [number];
@@ -174,6 +185,7 @@ export class TabularSpec {
     return new TabularSpec(j.features.map((f) => ({ ...f })), j.labels.map((l) => ({ ...l })));
   }
 
+  /** The fitted spec as JSON (save it with the model; TabularSpec.fromJSON reads it). */
   toJSON(): TabularSpecJSON {
     return JSON.parse(JSON.stringify({ format: "polyhead-tabular", version: 1, features: this.features, labels: this.labels }));
   }

@@ -54,6 +54,7 @@ export function datasetFrom(d: DataDescription): MultiTaskDataset {
   return new MultiTaskDataset(d as DatasetSpec);
 }
 
+/** buildTraining's result: the model, trainer, callbacks and fit options of a description. */
 export interface BuiltTraining { model: MultiTaskModel; trainer: Trainer; callbacks: Callback[]; fit: TrainingDescription["fit"] }
 
 /**

@@ -3,6 +3,11 @@
 // dist/train-worker.js, moves the data there as transferred buffers, streams progress and
 // returns the trained weights: the same bits as training the same description in place
 // (buildTraining, exported here, builds that on this thread).
+/**
+ * Training off the main thread: trainInWorker runs a serialisable description in a Web Worker or worker
+ * thread, streams progress, and returns the same bits as training in place.
+ * @module polyhead/worker
+ */
 import { spawnWorker, type Port } from "./platform.js";
 import {
   checkKeys, DESCRIPTION_KEYS, transferList,
@@ -27,11 +32,13 @@ export interface TrainInWorkerOptions extends TrainingDescription {
   workerUrl?: URL | string;
 }
 
+/** A run started by trainInWorker: its result, and controls to pause, resume and stop it. */
 export interface TrainingJob {
   /** The trained weights and history (also after stop(): the weights at that batch). */
   readonly result: Promise<TrainingResult>;
   /** Hold training after the batch in progress (within the run's yieldEveryMs). */
   pause(): void;
+  /** Continue after pause(). */
   resume(): void;
   /** End training after the batch in progress; result resolves with `stopped: true`. */
   stop(): void;

@@ -55,6 +55,7 @@ export type TrainingEvent =
 /** A trained parameter or buffer: what Module.loadStateDict accepts. */
 export interface WeightEntry { shape: number[]; dtype: "float32" | "int32"; data: Float32Array | Int32Array }
 
+/** What a worker run returns: the trained weights, the history, and whether it was stopped. */
 export interface TrainingResult {
   /** The model's state dict after training (parameters and buffers), by PyTorch-style name. */
   weights: Record<string, WeightEntry>;

@@ -12,6 +12,7 @@ import { sum } from "../../ops/reduce.js";
 import { reshape, stack } from "../../ops/shape.js";
 import { checkOptions as checkKeys, show, suggest } from "../../validate.js";
 
+/** A multi-task model's forward result: each task's head output and the shared representation. */
 export interface MultiTaskOutput {
   /** Per-task head outputs (raw: logits or values), for the tasks asked for. */
   outputs: Record<string, Tensor>;
@@ -86,6 +87,7 @@ export abstract class MultiTaskModel extends Module {
   /** An extra loss term the architecture adds (soft parameter sharing's tie), or null. */
   regularization(): Tensor | null { return null; }
 
+  /** The tasks a forward pass computes (all by default), each checked to be one of the model's. */
   protected checkTasks(tasks: string[] | undefined): string[] {
     if (!tasks) return this.taskNames;
     for (const t of tasks) {
@@ -95,6 +97,7 @@ export abstract class MultiTaskModel extends Module {
   }
 }
 
+/** Activation functions of MLP trunks, towers and experts by name. */
 export type Activation = "relu" | "tanh" | "gelu" | "leaky_relu" | "sigmoid" | "elu" | "none";
 
 /** A fresh activation module by name. */
@@ -111,6 +114,7 @@ export function activation(name: Activation): Module {
   }
 }
 
+/** An MLP: hidden sizes, activation, dropout, normalisation. */
 export interface MlpOptions {
   activation?: Activation;
   /** Activation after the last layer too (trunks: yes; heads: no). */

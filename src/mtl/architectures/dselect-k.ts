@@ -45,6 +45,7 @@ export function smoothStep(x: Tensor, gamma = 1): Tensor {
   return affine(mul(c, affine(square(c), a3, a1)), 1, 0.5);
 }
 
+/** A DSelect-k gate's output: expert weights and the k selectors. */
 export interface DSelectKGateOutput {
   /** Expert weights: [batch, E] (example gating) or [E] (static gating). */
   weights: Tensor;

@@ -17,7 +17,8 @@ import {
 /** Gate weights of one extraction layer: per task [batch, own + shared], and the shared gate's [batch, all]. */
 export interface ExtractionGates { tasks: Record<string, Tensor>; shared: Tensor | null }
 
-interface ExtractionResult {
+/** One extraction layer's output: per-task representations and the next layer's shared input. */
+export interface ExtractionResult {
   tasks: Record<string, Tensor>;
   /** The next layer's shared input (non-final layers). */
   shared: Tensor | null;

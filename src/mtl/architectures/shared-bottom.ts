@@ -7,6 +7,7 @@ import type { Task } from "../tasks.js";
 import type { Rng } from "../../random.js";
 import { MultiTaskModel, mlp, towers, checkOptions, checkTaskList, checkTowers, type Activation, type MultiTaskOutput } from "./base.js";
 
+/** Options of SharedBottom: the tasks, input width, shared trunk and per-task towers. */
 export interface SharedBottomOptions {
   tasks: Task[];
   /** Input features (with an MLP trunk). */

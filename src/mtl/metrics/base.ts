@@ -6,6 +6,7 @@ import { Tensor } from "../../tensor.js";
 /** A Tensor or a host array of numbers. */
 export type MetricInput = Tensor | ArrayLike<number>;
 
+/** Options of a metric accumulator: a mask of labelled examples and per-output handling. */
 export interface MetricOptions {
   /** 0 = unlabelled (excluded). One entry per example (broadcast over its values) or per target value. */
   mask?: MetricInput | null;
@@ -22,17 +23,22 @@ export interface MetricOptions {
 
 /** Batch-by-batch evaluation: `update` per batch, `compute` at the end. */
 export interface MetricAccumulator {
+  /** Add a batch: predictions, targets and an optional mask of labelled examples. */
   update(pred: MetricInput, target: MetricInput, mask?: MetricInput | null): void;
+  /** The metric over everything added since the last reset. */
   compute(): number;
+  /** Forget everything added. */
   reset(): void;
   /** Labelled targets counted so far. */
   readonly count: number;
 }
 
+/** A registered metric: its name, direction and an accumulator factory. */
 export interface Metric {
   readonly name: string;
   /** True when larger is better (accuracy, F1, AUC, R²); false for errors (MSE, MAE). */
   readonly higherIsBetter: boolean;
+  /** A fresh accumulator for this metric. */
   create(opts?: MetricOptions): MetricAccumulator;
 }
 

@@ -63,8 +63,10 @@ export function topKAccuracy(pred: MetricInput, target: MetricInput, k: number, 
 
 // ---------------------------------------------------------------- precision, recall, F1
 
+/** Precision, recall and F1. */
 export interface PRF { precision: number; recall: number; f1: number }
 
+/** A precision/recall/F1 report per class and averaged (micro, macro, weighted). */
 export interface PRFReport {
   /** binary: one score per 0/1 target, width 1; multilabel: width > 1; multiclass: [n, c] scores for class indices. */
   mode: "binary" | "multilabel" | "multiclass";

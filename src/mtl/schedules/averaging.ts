@@ -37,6 +37,7 @@ export function averageParameters(models: Module[], weights?: number[], filter: 
   }));
 }
 
+/** Options of trainWithAveraging: the replicas, rounds and local training. */
 export interface AveragingOptions {
   /** Builds a fresh model of the same architecture (the replicas). */
   create: () => MultiTaskModel;
@@ -48,7 +49,9 @@ export interface AveragingOptions {
   share?: "shared" | "all";
   /** Weight replicas equally or by their task's labelled examples (FedAvg; default "size"). */
   weighting?: "uniform" | "size";
+  /** Batch size of the local training (default 64). */
   batchSize?: number;
+  /** Called after each averaging round with each replica's history. */
   onRound?: (round: number, logs: Record<string, EpochLogs[]>) => void;
 }
 

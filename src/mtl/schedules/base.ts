@@ -9,9 +9,12 @@ import type { Rng } from "../../random.js";
 /** One dataset with several labels per example, or one dataset per task. */
 export type TrainData = MultiTaskDataset | Record<string, MultiTaskDataset>;
 
+/** Part of a step: a batch and the tasks trained on it. */
 export interface StepPart { tasks: string[]; batch: Batch }
+/** One training step: its parts (one for joint training). */
 export interface StepPlan { parts: StepPart[] }
 
+/** What a schedule sees when it plans an epoch: the data, batch size, epoch and its stream. */
 export interface ScheduleContext {
   data: TrainData;
   batchSize: number;
@@ -25,8 +28,10 @@ export interface ScheduleContext {
   dropLast?: boolean;
 }
 
+/** A task schedule: which tasks and batches each step trains (joint, alternating, sampled, curriculum). */
 export interface Schedule {
   readonly name: string;
+  /** The steps of one epoch. */
   epoch(ctx: ScheduleContext): Iterable<StepPlan>;
   /** Number of steps the epoch will have (for progress bars), if known. */
   stepsPerEpoch?(ctx: ScheduleContext): number;

@@ -7,6 +7,7 @@ import { tensor } from "../../ops/creation.js";
 import { affine, exp, log } from "../../ops/elementwise.js";
 import { scope } from "../../engine/scope.js";
 
+/** Options of the sampled schedule: temperature over task sizes, steps per epoch. */
 export interface SampledOptions {
   /** 1 = proportional to size (default); larger = flatter. */
   temperature?: number;

@@ -38,6 +38,7 @@ export class AlignedMTL extends GramMethod {
     checkOptions("Aligned-MTL", opts, ["on", "autogram"]);
     super("Aligned-MTL", opts.on, opts.autogram);
   }
+  /** Aligned-MTL's weights for the Gram matrix G. */
   protected weights(G: Matrix): number[] { return alignedMtlWeights(G); }
 }
 

@@ -8,6 +8,7 @@ export type { WeightingContext } from "./context.js";
 // the flat-vector helpers live in ops/ (the layer that touches memory); re-exported for methods
 export { vdot, vnorm2, vaxpy, vclone, vcombine, vgram } from "../../ops/vector.js";
 
+/** A loss-weighting or gradient-combination method: the trainer calls its hooks, never its name. */
 export interface Weighting {
   readonly name: string;
   /** Accumulate the combined update into .grad; return the effective task weights (for logs). */

@@ -35,6 +35,7 @@ export class CAGrad extends GramMethod {
     this.c = opts.c ?? 0.5; this.rescale = opts.rescale ?? 1;
     cagradWeights([[1]], this.c, this.rescale); // validates
   }
+  /** CAGrad's weights for the Gram matrix G. */
   protected weights(G: Matrix): number[] { return cagradWeights(G, this.c, this.rescale); }
 }
 

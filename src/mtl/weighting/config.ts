@@ -31,6 +31,7 @@ export class ConFIG extends GramMethod {
     checkOptions("ConFIG", opts, ["on", "autogram"]);
     super("ConFIG", opts.on, opts.autogram);
   }
+  /** ConFIG's weights for the Gram matrix G. */
   protected weights(G: Matrix): number[] { return configWeights(G); }
 }
 

@@ -35,6 +35,7 @@ import { zeros } from "../../ops/creation.js";
 import { concat, reshape } from "../../ops/shape.js";
 import { vgram, vscatterAdd } from "../../ops/vector.js";
 
+/** What a weighting method receives each step: the losses and ways to get per-task gradients. */
 export interface WeightingContext {
   /** Tasks active this step, in order; losses[i] belongs to tasks[i]. */
   readonly tasks: string[];

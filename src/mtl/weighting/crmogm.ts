@@ -10,6 +10,7 @@ import type { WeightingContext } from "./context.js";
 import type { Weighting } from "./base.js";
 import { registerWeighting } from "./registry.js";
 
+/** CR-MOGM's smoothing: alpha * previous weights + (1 - alpha) * the new ones. */
 export function crMogmWeights(prev: number[] | null, current: number[], alpha: number): number[] {
   if (!(alpha >= 0 && alpha < 1)) throw new Error(`CR-MOGM: alpha must be in [0, 1), got ${alpha}`);
   if (!prev) return [...current];

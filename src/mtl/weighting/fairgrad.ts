@@ -32,6 +32,7 @@ export class FairGrad extends GramMethod {
     this.alpha = opts.alpha ?? 1;
     if (!(this.alpha > 0)) throw new Error(`FairGrad: alpha must be > 0, got ${this.alpha}`);
   }
+  /** FairGrad's weights for the Gram matrix G. */
   protected weights(G: Matrix): number[] { return fairGradWeights(G, this.alpha); }
 }
 

@@ -38,6 +38,7 @@ export class Krum extends GramMethod {
     if (!(Number.isInteger(this.f) && this.f >= 0)) throw new Error(`Krum: f must be an integer >= 0, got ${this.f}`);
     if (!(Number.isInteger(this.m) && this.m >= 1)) throw new Error(`Krum: m must be an integer >= 1, got ${this.m}`);
   }
+  /** Krum's weights for the Gram matrix G. */
   protected weights(G: Matrix): number[] {
     const T = G.length;
     if (T < 3) return G.map(() => 1 / T);

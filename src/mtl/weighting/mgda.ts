@@ -12,6 +12,7 @@ import { GramMethod, checkOptions, lossValues, type GradientSpace } from "./plug
 import type { WeightingContext } from "./context.js";
 import { registerWeighting } from "./registry.js";
 
+/** MGDA's gradient normalisation: none, L2 norm, loss, or loss times norm. */
 export type MgdaNormalization = "none" | "l2" | "loss" | "loss+";
 
 /** Per-task scale n_i of Sener & Koltun's gradient normalisation (g_i / n_i): 1, |g_i|, L_i or L_i |g_i|. */
@@ -38,6 +39,7 @@ export function mgdaWeights(G: Matrix, opts: { solver?: "exact" | "frank-wolfe";
   return a.map((x, i) => x / n[i]);
 }
 
+/** Options of MGDA: the solver, the gradient normalisation, the gradient space and the Gram-only path. */
 export interface MgdaOptions { solver?: "exact" | "frank-wolfe"; normalization?: MgdaNormalization; on?: GradientSpace; autogram?: boolean }
 
 /** MGDA (on the shared parameters) or MGDA-UB (`on: "representation"`). @example new Trainer(model, { tasks, weighting: new MGDA({ on: "representation" }) }) */
@@ -50,6 +52,7 @@ export class MGDA extends GramMethod {
     if (opts.normalization !== undefined && !["none", "l2", "loss", "loss+"].includes(opts.normalization)) throw new Error(`MGDA: normalization must be none, l2, loss or loss+, got ${String(opts.normalization)}`);
     this.opts = { ...opts };
   }
+  /** MGDA's weights for the Gram matrix G (the min-norm point). */
   protected weights(G: Matrix, ctx: WeightingContext): number[] {
     const n = this.opts.normalization ?? "none";
     return mgdaWeights(G, { solver: this.opts.solver, normalization: n, losses: n === "loss" || n === "loss+" ? lossValues(ctx) : undefined });

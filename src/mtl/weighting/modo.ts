@@ -13,6 +13,7 @@ import type { WeightingContext } from "./context.js";
 import type { Weighting } from "./base.js";
 import { registerWeighting } from "./registry.js";
 
+/** One MoDo step on the task weights: a projected gradient step on the cross Gram matrix. */
 export function modoLambda(cross: Matrix, lambda: number[], gamma: number, rho = 0): number[] {
   checkGram(cross, "MoDo");
   const Gl = matVec(cross, lambda);

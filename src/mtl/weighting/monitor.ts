@@ -34,6 +34,7 @@ export function gramConflicts(G: Matrix): { cosine: number[][]; magnitudeRatio: 
   };
 }
 
+/** Options of ConflictMonitor: the method it wraps and how often it measures. */
 export interface ConflictMonitorOptions {
   /** Monitor one step in `every` (default 1: all). */
   every?: number;

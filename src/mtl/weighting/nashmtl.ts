@@ -35,6 +35,7 @@ export class NashMTL extends GramMethod {
     this.maxNorm = opts.maxNorm ?? Infinity;
     if (!(this.maxNorm > 0)) throw new Error(`Nash-MTL: maxNorm must be > 0, got ${this.maxNorm}`);
   }
+  /** Nash-MTL's weights for the Gram matrix G. */
   protected weights(G: Matrix): number[] { return nashMtlWeights(G, this.maxNorm); }
 }
 

@@ -9,6 +9,7 @@ import type { WeightingContext } from "./context.js";
 import type { Weighting } from "./base.js";
 import { registerWeighting } from "./registry.js";
 
+/** Penalty-boundary-intersection scalarisation of the losses for a preference vector: its value and weights. */
 export function pbiWeights(losses: number[], pref: number[], theta = 5, ideal?: number[]): { total: number; weights: number[] } {
   const T = losses.length;
   if (pref.length !== T) throw new Error(`PBI: ${T} losses need ${T} preference values`);

@@ -9,6 +9,7 @@ import type { WeightingContext } from "./context.js";
 import type { Matrix } from "./solvers.js";
 import { applyWeightsOnePass, layerwiseGram } from "./autogram.js";
 
+/** Where per-task gradients are taken: the shared parameters or the shared representation. */
 export type GradientSpace = "shared" | "representation";
 
 /** Throws on an option not in `known`, naming it. */
@@ -86,7 +87,9 @@ export abstract class GramMethod {
     this.autogram = autogram === true;
     if (this.autogram && this.on !== "shared") throw new Error(`${name}: autogram applies to the shared parameters (on: "shared"); the representation's gradients are small already`);
   }
+  /** The method's task weights for the Gram matrix G of the per-task gradients. */
   protected abstract weights(G: Matrix, ctx: WeightingContext): number[];
+  /** Combine the per-task gradients by this method's weights into the parameters' .grad; returns the weights. */
   backward(ctx: WeightingContext): number[] {
     if (this.autogram) {
       const w = this.weights(layerwiseGram(ctx), ctx);

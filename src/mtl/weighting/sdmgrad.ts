@@ -31,6 +31,7 @@ export class SDMGrad extends GramMethod {
     this.lambda = opts.lambda ?? 0.3;
     if (!(this.lambda >= 0)) throw new Error(`SDMGrad: lambda must be >= 0, got ${this.lambda}`);
   }
+  /** SDMGrad's weights for the Gram matrix G. */
   protected weights(G: Matrix): number[] { return sdmGradWeights(G, this.lambda); }
 }
 

@@ -6,6 +6,7 @@
 // Written with + - * / and sqrt only, fixed loop orders: the same bits in every runtime.
 import { log, pow } from "./fmath.js";
 
+/** A small dense matrix as rows (a Gram matrix: T x T for T tasks). */
 export type Matrix = number[][];
 
 const dot = (a: number[], b: number[]): number => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; };

@@ -11,6 +11,7 @@ import type { WeightingContext } from "./context.js";
 import type { Weighting } from "./base.js";
 import { registerWeighting } from "./registry.js";
 
+/** Smooth Tchebycheff scalarisation of the losses (temperature mu): its value and weights. */
 export function stchWeights(losses: number[], pref: number[], mu: number, ideal?: number[]): { total: number; weights: number[] } {
   if (!(mu > 0)) throw new Error(`STCH: mu must be > 0, got ${mu}`);
   const z = ideal ?? losses.map(() => 0);

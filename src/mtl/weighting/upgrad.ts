@@ -44,6 +44,7 @@ export class UPGrad extends GramMethod {
     checkOptions("UPGrad", opts, ["pref", "on", "autogram"]);
     super("UPGrad", opts.on, opts.autogram);
   }
+  /** The method's weights for the Gram matrix G. */
   protected weights(G: Matrix): number[] { return upgradWeights(G, this.opts.pref && G.length === this.opts.pref.length ? this.opts.pref : undefined); }
 }
 
@@ -53,6 +54,7 @@ export class DualProj extends GramMethod {
     checkOptions("DualProj", opts, ["pref", "on", "autogram"]);
     super("DualProj", opts.on, opts.autogram);
   }
+  /** The method's weights for the Gram matrix G. */
   protected weights(G: Matrix): number[] { return dualProjWeights(G, this.opts.pref && G.length === this.opts.pref.length ? this.opts.pref : undefined); }
 }
 
