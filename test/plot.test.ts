@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import puppeteer from "puppeteer-core";
 import { init, randn, Rng, MultiTaskDataset, task, SharedBottom, Trainer, Adam, UncertaintyWeighting, type EpochLogs } from "../src/index.js";
 import { plotHistory } from "../src/plot/index.js";
+import { ConflictMonitor } from "../src/methods/index.js";
 import { writeHistoryPlot } from "../src/node.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -38,7 +39,8 @@ async function trainedHistory(): Promise<EpochLogs[]> {
   const tasks = [task("kind", { kind: "classification", outputs: 3 }), task("flag", { kind: "binary", outputs: 1 }),
     task("score", { kind: "regression", outputs: 1 })];
   const trainer = new Trainer(new SharedBottom({ tasks, inputs: 6, trunk: [16], towers: [8], rng: new Rng(5) }), {
-    tasks, optimizer: (p) => new Adam(p, { lr: 1e-2 }), weighting: new UncertaintyWeighting(tasks.map((t) => t.name)), seed: 6,
+    tasks, optimizer: (p) => new Adam(p, { lr: 1e-2 }), seed: 6,
+    weighting: new ConflictMonitor(new UncertaintyWeighting(tasks.map((t) => t.name)), { every: 2 }),
   });
   return trainer.fit(train, { epochs: 8, batchSize: 32, validation });
 }
@@ -91,6 +93,43 @@ describe("plotHistory", () => {
     expect(paths(svg)).toHaveLength(2);  // one loss, one weight; the constant weight still gets a range
   });
 
+  it("ConflictMonitor's diagnostics become a heat map: a row per task pair, a cell per epoch, red where gradients conflict", () => {
+    const nan = Number.NaN;
+    const conflicts = (cosAB: number, cosAC: number, cosBC: number, rateAB: number) => ({
+      conflicts: {
+        epoch: 0, tasks: ["a", "b", "c"], steps: 4,
+        cosine: [[1, cosAB, cosAC], [cosAB, 1, cosBC], [cosAC, cosBC, 1]],
+        conflictRate: [[0, rateAB, 0], [rateAB, 0, 0], [0, 0, 0]],
+        magnitudeRatio: [[1, 1, 1], [1, 1, 1], [1, 1, 1]],
+      },
+    });
+    const hc = [
+      { ...log(0, { a: 1, b: 1, c: 1 }, {}), diagnostics: conflicts(-0.8, 0.9, nan, 0.75) },
+      log(1, { a: 0.9, b: 0.9, c: 0.9 }, {}),  // an epoch the monitor did not report
+      { ...log(2, { a: 0.8, b: 0.8, c: 0.8 }, {}), diagnostics: conflicts(0.1, 0.2, -0.3, 0.25) },
+    ];
+    const svg = plotHistory(hc);
+    expect(svg).toContain(">gradient conflict · cosine per task pair<");
+    for (const p of ["a × b", "a × c", "b × c"]) expect(svg).toContain(`>${p}<`);
+    const cells = [...svg.matchAll(/<rect class="conflict" x="([\d.]+)" y="([\d.]+)"[^>]* fill="#([0-9a-f]{6})"[^>]*><title>([^<]*)<\/title>/g)]
+      .map((m) => ({ x: Number(m[1]), y: Number(m[2]), rgb: [0, 2, 4].map((k) => parseInt(m[3].slice(k, k + 2), 16)), tip: m[4] }));
+    expect(cells).toHaveLength(3 * 3);
+    const at = (pair: number, epoch: number) => cells[pair * 3 + epoch];
+    // a × b at epoch 1: cos -0.8, red; a × c: +0.9, blue; b × c never met (NaN) and epoch 2 unreported: grey
+    expect(at(0, 0).rgb[0]).toBeGreaterThan(at(0, 0).rgb[2] + 100);
+    expect(at(1, 0).rgb[2]).toBeGreaterThan(at(1, 0).rgb[0] + 100);
+    expect(at(2, 0).rgb).toEqual([0xdd, 0xdd, 0xdd]);
+    for (let p = 0; p < 3; p++) expect(at(p, 1).rgb).toEqual([0xdd, 0xdd, 0xdd]);
+    // the stronger the conflict, the deeper the red: -0.8 deeper than -0.3
+    expect(at(0, 0).rgb[1]).toBeLessThan(at(2, 2).rgb[1]);
+    expect(at(0, 0).tip).toBe("a × b, epoch 1: cosine -0.800, conflicting in 75% of steps");
+    expect(at(2, 1).tip).toBe("b × c, epoch 2: not measured");
+    // epochs left to right, pairs top to bottom
+    expect(at(0, 1).x).toBeGreaterThan(at(0, 0).x);
+    expect(at(1, 0).y).toBeGreaterThan(at(0, 0).y);
+    expect(plotHistory(h)).not.toContain("gradient conflict");  // no diagnostics, no heat map
+  });
+
   it("bad input is named", () => {
     expect(() => plotHistory([])).toThrow(/history must be a non-empty array/);
     expect(() => plotHistory([{ epoch: 0 } as EpochLogs])).toThrow(/history\[0\] is not an epoch log/);
@@ -115,7 +154,7 @@ describe("plotHistory in Chromium", () => {
   beforeAll(async () => { history = await trainedHistory(); }, 60_000);
 
   it.skipIf(SKIP_BROWSER)("a real history renders as a strict SVG image with every series drawn (screenshot in test/output/)", async () => {
-    const svg = plotHistory(history, { title: "polyhead: three tasks, uncertainty weighting" });
+    const svg = plotHistory(history, { title: "polyhead: three tasks, uncertainty weighting, conflicts monitored" });
     mkdirSync(OUT, { recursive: true });
     writeFileSync(join(OUT, "plot-history.svg"), svg);
     const userDataDir = mkdtempSync(join(tmpdir(), "polyhead-plot-chromium-"));
@@ -148,6 +187,10 @@ describe("plotHistory in Chromium", () => {
       expect([r.w, r.h]).toEqual([w, hgt]);
       // each task's colour covers its lines and points in three panels: hundreds of pixels
       for (const [t, n] of Object.entries(r.colours)) expect(n, `pixels in ${t}'s colour`).toBeGreaterThan(300);
+      // the conflict heat map: 3 task pairs x 8 epochs, each measured (not the grey of a missing cell)
+      const cells = [...svg.matchAll(/<rect class="conflict"[^>]* fill="(#[0-9a-f]{6})"/g)].map((m) => m[1]);
+      expect(cells).toHaveLength(3 * 8);
+      expect(cells.filter((c) => c === "#dddddd")).toEqual([]);
       await page.screenshot({ path: join(OUT, "plot-history.png") });
     } finally {
       await browser.close();

@@ -1,9 +1,15 @@
 // polyhead/plot: a trainer's history as one self-contained SVG string (no DOM, no
 // dependencies, any runtime): per task, training and validation loss and a validation
-// metric against epoch, then the task weights over time. Imports only types, so this
-// entry carries no engine.
+// metric against epoch, then the task weights over time, and the gradient conflicts
+// (ConflictMonitor's per-epoch cosines) as a heat map. Imports only types, so this entry
+// carries no engine.
+/**
+ * A training history as one self-contained SVG string (no DOM, no dependencies).
+ * @module polyhead/plot
+ */
 import type { EpochLogs } from "../mtl/trainer.js";
 
+/** Options of plotHistory. */
 export interface PlotOptions {
   /** Validation metric drawn for each task: one name for all, or one per task. Default: each task's first metric after "loss". */
   metric?: string | Record<string, string>;
@@ -85,6 +91,8 @@ export function plotHistory(history: readonly EpochLogs[], opts: PlotOptions = {
       y += ph + GAP;
     }
   }
+  const heat = conflictHeatmap(history, GAP, y, width - 2 * GAP);
+  if (heat) { out.push(heat.svg); y += heat.height + GAP; }
   const height = y;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif" font-size="11">`,
@@ -216,6 +224,66 @@ function decimals(step: number): number {
 function epochStep(span: number, px: number): number {
   for (const s of [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000]) if ((s / span) * px >= 40) return s;
   return Math.ceil(span / 5);
+}
+
+/** One epoch's conflict figures as ConflictMonitor reports them (EpochLogs.diagnostics.conflicts). */
+interface Conflicts { tasks: string[]; cosine: number[][]; conflictRate?: number[][] }
+
+function conflictsOf(h: EpochLogs): Conflicts | undefined {
+  const c = h.diagnostics?.conflicts as Conflicts | undefined;
+  return c && Array.isArray(c.tasks) && Array.isArray(c.cosine) ? c : undefined;
+}
+
+// diverging scale for a cosine: -1 red (the gradients conflict), 0 near white, +1 blue
+const COLD = [33, 102, 172], MID = [247, 247, 247], HOT = [178, 24, 43];
+function cosineColor(v: number): string {
+  const t = v < -1 ? -1 : v > 1 ? 1 : v, end = t < 0 ? HOT : COLD, a = t < 0 ? -t : t;
+  return "#" + MID.map((m, i) => Math.round(m + (end[i] - m) * a).toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * The gradient-conflict heat map, when the history has ConflictMonitor's diagnostics: one
+ * row per task pair, one cell per epoch, coloured by the mean cosine of the two tasks'
+ * gradients (red: they pull apart), the conflict rate in each cell's tooltip.
+ */
+function conflictHeatmap(history: readonly EpochLogs[], x0: number, y0: number, w: number): { svg: string; height: number } | null {
+  const stats = history.map(conflictsOf);
+  const tasks: string[] = [];
+  for (const c of stats) for (const t of c?.tasks ?? []) if (!tasks.includes(t)) tasks.push(t);
+  const pairs: [string, string][] = [];
+  tasks.forEach((a, i) => tasks.slice(i + 1).forEach((b) => pairs.push([a, b])));
+  if (pairs.length === 0) return null;
+  const labels = pairs.map(([a, b]) => `${a} × ${b}`);
+  const left = Math.max(PAD.left, 12 + Math.max(...labels.map((l) => l.length)) * 6.2);
+  const cellH = 18, keyW = 120, iw = w - left - PAD.right - keyW - 24, ih = pairs.length * cellH;
+  const cw = iw / history.length;
+  const parts = [`<g transform="translate(${x0},${y0})">`,
+    `<text x="${fmt(left)}" y="16" font-size="12" font-weight="600" fill="#222">gradient conflict · cosine per task pair</text>`];
+  pairs.forEach(([a, b], r) => {
+    const y = PAD.top + r * cellH;
+    parts.push(`<text x="${fmt(left - 6)}" y="${fmt(y + cellH / 2)}" dy="0.32em" text-anchor="end" fill="#333">${esc(labels[r])}</text>`);
+    history.forEach((h, e) => {
+      const c = stats[e], i = c ? c.tasks.indexOf(a) : -1, j = c ? c.tasks.indexOf(b) : -1;
+      const v = i >= 0 && j >= 0 ? c!.cosine[i]?.[j] : undefined, rate = i >= 0 && j >= 0 ? c!.conflictRate?.[i]?.[j] : undefined;
+      const ok = typeof v === "number" && Number.isFinite(v);
+      const tip = `${labels[r]}, epoch ${h.epoch + 1}: ` + (ok ? `cosine ${v!.toFixed(3)}` : "not measured") +
+        (typeof rate === "number" && Number.isFinite(rate) ? `, conflicting in ${Math.round(rate * 100)}% of steps` : "");
+      parts.push(`<rect class="conflict" x="${fmt(left + e * cw)}" y="${y}" width="${fmt(cw)}" height="${cellH}" fill="${ok ? cosineColor(v!) : "#dddddd"}" stroke="#fff" stroke-width="0.5"><title>${esc(tip)}</title></rect>`);
+    });
+  });
+  parts.push(`<rect x="${fmt(left)}" y="${PAD.top}" width="${fmt(iw)}" height="${ih}" fill="none" stroke="#ccc"/>`);
+  const step = epochStep(history.length, iw);
+  for (let e = 0; e < history.length; e += step) {
+    parts.push(`<text x="${fmt(left + (e + 0.5) * cw)}" y="${PAD.top + ih + 14}" text-anchor="middle" fill="#555">${history[e].epoch + 1}</text>`);
+  }
+  parts.push(`<text x="${fmt(left + iw / 2)}" y="${PAD.top + ih + 28}" text-anchor="middle" fill="#555">epoch</text>`);
+  // the colour key: -1 .. +1
+  const kx = left + iw + 24;
+  for (let k = 0; k < 20; k++) parts.push(`<rect x="${fmt(kx + k * 6)}" y="${PAD.top}" width="6" height="12" fill="${cosineColor(-1 + (k + 0.5) / 10)}"/>`);
+  parts.push(`<text x="${fmt(kx)}" y="${PAD.top + 26}" fill="#555">-1</text>`, `<text x="${fmt(kx + 60)}" y="${PAD.top + 26}" text-anchor="middle" fill="#555">0</text>`,
+    `<text x="${fmt(kx + keyW)}" y="${PAD.top + 26}" text-anchor="end" fill="#555">+1</text>`,
+    `<text x="${fmt(kx)}" y="${PAD.top + 40}" fill="#555">red: conflicting</text>`, "</g>");
+  return { svg: parts.join("\n"), height: PAD.top + ih + 34 };
 }
 
 const fmt = (v: number) => String(Math.round(v * 10) / 10);
