@@ -2,7 +2,8 @@
 #   npm run build && node examples/edge/build.mjs && npx workerd serve examples/edge/config.capnp
 #   curl -d '{"x":[[0,1,0,0,0,0,0,0]]}' 127.0.0.1:8788/predict
 # out/worker.js is worker.mjs bundled with its model and polyhead's edge entry; the Wasm
-# is a module of its own, compiled by workerd at load (it refuses to compile bytes later).
+# is a module of its own, compiled by workerd at load (it refuses to compile bytes later);
+# the model is a data module (an ArrayBuffer), read by polyhead/io's loadModel.
 using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -14,6 +15,7 @@ const edgeWorker :Workerd.Worker = (
   modules = [
     (name = "worker.js", esModule = embed "out/worker.js"),
     (name = "polyhead.wasm", wasm = embed "../../dist/polyhead.wasm"),
+    (name = "model.safetensors", data = embed "model.safetensors"),
   ],
   compatibilityDate = "2025-09-01",
 );

@@ -1,24 +1,22 @@
-// The edge example's model logic, shared by the workerd worker (worker.mjs), the script
-// that trains the shipped model (make-model.mjs) and the test: build the model from its
-// saved JSON, predict, and fine-tune one task's head on a small batch with the rest frozen.
-// `ph` is the polyhead namespace of whichever entry the caller loaded (edge.js in workerd).
+// The edge example's model logic, shared by the workerd worker (worker.mjs) and the test:
+// load the model from its safetensors archive (polyhead/io's loadModel), predict, and
+// fine-tune one task's head on a small batch with the rest frozen. `ph` and `io` are the
+// polyhead and polyhead/io namespaces of whichever build the caller loaded (dist/edge.js
+// and dist/edge/io.js in workerd, dist/index.js and dist/io.js in Node).
 
 /** The limits one request may ask for, so a fine-tune stays within an edge runtime's CPU budget. */
 export const LIMITS = { rows: 256, steps: 50 };
 
 /**
- * The saved model ({ format, architecture, options, tasks, weights }) as a live model.
- * weights: { name: { shape, data: number[] } }, a state dict in PyTorch's names.
+ * The saved archive (saveModelArchive's bytes) as a live model in eval mode, its tasks
+ * (task() declarations rebuilt from the stored config) and its config.
  */
-export function loadModel(ph, saved) {
-  if (saved?.format !== "polyhead-edge-model") throw new Error(`not a polyhead-edge-model (format ${JSON.stringify(saved?.format)})`);
-  const Arch = { SharedBottom: ph.SharedBottom, MMoE: ph.MMoE }[saved.architecture];
-  if (!Arch) throw new Error(`unknown architecture ${JSON.stringify(saved.architecture)}`);
-  const tasks = saved.tasks.map(({ name, ...spec }) => ph.task(name, spec));
-  const model = new Arch({ ...saved.options, tasks });
-  model.loadStateDict(saved.weights);
+export function loadModel(ph, io, bytes) {
+  const model = io.loadModel(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), { requireFinite: true });
   model.eval();
-  return { model, tasks };
+  const config = io.modelConfig(model);
+  const tasks = config.tasks.map(({ name, ...spec }) => ph.task(name, spec));
+  return { model, tasks, config };
 }
 
 /** Check rows of numbers: a non-empty list of `width`-long rows of finite numbers. */
@@ -48,16 +46,17 @@ export function predict(ph, model, rows, inputs) {
  * dropout, and a head-only tune should not draw masks). Returns the loss of every step (the first is
  * before any update), the head's new weights, and the batch's predictions after.
  */
-export function fineTuneHead(ph, saved, { task, x, y, steps = 10, lr = 0.01 }) {
-  const { model, tasks } = loadModel(ph, saved);
+export function fineTuneHead(ph, io, bytes, { task, x, y, steps = 10, lr = 0.01 }) {
+  const { model, tasks, config } = loadModel(ph, io, bytes);
+  const inputs = config.architecture.options.inputs;
   const t = tasks.find((k) => k.name === task);
   if (!t) throw new RangeError(`task must be one of ${tasks.map((k) => k.name).join(", ")}, got ${JSON.stringify(task)}`);
-  checkRows(x, saved.options.inputs);
+  checkRows(x, inputs);
   if (!Array.isArray(y) || y.length !== x.length) throw new RangeError(`y must hold one label per row of x (${x.length}), got ${Array.isArray(y) ? y.length : typeof y}`);
   if (!(Number.isInteger(steps) && steps >= 1 && steps <= LIMITS.steps)) throw new RangeError(`steps must be an integer in [1, ${LIMITS.steps}], got ${steps}`);
   if (!(typeof lr === "number" && lr > 0 && lr < 1)) throw new RangeError(`lr must be in (0, 1), got ${lr}`);
   const labels = t.kind === "classification" ? Int32Array.from(y) : Float32Array.from(y);
-  const data = new ph.MultiTaskDataset({ x: Float32Array.from(x.flat()), xShape: [saved.options.inputs], labels: { [task]: labels } });
+  const data = new ph.MultiTaskDataset({ x: Float32Array.from(x.flat()), xShape: [inputs], labels: { [task]: labels } });
   const head = model.taskParameters(task);
   const frozen = model.parameters().filter((p) => !head.includes(p));
   for (const p of frozen) p.requiresGrad = false;
@@ -77,5 +76,5 @@ export function fineTuneHead(ph, saved, { task, x, y, steps = 10, lr = 0.01 }) {
   const tuned = {};
   const names = new Map(model.namedParameters().map(([n, p]) => [p, n]));
   for (const p of head) tuned[names.get(p)] = { shape: [...p.shape], data: Array.from(p.data()) };
-  return { task, losses, head: tuned, predictions: predict(ph, model, x, saved.options.inputs)[task] };
+  return { task, losses, head: tuned, predictions: predict(ph, model, x, inputs)[task] };
 }

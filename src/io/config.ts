@@ -13,9 +13,12 @@ import { SoftSharing } from "../mtl/architectures/soft-sharing.js";
 import { DSelectK } from "../mtl/architectures/dselect-k.js";
 import { ModelConfigError } from "./errors.js";
 
+/** The `format` field of a model config. */
 export const MODEL_CONFIG_FORMAT = "polyhead-model";
+/** The config version this build writes and reads. */
 export const MODEL_CONFIG_VERSION = 1;
 
+/** A JSON value. */
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 /** A task as stored: every field of task(), the loss by built-in name. */
@@ -28,8 +31,13 @@ export interface TaskConfig {
   weight: number;
   delta: number;
   labelSmoothing: number;
+  /** Cross-entropy's per-class weights, when the task has them. */
+  classWeight?: number[];
+  /** Binary cross-entropy's positive weights, when the task has them. */
+  posWeight?: number[];
 }
 
+/** A model's architecture and options as JSON, enough to rebuild it (saveModel / loadModel). */
 export interface ModelConfig {
   format: typeof MODEL_CONFIG_FORMAT;
   version: number;
@@ -92,11 +100,14 @@ function checkJson(where: string, v: unknown, depth = 0): Json {
 
 function taskToConfig(t: Task): TaskConfig {
   if (typeof t.loss !== "string") bad("InvalidTask", `task "${t.name}": its loss is a function, which a config cannot store (use a built-in loss, or register the model's loss yourself on load)`);
-  return { name: t.name, kind: t.kind, outputs: t.outputs, loss: t.loss as string, metrics: [...t.metrics], weight: t.weight, delta: t.delta, labelSmoothing: t.labelSmoothing };
+  const c: TaskConfig = { name: t.name, kind: t.kind, outputs: t.outputs, loss: t.loss as string, metrics: [...t.metrics], weight: t.weight, delta: t.delta, labelSmoothing: t.labelSmoothing };
+  if (t.classWeight) c.classWeight = Array.from(t.classWeight);
+  if (t.posWeight) c.posWeight = Array.from(t.posWeight);
+  return c;
 }
 
 function taskFromConfig(c: unknown, i: number): Task {
-  const f = fields(`tasks[${i}]`, c, ["name", "kind", "outputs"], ["loss", "metrics", "weight", "delta", "labelSmoothing"]);
+  const f = fields(`tasks[${i}]`, c, ["name", "kind", "outputs"], ["loss", "metrics", "weight", "delta", "labelSmoothing", "classWeight", "posWeight"]);
   const { name, ...spec } = f;
   try {
     return task(name as string, spec as unknown as TaskSpec);
