@@ -1,12 +1,17 @@
 // Cross-runtime identity: the workload in test/runtimes/ must give bit-identical results
 // in Node (in process), Deno, Bun and real workerd (through dist/edge.js), and match the
-// pinned checksums. Uses the built dist/ (`npm test` builds first); spawns the runtimes
+// pinned checksums; that includes the trained MMoE's safetensors bytes (the same file in
+// every runtime) and the predictions of Node's saved file loaded in each runtime. Uses the built dist/ (`npm test` builds first); spawns the runtimes
 // from node_modules. Browsers (Chromium, Firefox, WebKit) are in browsers.test.ts.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { nodeResult, expectSameChecksums, type WorkloadResult } from "./runtimes/compare.js";
+// @ts-ignore -- plain ESM shared with every runtime
+import { MMOE_SAVED_BY_NODE } from "./runtimes/mmoe-saved.mjs";
+// @ts-ignore -- plain ESM shared with every runtime
+import { fnv1a64, fromBase64 } from "./runtimes/workload.mjs";
 import { startWorkerd, type Workerd } from "./runtimes/workerd.js";
 // @ts-ignore -- plain ESM build helper of the edge example
 import { bundleForWorkerd } from "../examples/edge/build.mjs";
@@ -56,6 +61,16 @@ describe("cross-runtime identity", () => {
   it("node in a child process (the runner) gives the in-process checksums", async () => {
     const r = await runJson(process.execPath, [RUNNER]);
     expectSameChecksums(r.checksums, node.checksums, `${r.runtime} (child)`);
+  });
+
+  it("save -> load: Node's saved MMoE (the committed file, byte for byte what Node saves now) loads into a fresh model that predicts the trained bits", () => {
+    const bytes = fromBase64(MMOE_SAVED_BY_NODE) as Uint8Array;
+    expect(`[${bytes.length}]:${fnv1a64(bytes)}`, "test/runtimes/mmoe-saved.mjs is no longer what Node saves").toBe(node.checksums["mmoe.saved.safetensors"]);
+    expect((node as WorkloadResult & { mmoeSaved?: string }).mmoeSaved).toBe(MMOE_SAVED_BY_NODE);
+    for (const t of ["kind", "score", "flag"]) {
+      expect(node.checksums[`mmoe.loaded.predict.${t}`], `loaded ${t} predictions`).toBe(node.checksums[`mmoe.predict.${t}`]);
+    }
+    // every other runtime is compared on these entries too: the same file saved, the same bits loaded
   });
 
   it("the MMoE (PCGrad, dropout, cosine schedule) trains (mean loss falls every epoch)", () => {

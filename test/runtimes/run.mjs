@@ -26,6 +26,13 @@ if (write) {
   const checksums = { ...base, ...result.checksums };
   const out = { note: pinned.note, generatedBy: result.runtime, checksums };
   writeFileSync(file, JSON.stringify(out, null, 2) + "\n");
+  // the MMoE file every runtime loads: written once (an empty fixture), never replaced silently
+  const { MMOE_SAVED_BY_NODE } = await import("./mmoe-saved.mjs");
+  if (!MMOE_SAVED_BY_NODE && result.mmoeSaved) {
+    const fx = new URL("./mmoe-saved.mjs", import.meta.url);
+    writeFileSync(fx, readFileSync(fx, "utf8").replace(/MMOE_SAVED_BY_NODE = "";/, `MMOE_SAVED_BY_NODE =\n  "${result.mmoeSaved}";`));
+    console.log("wrote test/runtimes/mmoe-saved.mjs");
+  }
   console.log(`wrote ${Object.keys(checksums).length} checksums to test/runtimes/checksums.json (${added.length} new, ${changed.length} changed)`);
 } else {
   console.log(JSON.stringify(result));

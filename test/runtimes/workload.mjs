@@ -2,17 +2,48 @@
 // unary kernel (and its gradient) over a spread of inputs, matmul, reductions and the
 // RNG, then the whole training step through the Trainer (MMoE, PCGrad, dropout, Adam, a
 // cosine learning-rate schedule, masked labels), each result reduced to an FNV-1a 64
-// checksum of its raw float32 bytes. Plain ESM
-// with no imports and no platform APIs, so Node, Deno, Bun, browser pages, Web Workers
-// and edge runtimes all run this same file; the checksums must agree bit for bit.
+// checksum of its raw float32 bytes; with polyhead/io, the trained MMoE is saved as
+// safetensors (the bytes must be the same everywhere) and the file Node saved
+// (mmoe-saved.mjs) is loaded into a fresh model, which must predict the trained model's
+// bits. Plain ESM, importing only that fixture, with no platform APIs, so Node, Deno,
+// Bun, browser pages, Web Workers and edge runtimes all run this same file; the
+// checksums must agree bit for bit.
+import { MMOE_SAVED_BY_NODE } from "./mmoe-saved.mjs";
 
 /** The universal bundle, found beside this file (a file: or http: URL alike). */
 export const BUNDLE_URL = new URL("../../dist/index.js", import.meta.url);
 
-/** Import the built library (the universal bundle unless another entry is given) and run. */
-export async function run(entry = BUNDLE_URL) {
+/** The polyhead/io entry of the same build (the universal one's; shares its engine chunk). */
+export const IO_URL = new URL("../../dist/io.js", import.meta.url);
+
+/** Import the built library (the universal bundle unless another entry is given) and polyhead/io, and run. */
+export async function run(entry = BUNDLE_URL, ioEntry = IO_URL) {
   const ph = await import(String(entry));
-  return workload(ph);
+  const io = await import(String(ioEntry));
+  return workload(ph, io);
+}
+
+/** base64 to bytes in plain JS (atob is not everywhere the workload runs). */
+export function fromBase64(s) {
+  const A = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const clean = s.replace(/=+$/, ""), out = new Uint8Array(Math.floor((clean.length * 3) / 4));
+  let bits = 0, acc = 0, o = 0;
+  for (const c of clean) {
+    acc = (acc << 6) | A.indexOf(c); bits += 6;
+    if (bits >= 8) { bits -= 8; out[o++] = (acc >> bits) & 255; }
+  }
+  return out;
+}
+
+/** bytes to base64 (for writing the fixture). */
+export function toBase64(bytes) {
+  const A = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 3) {
+    const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    s += A[(n >> 18) & 63] + A[(n >> 12) & 63] + (i + 1 < bytes.length ? A[(n >> 6) & 63] : "=") + (i + 2 < bytes.length ? A[n & 63] : "=");
+  }
+  return s;
 }
 
 // FNV-1a 64 in two 32-bit halves, integer math only (no BigInt, no WebCrypto: both are
@@ -55,10 +86,11 @@ function runtimeName() {
 }
 
 /**
- * Run everything on the library namespace `ph` (any entry: index.js, edge.js, node.js).
- * Returns { runtime, checksums: { name: "[shape]:hex" }, losses: number[] }.
+ * Run everything on the library namespace `ph` (any entry: index.js, edge.js, node.js)
+ * and, when given, polyhead/io's `io` of the same build (the save/load entries).
+ * Returns { runtime, checksums: { name: "[shape]:hex" }, losses: number[], mmoeLosses, mmoeSaved? }.
  */
-export async function workload(ph) {
+export async function workload(ph, io) {
   await ph.init();
   const sums = {};
   const put = (name, t) => { sums[name] = checksum(t); };
@@ -155,8 +187,8 @@ export async function workload(ph) {
   params.forEach((p, i) => put(`mlp.param.${i}`, p));
 
   for (const t of [...params, inputs.grid, inputs.gauss, data.x, data.y1, data.y2]) t.dispose();
-  const mmoeLosses = await trainMMoE(ph, sums);
-  return { runtime: runtimeName(), checksums: sums, losses, mmoeLosses };
+  const { mmoeLosses, mmoeSaved } = await trainMMoE(ph, sums, io);
+  return { runtime: runtimeName(), checksums: sums, losses, mmoeLosses, ...(mmoeSaved ? { mmoeSaved } : {}) };
 }
 
 /**
@@ -165,7 +197,7 @@ export async function workload(ph) {
  * epochs of 3 shuffled batches. Streams of its own, so the entries above never move.
  * Adds "mmoe.*" checksums to `sums`; returns the mean loss (over tasks) of each epoch.
  */
-async function trainMMoE(ph, sums) {
+async function trainMMoE(ph, sums, io) {
   const n = 48, f = 6;
   const x = ph.scope(() => ph.randn([n, f], 0, 1, new ph.Rng(777)).data());
   const kind = new Int32Array(n), score = new Float32Array(n), flag = new Float32Array(n);
@@ -181,7 +213,8 @@ async function trainMMoE(ph, sums) {
     ph.task("flag", { kind: "binary", outputs: 1 }),
   ];
   const dataset = new ph.MultiTaskDataset({ x, xShape: [f], labels: { kind, score, flag } });
-  const model = new ph.MMoE({ tasks, inputs: f, experts: 3, expertWidths: [12], towers: [6], dropout: 0.25, rng: new ph.Rng(31337) });
+  const arch = { tasks, inputs: f, experts: 3, expertWidths: [12], towers: [6], dropout: 0.25 };
+  const model = new ph.MMoE({ ...arch, rng: new ph.Rng(31337) });
   const weighting = new ph.PCGrad();
   const trainer = new ph.Trainer(model, { tasks, weighting, optimizer: (p) => new ph.Adam(p, { lr: 0.02 }), seed: 4242 });
   const schedule = new ph.CosineAnnealingLR(trainer.optimizer, { tMax: 3, etaMin: 0.002 });
@@ -202,5 +235,20 @@ async function trainMMoE(ph, sums) {
     const out = trainer.predict(ph.tensor(x, [n, f])); // eval mode: dropout off
     for (const t of ["kind", "score", "flag"]) sums[`mmoe.predict.${t}`] = checksum(out[t]);
   });
-  return history.map((h) => (h.loss.kind + h.loss.score + h.loss.flag) / 3);
+  const mmoeLosses = history.map((h) => (h.loss.kind + h.loss.score + h.loss.flag) / 3);
+  if (!io) return { mmoeLosses };
+  // save -> load across runtimes: this runtime's file must be Node's byte for byte, and
+  // Node's file (committed) must load here into a model that predicts the trained bits
+  const saved = io.saveWeights(model);
+  sums["mmoe.saved.safetensors"] = `[${saved.length}]:${fnv1a64(saved)}`;
+  if (MMOE_SAVED_BY_NODE) { // empty only until run.mjs --write first writes the fixture
+    const fresh = new ph.MMoE({ ...arch, rng: new ph.Rng(1) }); // other initial weights: the file must overwrite every one
+    io.loadWeights(fresh, fromBase64(MMOE_SAVED_BY_NODE), { strict: true, requireFinite: true });
+    fresh.eval();
+    ph.scope(() => ph.noGrad(() => {
+      const out = fresh.forward(ph.tensor(x, [n, f])).outputs;
+      for (const t of ["kind", "score", "flag"]) sums[`mmoe.loaded.predict.${t}`] = checksum(out[t]);
+    }));
+  }
+  return { mmoeLosses, mmoeSaved: toBase64(saved) };
 }
