@@ -2,6 +2,10 @@
 // while charting every progress event, then predicts a drawn digit with every head on the
 // main thread (a forward pass of a small model is well under a frame). Saves to IndexedDB
 // or a file. window.demo exposes the state for the browser test (test/demo.test.ts).
+// The main thread stays responsive: the one large piece of work it does (turning the
+// images into floats for the worker) runs in slices of a few milliseconds, and the
+// trained model is built in steps with a yield between them; the test measures long
+// tasks and long animation frames while training.
 import * as ph from "../../dist/index.js";
 import { trainInWorker } from "../../dist/worker.js";
 
@@ -21,12 +25,21 @@ const ARCHS = {
 
 const demo = window.demo = {
   state: "loading", epochs: 0, steps: 0, loss: { digit: [], parity: [], large: [] }, accuracy: { digit: [], parity: [], large: [] },
-  conflicts: [], msPerStep: [], longTasks: [], predictions: null, model: null, error: null,
+  conflicts: [], msPerStep: [], longTasks: [], longFrames: [], training: null, predictions: null, model: null, error: null,
 };
 try {
-  new PerformanceObserver((list) => { for (const e of list.getEntries()) demo.longTasks.push({ start: e.startTime, ms: e.duration, state: demo.state }); })
+  new PerformanceObserver((list) => { for (const e of list.getEntries()) demo.longTasks.push({ start: e.startTime, ms: e.duration }); })
     .observe({ type: "longtask", buffered: true });
+  // long animation frames name the scripts that ran in them (with their durations)
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      demo.longFrames.push({ start: e.startTime, ms: e.duration, scripts: e.scripts.map((s) => ({ ms: s.duration, invoker: s.invoker, source: s.sourceURL })) });
+    }
+  }).observe({ type: "long-animation-frame", buffered: true });
 } catch { /* long-task timing is Chromium's */ }
+
+/** Let the browser run other tasks (input, rendering, messages) before going on. */
+const yieldToBrowser = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 if ("serviceWorker" in navigator) {
   demo.offlineReady = navigator.serviceWorker.register("sw.js").then(() => navigator.serviceWorker.ready).then(() => true);
@@ -41,11 +54,19 @@ async function loadMnist() {
   return { total, n, pixels: buf.subarray(8, 8 + n * 784), labels: buf.subarray(8 + total * 784, 8 + total * 784 + n) };
 }
 
-/** Rows [from, to) as the typed arrays trainInWorker moves to the worker. */
-function dataset(m, from, to) {
+/**
+ * Rows [from, to) as the typed arrays trainInWorker moves to the worker, converted in
+ * slices of at most SLICE_MS (by the clock, so a loaded machine gets smaller slices).
+ */
+const SLICE_MS = 8;
+async function dataset(m, from, to) {
   const k = to - from;
   const x = new Float32Array(k * 784);
-  for (let i = 0; i < x.length; i++) x[i] = m.pixels[from * 784 + i] / 255;
+  let t0 = performance.now();
+  for (let r = 0; r < k; r++) {
+    for (let i = r * 784, end = i + 784, src = from * 784; i < end; i++) x[i] = m.pixels[src + i] / 255;
+    if (performance.now() - t0 > SLICE_MS) { await yieldToBrowser(); t0 = performance.now(); }
+  }
   const digit = new Int32Array(k), parity = new Float32Array(k), large = new Float32Array(k);
   for (let i = 0; i < k; i++) { const d = m.labels[from + i]; digit[i] = d; parity[i] = d % 2; large[i] = d >= 5 ? 1 : 0; }
   return { x, xShape: [784], labels: { digit, parity, large } };
@@ -96,7 +117,7 @@ async function train() {
   const architecture = $("arch").value, method = $("weighting").value, epochs = Number($("epochs").value);
   const nVal = Math.min(1000, Math.floor(mnist.n / 5));
   for (const s of [...Object.values(demo.loss), ...Object.values(demo.accuracy), demo.conflicts, demo.msPerStep]) s.length = 0;
-  demo.epochs = 0; demo.steps = 0; demo.state = "training";
+  demo.epochs = 0; demo.steps = 0; demo.state = "training"; demo.training = { start: performance.now(), end: null };
   $("conflictNote").textContent = method === "PCGrad" ? "" : "only PCGrad reports conflicting gradient pairs; choose it to see them";
   setButtons();
   const smooth = {};
@@ -105,7 +126,7 @@ async function train() {
     model: { architecture, options: ARCHS[architecture], seed: 1 },
     tasks: TASKS, weighting: { method }, optimizer: { name: "Adam", options: { lr: 2e-3 } }, seed: 1,
     fit: { epochs, batchSize: 64 },
-    data: dataset(mnist, 0, mnist.n - nVal), validation: dataset(mnist, mnist.n - nVal, mnist.n),
+    data: await dataset(mnist, 0, mnist.n - nVal), validation: await dataset(mnist, mnist.n - nVal, mnist.n),
     onProgress: (e) => {
       if (e.type === "batch") {
         demo.steps = e.step; stepsPerEpoch = e.steps;
@@ -123,8 +144,9 @@ async function train() {
   });
   try {
     const r = await job.result;
+    demo.training.end = performance.now();
     trained = { architecture, options: ARCHS[architecture], weights: r.weights };
-    useModel(trained);
+    await useModel(trained);
     const acc = demo.accuracy.digit.at(-1);
     status(`${r.stopped ? "stopped" : "done"} after ${demo.epochs} epoch(s), ${r.steps} steps; digit accuracy ${acc === undefined ? "n/a" : (acc * 100).toFixed(1) + "%"}; ` +
       `${demo.msPerStep.length ? demo.msPerStep.at(-1).toFixed(1) : "?"} ms per step in the worker`);
@@ -136,12 +158,14 @@ async function train() {
   setButtons();
 }
 
-/** A main-thread model with the saved weights, for predictions. */
-function useModel(saved) {
+/** A main-thread model with the saved weights, for predictions: built, loaded and used in separate tasks. */
+async function useModel(saved) {
   const tasks = TASKS.map(({ name, ...spec }) => ph.task(name, spec));
   const model = new ph[saved.architecture]({ ...saved.options, tasks, rng: new ph.Rng(0) });
+  await yieldToBrowser();
   model.loadStateDict(saved.weights);
   model.eval();
+  await yieldToBrowser();
   demo.model?.dispose?.();
   demo.model = model;
   trained = saved;
@@ -225,7 +249,7 @@ demo.save = async () => { await idb("readwrite", (s) => s.put(trained, "latest")
 demo.load = async () => {
   const saved = await idb("readonly", (s) => s.get("latest"));
   if (!saved) { status("nothing saved in IndexedDB yet"); return false; }
-  useModel(saved); demo.state = "loaded"; setButtons(); status(`loaded ${saved.architecture} from IndexedDB`); return true;
+  await useModel(saved); demo.state = "loaded"; setButtons(); status(`loaded ${saved.architecture} from IndexedDB`); return true;
 };
 $("save").onclick = () => demo.save();
 $("load").onclick = () => demo.load();
@@ -243,7 +267,7 @@ $("file").onchange = async () => {
     const j = JSON.parse(await f.text());
     if (j.format !== "polyhead-demo-model") throw new Error("not a polyhead demo model file");
     const weights = Object.fromEntries(Object.entries(j.weights).map(([k, w]) => [k, { ...w, data: Float32Array.from(w.data) }]));
-    useModel({ architecture: j.architecture, options: j.options, weights }); demo.state = "loaded"; setButtons(); status(`loaded ${f.name}`);
+    await useModel({ architecture: j.architecture, options: j.options, weights }); demo.state = "loaded"; setButtons(); status(`loaded ${f.name}`);
   } catch (e) { status(`could not load ${f.name}: ${e.message}`); }
 };
 
