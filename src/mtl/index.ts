@@ -1,5 +1,5 @@
 // The multi-task toolkit: tasks, architectures, weighting methods, schedules, trainer.
-export { task, taskMap, BUILTIN_LOSSES, type Task, type TaskSpec, type TaskKind, type BuiltinLoss, type LossFn } from "./tasks.js";
+export { task, taskMap, type Task, type TaskSpec, type TaskKind, type BuiltinLoss, type LossFn } from "./tasks.js";
 export { MultiTaskModel, mlp, towers, activation, type MultiTaskOutput, type Activation, type MlpOptions } from "./architectures/base.js";
 export { SharedBottom, type SharedBottomOptions } from "./architectures/shared-bottom.js";
 export * from "./metrics/index.js";

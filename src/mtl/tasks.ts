@@ -7,9 +7,9 @@ import { checkOptions, show } from "../validate.js";
 /** What a task predicts; sets its default loss and metrics. */
 export type TaskKind = "classification" | "binary" | "multilabel" | "regression" | "reconstruction";
 /** Built-in losses by the name of their op's kernel (src/ops/loss.ts: crossEntropy, binaryCrossEntropyWithLogits, ...). */
-export const BUILTIN_LOSSES = ["cross_entropy", "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "huber_loss"] as const;
+export const BUILTIN_LOSSES = ["cross_entropy", "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "huber_loss"] as const satisfies readonly BuiltinLoss[];
 /** A built-in loss by its kernel's name. */
-export type BuiltinLoss = typeof BUILTIN_LOSSES[number];
+export type BuiltinLoss = "cross_entropy" | "binary_cross_entropy_with_logits" | "mse_loss" | "l1_loss" | "huber_loss";
 
 /** A user loss: prediction, labels, mask (float32 [batch], 1 = labelled) -> scalar. */
 export type LossFn = (pred: Tensor, labels: Tensor, mask: Tensor) => Tensor;

@@ -14,6 +14,7 @@ import { adamActive, bilevelOf, flatGrad, freshAdam, loadAdam, saveAdam, weighte
 import { checkNumbers, checkOptions, taskIndex } from "./plugin.js";
 import { registerWeighting } from "./registry.js";
 
+/** Options of AutoLambda. */
 export interface AutoLambdaOptions {
   /** Tasks whose validation loss λ is tuned for (default: every task). */
   primary?: string[];

@@ -20,6 +20,7 @@ import { adamActive, bilevelOf, flatGrad, freshAdam, loadAdam, saveAdam, softmax
 import { checkNumbers, checkOptions, lossValues, taskIndex } from "./plugin.js";
 import { registerWeighting } from "./registry.js";
 
+/** Options of FORUM. */
 export interface ForumOptions {
   /** φ, how much the constraint must decrease relative to |∇q|² (default 0.1). */
   phi?: number;

@@ -15,6 +15,7 @@ import { adamActive, bilevelOf, flatGrad, freshAdam, loadAdam, saveAdam, softmax
 import { checkNumbers, checkOptions, taskIndex } from "./plugin.js";
 import { registerWeighting } from "./registry.js";
 
+/** Options of MOML. */
 export interface MomlOptions {
   /** The look-ahead step size η (default 0.1). */
   innerLr?: number;
