@@ -269,6 +269,62 @@ add_op("bce_with_logits", "bce_with_logits", {"logits": _logits, "target": _targ
        scalar_loss=True)
 
 
+# Weights for imbalance: torch's per-class `weight` (its weighted mean divides by the sum
+# of the rows' class weights), `pos_weight`, and per-example weights done by hand as
+# polyhead defines them: sum(w_i l_i) / sum(w_i), with w_i = example weight (x class weight).
+def ce_weight_case(name, reduction, smoothing, example_weight=False):
+    g = gen(name)
+    logits = randn(g, 6, 4, scale=1.5)
+    labels = torch.tensor([0, 3, 1, 3, 2, 3])
+    cw = torch.tensor([0.5, 2.0, 1.0, 0.25])
+    ints = {"labels": labels, "class_weight": cw}
+    if example_weight:
+        ew = torch.tensor([1.0, 0.0, 2.0, 0.5, 1.5, 1.0])  # a 0: the row counts nothing
+        ints["weight"] = ew
+
+        def fn(logits, labels, class_weight, weight):
+            rows = F.cross_entropy(logits, labels, weight=class_weight, reduction="none",
+                                   label_smoothing=smoothing)
+            return (weight * rows).sum() / (weight * class_weight[labels]).sum()
+    else:
+        def fn(logits, labels, class_weight):
+            return F.cross_entropy(logits, labels, weight=class_weight, reduction=reduction,
+                                   label_smoothing=smoothing)
+    add_op(name, "cross_entropy", {"logits": logits},
+           {"reduction": reduction, "label_smoothing": smoothing}, fn,
+           int_inputs=ints, scalar_loss=reduction != "none")
+
+
+ce_weight_case("cross_entropy_class_weight", "mean", 0.0)
+ce_weight_case("cross_entropy_class_weight_sum", "sum", 0.0)
+ce_weight_case("cross_entropy_class_weight_none", "none", 0.0)
+ce_weight_case("cross_entropy_class_weight_smoothing", "mean", 0.2)
+ce_weight_case("cross_entropy_class_weight_example_weight", "mean", 0.0, example_weight=True)
+
+_g = gen("bce_with_logits_pos_weight")
+_logits = randn(_g, 5, 3, scale=2.0)
+_target = (torch.rand(5, 3, generator=_g) < 0.4).float()
+_pw = torch.tensor([3.0, 0.5, 1.0])
+add_op("bce_with_logits_pos_weight", "bce_with_logits", {"logits": _logits, "target": _target},
+       {"reduction": "mean"},
+       lambda logits, target, pos_weight: F.binary_cross_entropy_with_logits(
+           logits, target, pos_weight=pos_weight),
+       int_inputs={"pos_weight": _pw}, scalar_loss=True)
+_ew = torch.tensor([1.0, 2.0, 0.0, 0.5, 1.0])
+add_op("bce_with_logits_pos_weight_example_weight", "bce_with_logits",
+       {"logits": _logits, "target": _target}, {"reduction": "mean"},
+       lambda logits, target, pos_weight, weight: (
+           weight[:, None] * F.binary_cross_entropy_with_logits(
+               logits, target, pos_weight=pos_weight, reduction="none")).sum()
+       / (weight.sum() * 3),
+       int_inputs={"pos_weight": _pw, "weight": _ew}, scalar_loss=True)
+_g = gen("mse_example_weight")
+_pred, _tgt = randn(_g, 5, 2), randn(_g, 5, 2)
+add_op("mse_example_weight", "mse", {"pred": _pred, "target": _tgt}, {"reduction": "mean"},
+       lambda pred, target, weight: (weight[:, None] * (pred - target) ** 2).sum()
+       / (weight.sum() * 2),
+       int_inputs={"weight": _ew}, scalar_loss=True)
+
 def regression_inputs(name, kinks):
     """pred [5,3] and target with residuals (pred - target) kept away from kinks;
     magnitudes spread over roughly [0.05, 3] so Huber sees both regimes."""

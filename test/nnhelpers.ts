@@ -8,6 +8,8 @@ import { K } from "../src/engine/engine.js";
 import { loadGolden, fromGolden, expectClose } from "./helpers.js";
 
 const INT_INPUTS = new Set(["labels", "indices", "mask"]);
+/** The dtype of a golden input by its name: labels, indices and masks are int32, the rest float32 (class weights too). */
+export const goldenDtype = (input: string) => (INT_INPUTS.has(input) ? "int32" : "float32");
 
 /** Max |difference| per golden op and quantity, printed after the suite. */
 export const maxDiffs: Record<string, Record<string, number>> = {};
@@ -29,7 +31,7 @@ export function goldenOp(name: string, run: (x: Record<string, Tensor>) => Tenso
   const inputs: Record<string, Tensor> = {};
   const diffable: string[] = [];
   for (const [k, v] of Object.entries(c.inputs as Record<string, { shape: number[]; data: number[] }>)) {
-    inputs[k] = fromGolden(v, INT_INPUTS.has(k) ? "int32" : "float32");
+    inputs[k] = fromGolden(v, goldenDtype(k));
     if (`grad_${k}` in c) { inputs[k].requiresGrad = true; diffable.push(k); }
   }
   const y = run(inputs);

@@ -12,7 +12,7 @@ import {
 import { bmm, maskedSoftmax } from "../src/seq/index.js";
 import { GRADIENTS } from "../src/autograd/grads/index.js";
 import { expectClose, fromGolden, gradCheck, loadGolden } from "./helpers.js";
-import { goldenOp, reportMaxDiffs } from "./nnhelpers.js";
+import { goldenDtype, goldenOp, reportMaxDiffs } from "./nnhelpers.js";
 
 type Inputs = Record<string, Tensor>;
 type Run = (x: Inputs) => Tensor;
@@ -53,7 +53,17 @@ const CASES: Record<string, Run> = {
     return batchNorm(x, { runningMean, runningVar, weight, bias, training: true, momentum: c.attrs.momentum, eps: c.attrs.eps });
   },
   cross_entropy: ce("mean"), cross_entropy_sum: ce("sum"), cross_entropy_label_smoothing: ce("mean", 0.1),
+  // weights for imbalance: torch's weight= (per class) and pos_weight=, per-example weights by hand
+  cross_entropy_class_weight: ({ logits, labels, class_weight }) => crossEntropy(logits, labels, { classWeight: class_weight }),
+  cross_entropy_class_weight_sum: ({ logits, labels, class_weight }) => crossEntropy(logits, labels, { classWeight: class_weight, reduction: "sum" }),
+  cross_entropy_class_weight_none: ({ logits, labels, class_weight }) => crossEntropy(logits, labels, { classWeight: class_weight, reduction: "none" }),
+  cross_entropy_class_weight_smoothing: ({ logits, labels, class_weight }) => crossEntropy(logits, labels, { classWeight: class_weight, labelSmoothing: 0.2 }),
+  cross_entropy_class_weight_example_weight: ({ logits, labels, class_weight, weight }) => crossEntropy(logits, labels, { classWeight: class_weight, weight }),
   bce_with_logits: ({ logits, target }) => binaryCrossEntropyWithLogits(logits, target),
+  bce_with_logits_pos_weight: ({ logits, target, pos_weight }) => binaryCrossEntropyWithLogits(logits, target, { posWeight: pos_weight }),
+  bce_with_logits_pos_weight_example_weight: ({ logits, target, pos_weight, weight }) =>
+    binaryCrossEntropyWithLogits(logits, target, { posWeight: pos_weight, weight }),
+  mse_example_weight: ({ pred, target, weight }) => mseLoss(pred, target, { weight }),
   mse: ({ pred, target }) => mseLoss(pred, target), mse_sum: ({ pred, target }) => mseLoss(pred, target, { reduction: "sum" }),
   l1: ({ pred, target }) => l1Loss(pred, target), huber: ({ pred, target }) => huberLoss(pred, target, { delta: 1 }),
   conv2d_s1p1: ({ x, weight, bias }) => conv2d(x, weight, bias, { stride: 1, padding: 1 }),
@@ -100,7 +110,7 @@ function checkCase(name: string, run: Run): void {
   goldenOp(name, (x) => { const y = run(x); recordedOps(y, ops); return y; });
   const ints: Inputs = {}, diffable: string[] = [], start: Tensor[] = [];
   for (const [k, v] of Object.entries(c.inputs as Record<string, { shape: number[]; data: number[] }>)) {
-    if (`grad_${k}` in c) { diffable.push(k); start.push(fromGolden(v)); } else ints[k] = fromGolden(v, "int32");
+    if (`grad_${k}` in c) { diffable.push(k); start.push(fromGolden(v)); } else ints[k] = fromGolden(v, goldenDtype(k));
   }
   gradCheck((...xs) => run({ ...ints, ...Object.fromEntries(diffable.map((k, i) => [k, xs[i]])) }), start,
     { eps: FD_EPS[name] });

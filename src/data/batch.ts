@@ -12,6 +12,8 @@ export interface Batch {
   readonly labels: Readonly<Record<string, Tensor>>;
   /** Per task: float32 [size], 1 where the example is labelled for that task. */
   readonly masks: Readonly<Record<string, Tensor>>;
+  /** Per task that has per-example weights: float32 [size] (tasks without weights are absent). */
+  readonly weights?: Readonly<Record<string, Tensor>>;
   readonly size: number;
   /** Positions of these examples in the dataset they came from (stream position for streams). */
   readonly indices: Int32Array;
@@ -43,6 +45,7 @@ class LazyBatch implements Batch {
   #x?: Tensor;
   #labels?: Record<string, Tensor>;
   #masks?: Record<string, Tensor>;
+  #weights?: Record<string, Tensor>;
 
   constructor(private readonly store: Store, private readonly rows: Int32Array,
     readonly indices: Int32Array, private readonly names: readonly string[]) {
@@ -86,6 +89,18 @@ class LazyBatch implements Batch {
       this.#masks = out;
     }
     return this.#masks;
+  }
+
+  get weights(): Readonly<Record<string, Tensor>> {
+    if (!this.#weights || Object.values(this.#weights).some((t) => t.isDisposed)) {
+      const out: Record<string, Tensor> = {};
+      for (const t of this.names) {
+        const w = this.store.tasks[t].weight;
+        if (w) out[t] = tensor(gather(w, 1, this.rows), [this.size]);
+      }
+      this.#weights = out;
+    }
+    return this.#weights;
   }
 }
 

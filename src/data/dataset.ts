@@ -28,6 +28,11 @@ export interface TaskLabels {
   mask?: Uint8Array;
   /** For int class labels: checks every labelled value is < numClasses. */
   numClasses?: number;
+  /**
+   * Per-example weights (finite, >= 0; default all 1), e.g. a survey's instance weights:
+   * the task's loss is the weighted mean sum(w l) / sum(w) over its labelled examples.
+   */
+  weight?: Float32Array;
 }
 
 /** Plain JS numbers: a flat list or one list per example (nested rows). */
@@ -223,11 +228,12 @@ export class MultiTaskDataset {
     return gather(this.store.x, this.store.xWidth, this.baseRows(Int32Array.from({ length: this.size }, (_, i) => i)));
   }
 
-  /** A copy of one task's labels and mask for this view. */
-  taskLabels(task: string): { values: Float32Array | Int32Array; mask: Uint8Array; shape: readonly number[] } {
+  /** A copy of one task's labels, mask (and weights, when it has them) for this view. */
+  taskLabels(task: string): { values: Float32Array | Int32Array; mask: Uint8Array; shape: readonly number[]; weight?: Float32Array } {
     const ts = this.task(task, "taskLabels");
     const rows = this.baseRows(Int32Array.from({ length: this.size }, (_, i) => i));
-    return { values: gather(ts.values, ts.width, rows), mask: gather(ts.mask, 1, rows), shape: ts.shape };
+    const out = { values: gather(ts.values, ts.width, rows), mask: gather(ts.mask, 1, rows), shape: ts.shape };
+    return ts.weight ? { ...out, weight: gather(ts.weight, 1, rows) } : out;
   }
 
   /**
@@ -237,8 +243,8 @@ export class MultiTaskDataset {
   mapInputs(fn: (x: InputArray, xShape: readonly number[]) => InputArray, xShape: readonly number[] = this.store.xShape): MultiTaskDataset {
     const labels: Record<string, TaskLabels> = {};
     for (const t of this.names) {
-      const { values, mask, shape } = this.taskLabels(t);
-      labels[t] = { values, mask, shape: [...shape], numClasses: this.store.tasks[t].numClasses };
+      const { shape, ...rest } = this.taskLabels(t);
+      labels[t] = { ...rest, shape: [...shape], numClasses: this.store.tasks[t].numClasses };
     }
     return new MultiTaskDataset({ x: fn(this.inputs(), this.store.xShape), xShape: [...xShape], labels });
   }

@@ -28,6 +28,8 @@ export interface TaskStore {
   readonly width: number;
   readonly mask: Uint8Array;
   readonly numClasses?: number;
+  /** Per-example weights, when the spec gives them. */
+  readonly weight?: Float32Array;
 }
 
 /** @internal The arrays a dataset's views share. */
@@ -92,7 +94,7 @@ function buildTask(name: string, raw: DatasetSpec["labels"][string], n: number, 
     spec = { ...spec, values: p.data, shape: spec.shape ?? (p.row !== null ? [p.row] : undefined) };
   }
   if (spec === null || typeof spec !== "object") throw new Error(`${at}: expected a Float32Array, Int32Array or { values, shape?, mask? }, got ${typeName(raw)}`);
-  if (!(ArrayBuffer.isView(raw) || Array.isArray(raw))) checkOptions(at, spec, ["values", "shape", "mask", "numClasses"]);
+  if (!(ArrayBuffer.isView(raw) || Array.isArray(raw))) checkOptions(at, spec, ["values", "shape", "mask", "numClasses", "weight"]);
   let values = spec.values;
   const isInt = values instanceof Int32Array;
   if (!(values instanceof Float32Array || isInt)) throw new Error(`${at}: values must be a Float32Array or Int32Array, got ${typeName(values)}`);
@@ -152,5 +154,9 @@ function buildTask(name: string, raw: DatasetSpec["labels"][string], n: number, 
       throw new Error(`${at}: row ${i} has ${missing} of ${width} values NaN; a row is labelled or missing as a whole (set its mask to 0, or fill the gaps)`);
     }
   }
-  return { values, shape, width, mask, numClasses };
+  const { weight } = spec;
+  if (weight !== undefined && !(weight instanceof Float32Array && weight.length === n && weight.every((w) => w >= 0 && w < Infinity))) {
+    throw new Error(`${at}: weight must be a Float32Array of ${n} finite numbers >= 0 (one per input), got ${typeName(weight)}`);
+  }
+  return { values, shape, width, mask, numClasses, weight: weight?.slice() };
 }

@@ -1,5 +1,7 @@
 // Evaluation and prediction over a dataset, batch by batch, in eval mode: each task's
-// metrics plus its masked loss (weighted by labelled examples), and the heads' outputs.
+// metrics plus its loss (batches weighted by their loss's denominator, so the result is
+// the mean over the data set, weighted where the task has weights; metrics are
+// unweighted), and the heads' outputs.
 import { Tensor } from "../tensor.js";
 import { scope } from "../engine/scope.js";
 import { noGrad } from "../autograd/index.js";
@@ -7,7 +9,7 @@ import { concat, slice } from "../ops/shape.js";
 import type { MultiTaskDataset } from "../data/index.js";
 import type { MultiTaskModel } from "./architectures/base.js";
 import type { Task } from "./tasks.js";
-import { taskLoss } from "./losses.js";
+import { taskLoss, taskLossTotal } from "./losses.js";
 import { getMetric, type MetricAccumulator } from "./metrics/index.js";
 
 /** Metrics by task, then by metric name (each task's has "loss"). */
@@ -33,9 +35,9 @@ export function evaluateModel(model: MultiTaskModel, tasks: Map<string, Task>, d
         if (active.length === 0) return;
         const out = model.forward(batch.x, active);
         for (const t of active) {
-          const mask = batch.masks[t];
-          const n = batch.labelledCount(t);
-          const l = taskLoss(tasks.get(t)!, out.outputs[t], batch.labels[t], mask).item();
+          const mask = batch.masks[t], w = batch.weights?.[t];
+          const n = taskLossTotal(tasks.get(t)!, batch.labels[t], mask, w);
+          const l = taskLoss(tasks.get(t)!, out.outputs[t], batch.labels[t], mask, w).item();
           lossSum[t] = (lossSum[t] ?? 0) + l * n; lossN[t] = (lossN[t] ?? 0) + n;
           for (const m of acc.get(t)!) m.update(out.outputs[t], batch.labels[t], mask);
         }

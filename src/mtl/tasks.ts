@@ -11,8 +11,13 @@ export const BUILTIN_LOSSES = ["cross_entropy", "binary_cross_entropy_with_logit
 /** A built-in loss by its kernel's name. */
 export type BuiltinLoss = "cross_entropy" | "binary_cross_entropy_with_logits" | "mse_loss" | "l1_loss" | "huber_loss";
 
-/** A user loss: prediction, labels, mask (float32 [batch], 1 = labelled) -> scalar. */
-export type LossFn = (pred: Tensor, labels: Tensor, mask: Tensor) => Tensor;
+/**
+ * A user loss: prediction, labels, mask (float32 [batch], 1 = labelled) and the examples'
+ * weights (float32 [batch]: the dataset's per-example weights for the task, 1 where it
+ * gives none) -> scalar.
+ * @example const loss: LossFn = (pred, y, mask, weight) => mseLoss(pred, y, { weight: mul(mask, weight) });
+ */
+export type LossFn = (pred: Tensor, labels: Tensor, mask: Tensor, weight: Tensor) => Tensor;
 
 /** What task(name, spec) takes. */
 export interface TaskSpec {
@@ -29,6 +34,10 @@ export interface TaskSpec {
   delta?: number;
   /** Label smoothing for cross-entropy. */
   labelSmoothing?: number;
+  /** Per-class weights for cross-entropy, one per output (torch's `weight`: a weighted mean over the rows' classes). */
+  classWeight?: ArrayLike<number>;
+  /** Weight of the positives for binary cross-entropy (torch's `pos_weight`): one number, or one per output. */
+  posWeight?: number | ArrayLike<number>;
 }
 
 /** A declared task, with its defaults filled in (task() returns it). */
@@ -38,6 +47,8 @@ export interface Task extends Required<Pick<TaskSpec, "kind" | "outputs" | "weig
   metrics: string[];
   delta: number;
   labelSmoothing: number;
+  classWeight?: Float32Array;
+  posWeight?: Float32Array;
 }
 
 const DEFAULTS: Record<TaskKind, { loss: BuiltinLoss; metrics: string[] }> = {
@@ -61,7 +72,7 @@ export function task(name: string, spec: TaskSpec): Task {
   if (name.includes(".")) throw new Error(`task: name "${name}" must not contain "." (it is used in parameter names)`);
   const who = `task "${name}"`;
   if (!spec) throw new Error(`${who}: expected { kind, outputs, ... }, got ${show(spec)}`);
-  checkOptions(who, spec, ["kind", "outputs", "loss", "metrics", "weight", "delta", "labelSmoothing"]);
+  checkOptions(who, spec, ["kind", "outputs", "loss", "metrics", "weight", "delta", "labelSmoothing", "classWeight", "posWeight"]);
   const d = Object.hasOwn(DEFAULTS, spec.kind) ? DEFAULTS[spec.kind] : undefined;
   if (!d) throw new Error(`${who}: kind must be one of ${Object.keys(DEFAULTS).join(", ")}, got ${show(spec.kind)}`);
   if (!(typeof spec.outputs === "number" && Number.isInteger(spec.outputs) && spec.outputs > 0)) throw new Error(`${who}: outputs must be a positive integer, got ${show(spec.outputs)}`);
@@ -75,7 +86,20 @@ export function task(name: string, spec: TaskSpec): Task {
   return {
     name, kind: spec.kind, outputs: spec.outputs, loss, metrics: spec.metrics ?? d.metrics, weight,
     delta: spec.delta ?? 1, labelSmoothing: spec.labelSmoothing ?? 0,
+    classWeight: lossWeights(who, "classWeight", spec.classWeight, loss, "cross_entropy", spec.outputs),
+    posWeight: lossWeights(who, "posWeight", spec.posWeight, loss, "binary_cross_entropy_with_logits", spec.outputs),
   };
+}
+
+/** A loss's weight option: only for `forLoss`, one finite number >= 0 per output (posWeight: or one for all). */
+function lossWeights(who: string, name: string, v: unknown, loss: BuiltinLoss | LossFn, forLoss: BuiltinLoss, n: number): Float32Array | undefined {
+  if (v === undefined) return undefined;
+  if (loss !== forLoss) throw new Error(`${who}: ${name} is for the "${forLoss}" loss`);
+  const w = Float32Array.from(typeof v === "number" ? [v] : typeof v === "object" && v ? v as ArrayLike<number> : []);
+  if (!(w.length === n || (w.length === 1 && name === "posWeight")) || !w.every((x) => x >= 0 && x < Infinity)) {
+    throw new Error(`${who}: ${name} must be ${name === "posWeight" && n > 1 ? `1 or ${n}` : n} finite numbers >= 0 (one per output), got ${show(v)}`);
+  }
+  return w;
 }
 
 /** Check that a list of tasks has unique names; returns them by name. */

@@ -297,7 +297,7 @@ export class Trainer {
         const lbl = part.batch.labels[t], mask = part.batch.masks[t];
         if (!lbl) throw new Error(`Trainer: the batch has no labels for task "${t}"`);
         names.push(t);
-        losses.push(taskLoss(task, out.outputs[t], lbl, mask));
+        losses.push(taskLoss(task, out.outputs[t], lbl, mask, part.batch.weights?.[t]));
       }
       reps.push(out.representation);
     }

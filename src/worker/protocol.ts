@@ -9,7 +9,7 @@ export interface DataDescription {
   x: Float32Array | Int32Array;
   /** Per-example input shape, e.g. [784]. */
   xShape: number[];
-  labels: Record<string, Float32Array | Int32Array | { values: Float32Array | Int32Array; shape?: number[]; mask?: Uint8Array; numClasses?: number }>;
+  labels: Record<string, Float32Array | Int32Array | { values: Float32Array | Int32Array; shape?: number[]; mask?: Uint8Array; numClasses?: number; weight?: Float32Array }>;
 }
 
 /** Everything that decides a run's bits, as plain data. */
@@ -104,7 +104,7 @@ function collect(where: string, d: DataDescription, out: Set<ArrayBuffer>): void
   for (const [t, l] of Object.entries(d.labels)) {
     if (isTyped(l)) { add(`labels.${t}`, l); continue; }
     add(`labels.${t}.values`, (l as { values: unknown })?.values);
-    if ((l as { mask?: unknown }).mask !== undefined) add(`labels.${t}.mask`, (l as { mask: unknown }).mask);
+    for (const k of ["mask", "weight"] as const) if ((l as Record<string, unknown>)[k] !== undefined) add(`labels.${t}.${k}`, (l as Record<string, unknown>)[k]);
   }
 }
 
