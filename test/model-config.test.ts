@@ -59,6 +59,14 @@ describe("model configs", () => {
     ]);
   });
 
+  it("keeps the tasks' class and positive weights", () => {
+    const ts = [task("kind", { kind: "classification", outputs: 3, classWeight: [1, 2.5, 0.5] }), task("flag", { kind: "binary", outputs: 1, posWeight: 4 })];
+    const back = loadModel(saveModelArchive(createModel("SharedBottom", { tasks: ts, inputs: 4, trunk: [3] })));
+    const c = modelConfig(back);
+    // the config of the rebuilt model is made from its rebuilt task() declarations: they carry the weights
+    expect([c.tasks[0].classWeight, c.tasks[1].posWeight, c.tasks[0].posWeight]).toEqual([[1, 2.5, 0.5], [4], undefined]);
+  });
+
   it("refuses unknown fields, wrong versions, unknown architectures and bad options by name", () => {
     const m = createModel("MMoE", { tasks: tasks(), inputs: 4, experts: 2, expertWidths: [3] });
     const good = saveModel(m);

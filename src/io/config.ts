@@ -31,6 +31,10 @@ export interface TaskConfig {
   weight: number;
   delta: number;
   labelSmoothing: number;
+  /** Cross-entropy's per-class weights, when the task has them. */
+  classWeight?: number[];
+  /** Binary cross-entropy's positive weights, when the task has them. */
+  posWeight?: number[];
 }
 
 /** A model's architecture and options as JSON, enough to rebuild it (saveModel / loadModel). */
@@ -96,11 +100,14 @@ function checkJson(where: string, v: unknown, depth = 0): Json {
 
 function taskToConfig(t: Task): TaskConfig {
   if (typeof t.loss !== "string") bad("InvalidTask", `task "${t.name}": its loss is a function, which a config cannot store (use a built-in loss, or register the model's loss yourself on load)`);
-  return { name: t.name, kind: t.kind, outputs: t.outputs, loss: t.loss as string, metrics: [...t.metrics], weight: t.weight, delta: t.delta, labelSmoothing: t.labelSmoothing };
+  const c: TaskConfig = { name: t.name, kind: t.kind, outputs: t.outputs, loss: t.loss as string, metrics: [...t.metrics], weight: t.weight, delta: t.delta, labelSmoothing: t.labelSmoothing };
+  if (t.classWeight) c.classWeight = Array.from(t.classWeight);
+  if (t.posWeight) c.posWeight = Array.from(t.posWeight);
+  return c;
 }
 
 function taskFromConfig(c: unknown, i: number): Task {
-  const f = fields(`tasks[${i}]`, c, ["name", "kind", "outputs"], ["loss", "metrics", "weight", "delta", "labelSmoothing"]);
+  const f = fields(`tasks[${i}]`, c, ["name", "kind", "outputs"], ["loss", "metrics", "weight", "delta", "labelSmoothing", "classWeight", "posWeight"]);
   const { name, ...spec } = f;
   try {
     return task(name as string, spec as unknown as TaskSpec);
