@@ -14,6 +14,7 @@ import { show } from "../../validate.js";
 
 const NAME = "ESMM";
 
+/** Options of ESMM: the click and click-and-convert tasks, the shared bottom and the towers. */
 export interface ESMMOptions {
   /** The click task (binary: clicked or not, over all impressions). */
   ctr: Task;

@@ -17,6 +17,7 @@ import { MultiTaskModel, activation, towers, checkOptions, checkTaskList, checkT
 
 const NAME = "MTAN";
 
+/** Options of MTAN: the shared convolutional trunk's channels, the activation and the per-task heads. */
 export interface MTANOptions {
   tasks: Task[];
   /** Input channels of the [batch, channels, height, width] images. */
@@ -64,8 +65,11 @@ class Attention extends Module {
  */
 export class MTAN extends MultiTaskModel {
   readonly taskNames: string[];
+  /** @internal */
   blocks: ConvAct[];
+  /** @internal */
   blockAtt: ConvAct[];
+  /** @internal */
   attention: Record<string, Attention[]> = {};
   towers: Record<string, Sequential>;
   private readonly inChannels: number;

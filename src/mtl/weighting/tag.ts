@@ -23,6 +23,7 @@ export interface TaskAffinityStats {
   steps: number;
 }
 
+/** Options of TaskAffinity: how often and with what step the look-ahead affinities are measured. */
 export interface TaskAffinityOptions {
   /** Measure one step in `every` (default 1: all). */
   every?: number;
@@ -156,6 +157,7 @@ export class TaskAffinity implements Weighting {
   }
 }
 
+/** Task groups chosen from affinities, with their total score. */
 export interface TaskGroups {
   /** The chosen groups, each in the affinity's task order. */
   groups: string[][];
