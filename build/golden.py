@@ -447,6 +447,59 @@ add_op("max_pool2d_k3s2p1", "max_pool2d", {"x": pool_input("max_pool2d_k3s2p1")}
        lambda x: F.max_pool2d(x, 3, 2, 1))
 
 
+# ---------------------------------------------------------------- ops: transfer (polyhead/transfer)
+
+class _GradReverse(torch.autograd.Function):
+    """Ganin et al. 2016's gradient reversal: identity forward, -lambda * grad backward."""
+
+    @staticmethod
+    def forward(ctx, x, lam):
+        ctx.lam = lam
+        return x.view_as(x).clone()
+
+    @staticmethod
+    def backward(ctx, g):
+        return -ctx.lam * g, None
+
+
+add_op("gradient_reversal", "gradient_reversal", {"x": randn(gen("gradient_reversal"), 3, 5)},
+       {"lambda": 0.7}, lambda x: _GradReverse.apply(x, 0.7))
+
+
+def _cov(x):
+    c = x - x.mean(dim=0, keepdim=True)
+    return c.t() @ c / (x.shape[0] - 1)
+
+
+def _coral(source, target):
+    # Sun & Saenko 2016: ||C_s - C_t||_F^2 / (4 d^2)
+    d = source.shape[1]
+    return ((_cov(source) - _cov(target)) ** 2).sum() / (4 * d * d)
+
+
+def _sqdist(a, b):
+    return (a * a).sum(1).reshape(-1, 1) - 2 * (a @ b.t()) + (b * b).sum(1).reshape(1, -1)
+
+
+def _mmd(source, target, bandwidth, kernels=5, mul=2.0):
+    # multi-kernel Gaussian MMD^2, biased estimate; bandwidths bandwidth * mul^(i - kernels // 2)
+    base = bandwidth / mul ** (kernels // 2)
+
+    def k(d):
+        return sum(torch.exp(-d / (base * mul ** i)) for i in range(kernels)).mean()
+
+    return k(_sqdist(source, source)) + k(_sqdist(target, target)) - 2 * k(_sqdist(source, target))
+
+
+_g = gen("coral")
+add_op("coral", "coral", {"source": randn(_g, 7, 4), "target": (randn(_g, 9, 4, scale=1.5) + 0.3).float()},
+       {}, _coral, scalar_loss=True)
+_g = gen("mmd")
+add_op("mmd", "mmd", {"source": randn(_g, 6, 3), "target": (randn(_g, 5, 3) + 0.5).float()},
+       {"kernels": 5, "kernel_mul": 2.0, "bandwidth": 4.0},
+       lambda source, target: _mmd(source, target, 4.0), scalar_loss=True)
+
+
 # ---------------------------------------------------------------- models
 
 OPTIMIZERS = {

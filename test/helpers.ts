@@ -65,9 +65,11 @@ export function expectClose(actual: Tensor | ArrayLike<number>, expected: Tensor
 
 /**
  * Compare autograd with central finite differences (in f64 on the host, evaluating the
- * f32 function) for f(inputs) contracted with a fixed random cotangent.
+ * f32 function) for f(inputs) contracted with a fixed random cotangent. `scale` multiplies
+ * the finite differences, for an op whose backward is by definition a multiple of its
+ * forward's derivative (gradient reversal: -lambda).
  */
-export function gradCheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: { eps?: number; rtol?: number; atol?: number; skip?: number[] } = {}): void {
+export function gradCheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: { eps?: number; rtol?: number; atol?: number; skip?: number[]; scale?: number } = {}): void {
   const eps = opts.eps ?? 1e-2, rtol = opts.rtol ?? 2e-2, atol = opts.atol ?? 2e-3;
   for (const x of inputs) x.requiresGrad = true;
   const y0 = f(...inputs);
@@ -84,7 +86,7 @@ export function gradCheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts
         const xs = inputs.map((t, k) => (k === xi ? tensor(arr, t.shape) : t));
         return noGrad(() => scalar(f(...xs)).item());
       };
-      const num = (eval1(base[i] + eps) - eval1(base[i] - eps)) / (2 * eps);
+      const num = (opts.scale ?? 1) * (eval1(base[i] + eps) - eval1(base[i] - eps)) / (2 * eps);
       const diff = Math.abs(num - g[i]);
       if (diff > atol + rtol * Math.abs(num)) {
         throw new Error(`gradCheck: input ${xi} element ${i}: autograd ${g[i]}, finite difference ${num}`);

@@ -10,6 +10,7 @@ import {
   binaryCrossEntropyWithLogits, mseLoss, l1Loss, huberLoss, conv2d, maxPool2d, avgPool2d, type UnaryOp,
 } from "../src/index.js";
 import { bmm, maskedSoftmax } from "../src/seq/index.js";
+import { gradientReversal, coralLoss, mmdLoss } from "../src/transfer/index.js";
 import { GRADIENTS } from "../src/autograd/grads/index.js";
 import { expectClose, fromGolden, gradCheck, loadGolden } from "./helpers.js";
 import { goldenDtype, goldenOp, reportMaxDiffs } from "./nnhelpers.js";
@@ -75,6 +76,10 @@ const CASES: Record<string, Run> = {
   masked_softmax: ({ x, mask }) => maskedSoftmax(x, mask), masked_softmax_shared: ({ x, mask }) => maskedSoftmax(x, mask),
   bmm: binary(bmm), bmm_tn: ({ a, b }) => bmm(a, b, { transA: true }), bmm_nt: ({ a, b }) => bmm(a, b, { transB: true }),
   bmm_tt: ({ a, b }) => bmm(a, b, { transA: true, transB: true }),
+  // polyhead/transfer: the reversal op, and the alignment losses composed of table ops
+  gradient_reversal: ({ x }) => gradientReversal(x, 0.7),
+  coral: ({ source, target }) => coralLoss(source, target),
+  mmd: ({ source, target }) => mmdLoss(source, target, { kernels: 5, kernelMul: 2, bandwidth: 4 }),
 };
 
 /**
@@ -82,6 +87,12 @@ const CASES: Record<string, Run> = {
  * windows of Gaussian inputs hold values closer than that (PyTorch's cases only keep ties out).
  */
 const FD_EPS: Record<string, number> = { max_pool2d_k2s2: 1e-3, max_pool2d_k3s2p1: 1e-3 };
+
+/**
+ * Finite differences times this factor are what autograd must give: gradient reversal's
+ * backward is by definition -lambda times its forward's (identity's) derivative.
+ */
+const FD_SCALE: Record<string, number> = { gradient_reversal: -0.7 };
 
 /** Ops each case's graph recorded, for the coverage check at the end. */
 const covered = new Map<string, string[]>();
@@ -113,7 +124,7 @@ function checkCase(name: string, run: Run): void {
     if (`grad_${k}` in c) { diffable.push(k); start.push(fromGolden(v)); } else ints[k] = fromGolden(v, goldenDtype(k));
   }
   gradCheck((...xs) => run({ ...ints, ...Object.fromEntries(diffable.map((k, i) => [k, xs[i]])) }), start,
-    { eps: FD_EPS[name] });
+    { eps: FD_EPS[name], scale: FD_SCALE[name] });
   for (const op of ops) expect(op in GRADIENTS, `${name} recorded "${op}", which has no gradient rule`).toBe(true);
   covered.set(name, [...ops]);
 }

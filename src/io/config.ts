@@ -76,7 +76,16 @@ export function registerArchitecture(name: string, build: ArchitectureBuilder): 
 /** Names of the architectures configs can name. */
 export function architectureNames(): string[] { return [...ARCHITECTURES.keys()]; }
 
-const REMEMBERED = new WeakMap<MultiTaskModel, Pick<ModelConfig, "architecture" | "tasks" | "seed">>();
+type Remembered = Pick<ModelConfig, "architecture" | "tasks" | "seed">;
+/** What a model that changes after it is built (an adapted model) reports as its config, when asked. */
+export type ConfigSource = () => { architecture: ModelConfig["architecture"]; tasks: Task[]; seed: number };
+const REMEMBERED = new WeakMap<MultiTaskModel, Remembered | ConfigSource>();
+
+/**
+ * @internal Let a model describe its own config on demand (polyhead/transfer's adapted
+ * models, whose heads change after they are built): modelConfig calls `source`.
+ */
+export function describeModel(model: MultiTaskModel, source: ConfigSource): void { REMEMBERED.set(model, source); }
 
 const bad = (code: string, msg: string): never => { throw new ModelConfigError(code, msg); };
 const fields = (where: string, o: unknown, required: readonly string[], optional: readonly string[] = []): Record<string, unknown> => {
@@ -130,7 +139,8 @@ export function createModel(architecture: string, options: { tasks: Task[]; seed
   if (!Array.isArray(tasks)) throw new Error("createModel: options.tasks must be a list of task() declarations");
   const tc = tasks.map(taskToConfig);
   const model = build(architecture, opts, tasks, new Rng(s));
-  REMEMBERED.set(model, { architecture: { name: architecture, options: opts }, tasks: tc, seed: s });
+  // (a model that describes itself, an adapted one, keeps doing so)
+  if (typeof REMEMBERED.get(model) !== "function") REMEMBERED.set(model, { architecture: { name: architecture, options: opts }, tasks: tc, seed: s });
   return model;
 }
 
@@ -147,8 +157,13 @@ function build(name: string, options: { [k: string]: Json }, tasks: Task[], rng:
 
 /** The config of a model made by createModel or buildModel, with its current frozen set. */
 export function modelConfig(model: MultiTaskModel): ModelConfig {
-  const r = REMEMBERED.get(model);
-  if (!r) throw new ModelConfigError("NoConfig", "this model was not made by createModel or buildModel, so its architecture options are unknown; build it with createModel(name, options)");
+  const got = REMEMBERED.get(model);
+  if (!got) throw new ModelConfigError("NoConfig", "this model was not made by createModel or buildModel, so its architecture options are unknown; build it with createModel(name, options)");
+  let r: Remembered;
+  if (typeof got === "function") {
+    const d = got();
+    r = { architecture: { name: d.architecture.name, options: checkJson("options", d.architecture.options) as { [k: string]: Json } }, tasks: d.tasks.map(taskToConfig), seed: d.seed };
+  } else r = got;
   const tensors: { [name: string]: number[] } = {};
   for (const [n, t] of Object.entries(model.stateDict())) tensors[n] = [...t.shape];
   const frozen = model.namedParameters().filter(([, t]) => !t.requiresGrad).map(([n]) => n);
@@ -199,6 +214,6 @@ export function buildModel(config: ModelConfig | string): MultiTaskModel {
   for (const n of f.frozen as string[]) if (!params.has(n)) problems.push(`frozen "${n}" is not a parameter`);
   if (problems.length) bad("ShapeMismatch", problems.slice(0, 20).join("; "));
   for (const n of f.frozen as string[]) params.get(n)!.requiresGrad = false;
-  REMEMBERED.set(model, { architecture: { name: a.name as string, options: options as { [k: string]: Json } }, tasks: (f.tasks as unknown[]).map((_, i) => taskToConfig(tasks[i])), seed: f.seed as number });
+  if (typeof REMEMBERED.get(model) !== "function") REMEMBERED.set(model, { architecture: { name: a.name as string, options: options as { [k: string]: Json } }, tasks: (f.tasks as unknown[]).map((_, i) => taskToConfig(tasks[i])), seed: f.seed as number });
   return model;
 }

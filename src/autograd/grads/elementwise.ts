@@ -3,7 +3,7 @@ import { K } from "../../engine/engine.js";
 import type { Kernels, UnaryGrad } from "../../engine/kernels.js";
 import { Tensor, type Shape } from "../../tensor.js";
 import type { GradRule, GradRules } from "../ops.js";
-import { div, gradShare, mul, neg, type UnaryOp } from "../../ops/elementwise.js";
+import { affine, div, gradShare, mul, neg, type UnaryOp } from "../../ops/elementwise.js";
 import { sum } from "../../ops/reduce.js";
 import { reshape } from "../../ops/shape.js";
 import { broadcastAxes } from "../../ops/broadcast.js";
@@ -46,6 +46,7 @@ export const elementwiseGrads = {
     return [sumToShape(ga, a.shape), sumToShape(neg(mul(ga, out)), b.shape)];
   },
   maximum: extremum("maximum"),
+  gradient_reversal: (n, dy) => [affine(dy, -n.saved.lambda, 0)],
   minimum: extremum("minimum"),
   relu: unary((k) => k.relu_grad),
   leaky_relu: unary((k) => k.leaky_relu_grad),
@@ -63,4 +64,4 @@ export const elementwiseGrads = {
   neg: unary((k) => k.neg_grad),
   square: unary((k) => k.square_grad),
   affine: unary((k) => k.affine_grad),
-} satisfies GradRules<"add" | "sub" | "mul" | "div" | "maximum" | "minimum" | UnaryOp>;
+} satisfies GradRules<"add" | "sub" | "mul" | "div" | "maximum" | "minimum" | "gradient_reversal" | UnaryOp>;

@@ -1,0 +1,14 @@
+// polyhead/transfer: reusing a trained model for new tasks and new data. Task adaptation
+// (heads added, removed, replaced; freezing by name or glob; discriminative fine-tuning and
+// gradual unfreezing) and domain adaptation (gradient reversal and DANN's schedule, CORAL
+// and multi-kernel MMD alignment as tasks of the multi-task trainer).
+export { AdaptedModel, adapt, TRUNK, type HeadOptions } from "./adapt.js";
+export {
+  selectParameters, freeze, unfreeze, paramGroups, gradualUnfreezing, patternRegex,
+  type NamePattern, type GroupSpec, type GradualUnfreezingOptions,
+} from "./names.js";
+export { gradientReversal, GradientReversal, dannLambda, dannSchedule, type DannScheduleOptions } from "./reversal.js";
+export {
+  coralLoss, mmdLoss, covariance, pairwiseSquaredDistances, coralTask, mmdTask, domainDataset,
+  type MmdOptions, type AlignmentTaskOptions,
+} from "./align.js";
