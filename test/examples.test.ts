@@ -23,6 +23,8 @@ const EXAMPLES: Record<string, string[]> = {
   "census.mjs": ["--quick"],
   "austen.mjs": ["--quick"],
   "semi-supervised.mjs": ["--quick"],
+  "task-adaptation.mjs": ["--quick"],
+  "domain-adaptation.mjs": ["--quick"],
 };
 
 let dir: string, tarball: string, packed: { path: string; size: number }[];

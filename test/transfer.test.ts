@@ -101,6 +101,24 @@ describe("adapted models", () => {
     expect(ple.taskNames).toEqual(["digit", "parity"]);
   });
 
+  it("MMoE: a head on the representation (the experts' stack, flattened) or on one expert; CrossStitch has no single one", () => {
+    const m = adapt(createModel("MMoE", { tasks: [digit(), parity()], inputs: 6, experts: 2, expertWidths: [5], seed: 1 }));
+    expect(() => m.addTask(task("x", { kind: "binary", outputs: 1 }))).toThrow(/width of the trunk is not known; pass inputs/);
+    m.addTask(task("x", { kind: "binary", outputs: 1 }), { inputs: 10 });
+    expect(outputs(m, randn([2, 6], 0, 1, new Rng(1))).x.length).toBe(2);
+    m.removeTask("x");
+    m.addTask(task("y", { kind: "binary", outputs: 1 }), { at: "experts.1" });
+    m.removeTask("parity"); // its gate and tower go
+    expect(m.namedParameters().filter(([n]) => n.includes("parity"))).toEqual([]);
+    expect(outputs(m, randn([2, 6], 0, 1, new Rng(1))).y.length).toBe(2);
+    expect(() => m.checkOwnership()).not.toThrow();
+    const back = loadModel(saveModelArchive(m));
+    expect(outputs(back, randn([2, 6], 0, 1, new Rng(1)))).toEqual(outputs(m, randn([2, 6], 0, 1, new Rng(1))));
+    const cs = adapt(createModel("CrossStitch", { tasks: [digit(), parity()], inputs: 6, columns: [5, 4] }));
+    cs.addTask(task("z", { kind: "binary", outputs: 1 }), { inputs: 4 });
+    expect(() => outputs(cs, randn([2, 6], 0, 1, new Rng(1)))).toThrow(/no single shared representation; add the head at a named layer/);
+  });
+
   it("saves and reloads as it is: heads, removals, replacements, frozen set, outputs", () => {
     const m = adapt(base(), { seed: 11 });
     m.removeTask("parity");
@@ -123,6 +141,11 @@ describe("adapted models", () => {
       (back as AdaptedModel).addTask(parity());
       expect(modelConfig(back).tasks.map((t) => t.name)).toEqual(["digit", "domain", "coral", "parity"]);
     }
+    // a config that does not fit is refused by name
+    const bad = (edit: (c: typeof json) => void) => { const c = structuredClone(json); edit(c); return () => loadModel({ config: c, weights: saved.weights }); };
+    expect(bad((c) => { c.architecture.options.heads[0].hiden = [3]; })).toThrow(/Adapted: .*unknown option "hiden".*did you mean "hidden"/);
+    expect(bad((c) => { c.architecture.options.removed = ["nope"]; })).toThrow(/removed names "nope", which is not a task of the base model/);
+    expect(bad((c) => { c.architecture.options.heads[1].task = "other"; })).toThrow(/heads\[1\] is for task "other"/);
     // a custom module head trains but has no config
     const custom = adapt(base());
     custom.addTask(task("c", { kind: "binary", outputs: 1 }), { module: new SharedBottom({ tasks: [parity()], inputs: 5, trunk: [2] }).towers.parity });

@@ -146,7 +146,8 @@ export function createModel(architecture: string, options: { tasks: Task[]; seed
 
 function build(name: string, options: { [k: string]: Json }, tasks: Task[], rng: Rng): MultiTaskModel {
   const b = ARCHITECTURES.get(name);
-  if (!b) bad("UnknownArchitecture", `unknown architecture "${name}" (registered: ${architectureNames().join(", ")})`);
+  // plug-ins register on import: an adapted model's builder comes with polyhead/transfer
+  if (!b) bad("UnknownArchitecture", `unknown architecture "${name}" (registered: ${architectureNames().join(", ")})${name === "Adapted" ? "; import polyhead/transfer, which registers it" : ""}`);
   for (const k of ["tasks", "rng", "seed"]) if (k in options) bad("InvalidOptions", `architecture options must not hold "${k}" (it has a field of its own)`);
   try {
     return b!({ ...options, tasks, rng });

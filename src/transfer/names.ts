@@ -30,9 +30,10 @@ export function patternRegex(pattern: NamePattern): RegExp {
 }
 
 /** Named tensors (a module's parameters, or tensors carrying their names) as [name, tensor] pairs. */
-function named(from: Module | Tensor[], who: string): [string, Tensor][] {
+function named(from: Module | Tensor[], who: string, unnamedOk = false): [string, Tensor][] {
   if (Array.isArray(from)) {
     return from.map((p, i) => {
+      if (!p.name && unnamedOk) return ["", p]; // no pattern matches it: it joins the defaults' group
       if (!p.name) throw new Error(`${who}: parameter ${i} (${p.describe()}) has no name; pass the model, or parameters from model.parameters()`);
       return [p.name, p];
     });
@@ -97,13 +98,13 @@ export type GroupSpec = { params: NamePattern | NamePattern[] } & Record<string,
  */
 export function paramGroups<O>(from: Module | Tensor[], groups: GroupSpec[]): ParamGroupSpec<O>[] {
   if (!Array.isArray(groups) || groups.length === 0) throw new Error(`paramGroups: groups must be a non-empty list of { params, ...options }, got ${show(groups)}`);
-  const all = named(from, "paramGroups");
+  const all = named(from, "paramGroups", true);
   const taken = new Set<Tensor>();
   const out: ParamGroupSpec<O>[] = [];
   groups.forEach((g, i) => {
     if (!g || typeof g !== "object" || !("params" in g)) throw new Error(`paramGroups: group ${i} must be { params: pattern(s), ...options }, got ${show(g)}`);
     const { params, ...options } = g;
-    const hits = selectParameters(all.map(([, t]) => t), params as NamePattern[], `paramGroups (group ${i})`);
+    const hits = selectParameters(all.filter(([n]) => n).map(([, t]) => t), params as NamePattern[], `paramGroups (group ${i})`);
     const mine = hits.map(([, t]) => t).filter((t) => !taken.has(t));
     if (mine.length === 0) throw new Error(`paramGroups: group ${i} (${JSON.stringify(params)}) gets no parameter: earlier groups took all it matches`);
     for (const t of mine) taken.add(t);
