@@ -167,6 +167,22 @@ describe("examples against the installed package", () => {
     expect(acc).toBeGreaterThan(15); // 10 labelled images, one epoch: above chance (10%)
   });
 
+  it("task-adaptation --quick: pretrain on 0-4, a new head for 5-9, probe, fine-tune, save and reload", () => {
+    const out = example("task-adaptation.mjs");
+    const m = /^seed 1: from scratch ([\d.]+)%, head only ([\d.]+)%, head then discriminative \+ gradual ([\d.]+)% \(reloaded ([\d.]+)%\), plain fine-tuning ([\d.]+)%$/m.exec(out);
+    expect(m, out).not.toBeNull();
+    expect(m![4]).toBe(m![3]); // the reloaded adapted model gives the same accuracy
+    for (const k of [1, 3, 5]) expect(Number(m![k])).toBeGreaterThan(50);
+  });
+
+  it("domain-adaptation --quick: DANN beats source-only on the rotated two moons; the MNIST comparison runs", () => {
+    const out = example("domain-adaptation.mjs");
+    const moons = /^ {2}seed 1: source ([\d.]+)%, dann ([\d.]+)%$/m.exec(out);
+    expect(moons, out).not.toBeNull();
+    expect(Number(moons![2])).toBeGreaterThan(Number(moons![1]) + 10);
+    expect(out).toMatch(/^ {2}seed 1: source [\d.]+%, dann [\d.]+%, coral [\d.]+%$/m);
+  });
+
   // The same seed gives the same bits everywhere, so each way of loading the package must
   // print exactly Node's line.
   it("deno and bun run the quickstart from the installed package with Node's results", () => {
