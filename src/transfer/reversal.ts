@@ -20,7 +20,7 @@ export function gradientReversal(x: Tensor, lambda = 1): Tensor {
   checkFloat("gradientReversal", "x", x);
   if (!Number.isFinite(lambda)) throw new Error(`gradientReversal: lambda must be a finite number, got ${show(lambda)}`);
   const y = clone(x);
-  if (needsGrad(x)) record(y, "gradient_reversal", [x], { lambda });
+  if (needsGrad(x)) record(y, "gradient_reversal", [x], { p0: -lambda, p1: 0 }); // backward: dx = p0 * dy
   return y;
 }
 

@@ -3,7 +3,7 @@ import { K } from "../../engine/engine.js";
 import type { Kernels, UnaryGrad } from "../../engine/kernels.js";
 import { Tensor, type Shape } from "../../tensor.js";
 import type { GradRule, GradRules } from "../ops.js";
-import { affine, div, gradShare, mul, neg, type UnaryOp } from "../../ops/elementwise.js";
+import { div, gradShare, mul, neg, type UnaryOp } from "../../ops/elementwise.js";
 import { sum } from "../../ops/reduce.js";
 import { reshape } from "../../ops/shape.js";
 import { broadcastAxes } from "../../ops/broadcast.js";
@@ -25,12 +25,15 @@ const extremum = (op: "maximum" | "minimum"): GradRule<"maximum" | "minimum"> =>
 };
 
 // Unary ops: one Wasm gradient kernel each, taking the input, the output and the op's two scalars.
-const unary = (kernel: (k: Kernels) => UnaryGrad): GradRule<UnaryOp> => (n, dy, out) => {
+const unary = (kernel: (k: Kernels) => UnaryGrad): GradRule<UnaryOp | "gradient_reversal"> => (n, dy, out) => {
   const x = n.inputs[0];
   const dx = new Tensor(x.shape);
   kernel(K())(dx.ptr, x.ptr, out.ptr, dy.ptr, x.size, n.saved.p0, n.saved.p1);
   return [dx];
 };
+
+// dx = p0 * dy: affine's gradient, and gradient reversal's (which saves p0 = -lambda)
+const affineGrad = unary((k) => k.affine_grad);
 
 export const elementwiseGrads = {
   add: (n, dy) => [sumToShape(dy, n.inputs[0].shape), sumToShape(dy, n.inputs[1].shape)],
@@ -46,7 +49,6 @@ export const elementwiseGrads = {
     return [sumToShape(ga, a.shape), sumToShape(neg(mul(ga, out)), b.shape)];
   },
   maximum: extremum("maximum"),
-  gradient_reversal: (n, dy) => [affine(dy, -n.saved.lambda, 0)],
   minimum: extremum("minimum"),
   relu: unary((k) => k.relu_grad),
   leaky_relu: unary((k) => k.leaky_relu_grad),
@@ -63,5 +65,6 @@ export const elementwiseGrads = {
   clamp: unary((k) => k.clamp_grad),
   neg: unary((k) => k.neg_grad),
   square: unary((k) => k.square_grad),
-  affine: unary((k) => k.affine_grad),
+  affine: affineGrad,
+  gradient_reversal: affineGrad,
 } satisfies GradRules<"add" | "sub" | "mul" | "div" | "maximum" | "minimum" | "gradient_reversal" | UnaryOp>;
