@@ -25,9 +25,6 @@ export interface OpAttrs {
   relu: UnaryAttrs; leaky_relu: UnaryAttrs; elu: UnaryAttrs; gelu: UnaryAttrs; gelu_tanh: UnaryAttrs;
   sigmoid: UnaryAttrs; tanh: UnaryAttrs; softplus: UnaryAttrs; exp: UnaryAttrs; log: UnaryAttrs;
   sqrt: UnaryAttrs; abs: UnaryAttrs; clamp: UnaryAttrs; neg: UnaryAttrs; square: UnaryAttrs; affine: UnaryAttrs;
-  // identity forward, -lambda * dy backward (polyhead/transfer's gradientReversal, for DANN):
-  // it saves p0 = -lambda, and its backward is affine's (dx = p0 * dy, one rule for both)
-  gradient_reversal: UnaryAttrs;
   // reductions (ops/reduce.ts); max keeps the argmax and the [outer, axis, inner] split
   sum: { axes: number[] };
   max: { idx: Tensor; d: [number, number, number] };

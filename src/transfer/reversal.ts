@@ -4,24 +4,26 @@
 // features before it train to make them indistinguishable. lambda rises from 0 to 1 as
 // 2 / (1 + exp(-gamma p)) - 1 over the training progress p, the exp taken by the Wasm kernel.
 import { Tensor, checkFloat } from "../tensor.js";
-import { needsGrad, record } from "../autograd/tape.js";
+import { needsGrad } from "../autograd/tape.js";
 import { clone, full } from "../ops/creation.js";
-import { exp } from "../ops/elementwise.js";
+import { add, affine, exp, sub } from "../ops/elementwise.js";
 import { scope } from "../engine/scope.js";
 import { Module } from "../nn/module.js";
 import type { Callback, Trainer } from "../mtl/trainer.js";
 import { checkOptions, show } from "../validate.js";
 
 /**
- * x forward; -lambda * dL/dy backward (op "gradient_reversal" of the autograd table).
+ * x forward; -lambda * dL/dy backward. Composed of table ops, so it adds nothing to the
+ * core: stop(x) + (z - stop(z)) with z = -lambda x and stop a copy the tape does not see.
+ * The forward is x + 0, exactly x; only z carries a gradient, -lambda times dy.
  * @example const d = domainHead.forward(gradientReversal(features, 0.5));
  */
 export function gradientReversal(x: Tensor, lambda = 1): Tensor {
   checkFloat("gradientReversal", "x", x);
   if (!Number.isFinite(lambda)) throw new Error(`gradientReversal: lambda must be a finite number, got ${show(lambda)}`);
-  const y = clone(x);
-  if (needsGrad(x)) record(y, "gradient_reversal", [x], { p0: -lambda, p1: 0 }); // backward: dx = p0 * dy
-  return y;
+  if (!needsGrad(x)) return clone(x);
+  const z = affine(x, -lambda);
+  return add(clone(x), sub(z, clone(z)));
 }
 
 /** A gradient reversal layer; `lambda` may change between steps (dannSchedule sets it). */

@@ -25,15 +25,12 @@ const extremum = (op: "maximum" | "minimum"): GradRule<"maximum" | "minimum"> =>
 };
 
 // Unary ops: one Wasm gradient kernel each, taking the input, the output and the op's two scalars.
-const unary = (kernel: (k: Kernels) => UnaryGrad): GradRule<UnaryOp | "gradient_reversal"> => (n, dy, out) => {
+const unary = (kernel: (k: Kernels) => UnaryGrad): GradRule<UnaryOp> => (n, dy, out) => {
   const x = n.inputs[0];
   const dx = new Tensor(x.shape);
   kernel(K())(dx.ptr, x.ptr, out.ptr, dy.ptr, x.size, n.saved.p0, n.saved.p1);
   return [dx];
 };
-
-// dx = p0 * dy: affine's gradient, and gradient reversal's (which saves p0 = -lambda)
-const affineGrad = unary((k) => k.affine_grad);
 
 export const elementwiseGrads = {
   add: (n, dy) => [sumToShape(dy, n.inputs[0].shape), sumToShape(dy, n.inputs[1].shape)],
@@ -65,6 +62,5 @@ export const elementwiseGrads = {
   clamp: unary((k) => k.clamp_grad),
   neg: unary((k) => k.neg_grad),
   square: unary((k) => k.square_grad),
-  affine: affineGrad,
-  gradient_reversal: affineGrad,
-} satisfies GradRules<"add" | "sub" | "mul" | "div" | "maximum" | "minimum" | "gradient_reversal" | UnaryOp>;
+  affine: unary((k) => k.affine_grad),
+} satisfies GradRules<"add" | "sub" | "mul" | "div" | "maximum" | "minimum" | UnaryOp>;
