@@ -79,13 +79,15 @@ export function architectureNames(): string[] { return [...ARCHITECTURES.keys()]
 type Remembered = Pick<ModelConfig, "architecture" | "tasks" | "seed">;
 /** What a model that changes after it is built (an adapted model) reports as its config, when asked. */
 export type ConfigSource = () => { architecture: ModelConfig["architecture"]; tasks: Task[]; seed: number };
-const REMEMBERED = new WeakMap<MultiTaskModel, Remembered | ConfigSource>();
+const REMEMBERED = new WeakMap<MultiTaskModel, Remembered>();
+// models that describe themselves; asked before REMEMBERED (which their build may also fill)
+const SOURCES = new WeakMap<MultiTaskModel, ConfigSource>();
 
 /**
  * @internal Let a model describe its own config on demand (polyhead/transfer's adapted
  * models, whose heads change after they are built): modelConfig calls `source`.
  */
-export function describeModel(model: MultiTaskModel, source: ConfigSource): void { REMEMBERED.set(model, source); }
+export function describeModel(model: MultiTaskModel, source: ConfigSource): void { SOURCES.set(model, source); }
 
 const bad = (code: string, msg: string): never => { throw new ModelConfigError(code, msg); };
 const fields = (where: string, o: unknown, required: readonly string[], optional: readonly string[] = []): Record<string, unknown> => {
@@ -139,8 +141,7 @@ export function createModel(architecture: string, options: { tasks: Task[]; seed
   if (!Array.isArray(tasks)) throw new Error("createModel: options.tasks must be a list of task() declarations");
   const tc = tasks.map(taskToConfig);
   const model = build(architecture, opts, tasks, new Rng(s));
-  // (a model that describes itself, an adapted one, keeps doing so)
-  if (typeof REMEMBERED.get(model) !== "function") REMEMBERED.set(model, { architecture: { name: architecture, options: opts }, tasks: tc, seed: s });
+  REMEMBERED.set(model, { architecture: { name: architecture, options: opts }, tasks: tc, seed: s });
   return model;
 }
 
@@ -158,7 +159,7 @@ function build(name: string, options: { [k: string]: Json }, tasks: Task[], rng:
 
 /** The config of a model made by createModel or buildModel, with its current frozen set. */
 export function modelConfig(model: MultiTaskModel): ModelConfig {
-  const got = REMEMBERED.get(model);
+  const got = SOURCES.get(model) ?? REMEMBERED.get(model);
   if (!got) throw new ModelConfigError("NoConfig", "this model was not made by createModel or buildModel, so its architecture options are unknown; build it with createModel(name, options)");
   let r: Remembered;
   if (typeof got === "function") {
@@ -215,6 +216,6 @@ export function buildModel(config: ModelConfig | string): MultiTaskModel {
   for (const n of f.frozen as string[]) if (!params.has(n)) problems.push(`frozen "${n}" is not a parameter`);
   if (problems.length) bad("ShapeMismatch", problems.slice(0, 20).join("; "));
   for (const n of f.frozen as string[]) params.get(n)!.requiresGrad = false;
-  if (typeof REMEMBERED.get(model) !== "function") REMEMBERED.set(model, { architecture: { name: a.name as string, options: options as { [k: string]: Json } }, tasks: (f.tasks as unknown[]).map((_, i) => taskToConfig(tasks[i])), seed: f.seed as number });
+  REMEMBERED.set(model, { architecture: { name: a.name as string, options: options as { [k: string]: Json } }, tasks: (f.tasks as unknown[]).map((_, i) => taskToConfig(tasks[i])), seed: f.seed as number });
   return model;
 }
