@@ -35,6 +35,10 @@ const CASES: Record<string, Run> = {
   sigmoid: un("sigmoid"), tanh: un("tanh"), softplus: un("softplus", 1, 20), exp: un("exp"), log: un("log"),
   sqrt: un("sqrt"), abs: un("abs"), clamp: un("clamp", -0.5, 0.5), neg: un("neg"), square: un("square"),
   affine: ({ x }) => affine(x, 1.5, -0.25),
+  // polyhead/transfer: gradient reversal and the alignment losses, composed of table ops
+  gradient_reversal: ({ x }) => gradientReversal(x, 0.7),
+  coral: ({ source, target }) => coralLoss(source, target),
+  mmd: ({ source, target }) => mmdLoss(source, target, { kernels: 5, kernelMul: 2, bandwidth: 4 }),
   ...bcast("add", add), ...bcast("sub", sub), ...bcast("mul", mul), ...bcast("div", div),
   maximum: binary(maximum), minimum: binary(minimum),
   matmul: mm(false, false), matmul_tn: mm(true, false), matmul_nt: mm(false, true), matmul_tt: mm(true, true),
