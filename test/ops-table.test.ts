@@ -80,10 +80,6 @@ const CASES: Record<string, Run> = {
   masked_softmax: ({ x, mask }) => maskedSoftmax(x, mask), masked_softmax_shared: ({ x, mask }) => maskedSoftmax(x, mask),
   bmm: binary(bmm), bmm_tn: ({ a, b }) => bmm(a, b, { transA: true }), bmm_nt: ({ a, b }) => bmm(a, b, { transB: true }),
   bmm_tt: ({ a, b }) => bmm(a, b, { transA: true, transB: true }),
-  // polyhead/transfer: the reversal op, and the alignment losses composed of table ops
-  gradient_reversal: ({ x }) => gradientReversal(x, 0.7),
-  coral: ({ source, target }) => coralLoss(source, target),
-  mmd: ({ source, target }) => mmdLoss(source, target, { kernels: 5, kernelMul: 2, bandwidth: 4 }),
 };
 
 /**
