@@ -27,6 +27,13 @@ step("asc -> build/polyhead.wasm", () => {
   // the host's binding, from the declarations asc wrote beside the module
   writeKernelBinding(join(root, "build/polyhead.d.ts"), join(root, "src/engine/kernels.generated.ts"));
 });
+// The fast kernels (polyhead/fast): the same sources with relaxed SIMD on, which turns
+// matmul's mul+add into relaxed_madd (assembly/kernels/matmul.ts); the default build is
+// byte-for-byte what it is without this step.
+step("asc -> build/polyhead-fast.wasm", () => {
+  execFileSync(bin("asc"), ["assembly/index.ts", "--config", "asconfig.json", "--target", "release", "--enable", "relaxed-simd",
+    "-o", "build/polyhead-fast.wasm", "--textFile", "build/polyhead-fast.wat"], { cwd: root, stdio: "inherit" });
+});
 // The scalar references of the SIMD kernels, for the kernel tests only (not shipped);
 // a config of its own, since asconfig.json's entries would pull every kernel in.
 step("asc -> build/polyhead-ref.wasm", () => {
@@ -95,11 +102,11 @@ const nodeImportsIndex = {
 };
 const universal = await esbuild.build({
   ...common, entryPoints: { index: "src/index.ts", node: "src/node.ts", "train-worker": "polyhead-entry:src/worker/entry.ts", ...familyEntries("", true) },
-  chunkNames: "chunks/[name]-[hash]", external: ["node:*"], loader: { ".gz": "binary" }, plugins: [nodeImportsIndex, withCore],
+  chunkNames: "chunks/[name]-[hash]", external: ["node:*"], loader: { ".gz": "binary", ".wasm": "binary" }, plugins: [nodeImportsIndex, withCore],
 });
 const edge = await esbuild.build({
   ...common, entryPoints: { edge: "src/edge.ts", ...familyEntries("edge/") },
-  chunkNames: "chunks/edge-[name]-[hash]", external: ["./polyhead.wasm"],
+  chunkNames: "chunks/edge-[name]-[hash]", external: ["./polyhead.wasm"], loader: { ".wasm": "binary" },
 });
 copyFileSync(join(root, "build/polyhead.wasm"), join(root, "dist/polyhead.wasm"));
 const outputs = { ...universal.metafile.outputs, ...edge.metafile.outputs };

@@ -1,2 +1,3 @@
-// Module declaration for the inlined, gzipped Wasm bytes of the universal entry.
+// Module declarations for the inlined, gzipped Wasm bytes of the universal entry, and the raw bytes of polyhead/fast's.
 declare module "*/build/polyhead.wasm.gz" { const bytes: Uint8Array; export default bytes; }
+declare module "*/build/polyhead-fast.wasm" { const bytes: Uint8Array; export default bytes; }

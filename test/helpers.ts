@@ -3,9 +3,16 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
-import { init, tensor, gradients, sum, mul, noGrad, Tensor, Rng, randn, SGD, Adam, AdamW, RMSprop, Adagrad, type Optimizer, type BaseOptions } from "../src/index.js";
+import { init, tensor, gradients, sum, mul, noGrad, Tensor, Rng, randn, SGD, Adam, AdamW, RMSprop, Adagrad, task, type Optimizer, type BaseOptions, type Task } from "../src/index.js";
 
 export async function setup(): Promise<void> { await init(); }
+
+/** Three tasks of the three kinds: "cls" (3 classes), "reg" (regression), "bin" (binary). */
+export const threeTasks = (): Task[] => [
+  task("cls", { kind: "classification", outputs: 3 }),
+  task("reg", { kind: "regression", outputs: 1 }),
+  task("bin", { kind: "binary", outputs: 1 }),
+];
 
 export interface GoldenTensor { shape: number[]; data: number[] }
 

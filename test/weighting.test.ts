@@ -10,14 +10,11 @@ import {
   type Task, type Weighting, type WeightingContext,
 } from "../src/index.js";
 import "../src/methods/index.js"; // registers the methods of polyhead/methods
+import { threeTasks } from "./helpers.js";
 
 beforeAll(async () => { await init(); });
 
-const TASKS = (): Task[] => [
-  task("cls", { kind: "classification", outputs: 3 }),
-  task("reg", { kind: "regression", outputs: 1 }),
-  task("bin", { kind: "binary", outputs: 1 }),
-];
+const TASKS = threeTasks;
 const NAMES = ["cls", "reg", "bin"];
 
 function synth(n: number, seed: number): MultiTaskDataset {

@@ -345,11 +345,11 @@ export class Trainer {
     return evaluateModel(this.model, this.tasks, data, opts.batchSize ?? 256);
   }
 
-  /** Head outputs for inputs `x` (all tasks), in eval mode, batch by batch. */
+  /** Head outputs for inputs `x` (all tasks), in eval mode without the tape, in blocks of `batchSize` rows (default 4096; the block changes no bits). */
   predict(x: Tensor, opts: { batchSize?: number; tasks?: string[] } = {}): Record<string, Tensor> {
     if (!(x instanceof Tensor)) throw new Error(`predict: x must be a Tensor, got ${show(x)} (make one with tensor(values, [rows, features]))`);
     checkBatchOptions("predict", opts, this.taskNames);
-    return predictModel(this.model, x, opts.tasks ?? this.taskNames, opts.batchSize ?? 256);
+    return predictModel(this.model, x, opts.tasks ?? this.taskNames, opts.batchSize ?? 4096);
   }
 
   /**

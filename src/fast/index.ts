@@ -1,0 +1,46 @@
+// polyhead/fast: the fast kernels, a second Wasm build whose matmul uses relaxed SIMD's
+// fused multiply-add (build/polyhead-fast.wasm, inlined here). `initFast()` in place of
+// `init()` loads them where the runtime validates relaxed SIMD, and says once why not
+// elsewhere (the default kernels run). Nothing of it is in the universal bundle (its 60 KB
+// budget). Not bit-identical across machines: FMA rounds once where mul then add rounds
+// twice, and relaxed SIMD lets each runtime pick either.
+// @example
+// import { initFast, fastModeActive } from "polyhead/fast";
+// await initFast();
+import bytes from "../../build/polyhead-fast.wasm";
+import { init, isReady, setWasmSource, type InitOptions } from "../engine/engine.js";
+
+// Three v128.const, f32x4.relaxed_madd, drop: validates only where relaxed SIMD is on.
+const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 10, 62, 1, 60, 0,
+  ...[0, 1, 2].flatMap(() => [253, 12, ...new Array<number>(16).fill(0)]), 253, 133, 2, 26, 11]);
+
+/** True where WebAssembly relaxed SIMD is on (Chrome 114+, Node 22+, Deno; Node 20 with --experimental-wasm-relaxed-simd). */
+export function relaxedSimdSupported(): boolean {
+  return typeof WebAssembly === "object" && WebAssembly.validate(RELAXED_PROBE);
+}
+
+let active = false, chosen = false;  // chosen: an initFast() picked the kernels (fast or, failing that, default)
+
+/** True when the kernels loaded are the fast build. */
+export function fastModeActive(): boolean { return active; }
+
+/**
+ * `init(options)` with the fast kernels where this runtime runs them (relaxed SIMD, and Wasm
+ * compiled from bytes: not workerd); elsewhere it warns once and loads the default kernels.
+ * Call it first: the kernels are chosen once per process.
+ */
+export async function initFast(options: InitOptions = {}): Promise<void> {
+  if (isReady() && !chosen) throw new Error("initFast: polyhead was already initialised with the default kernels (init() ran first); the kernels are chosen once");
+  if (!isReady()) {
+    let mod: WebAssembly.Module | null = null;
+    if (!relaxedSimdSupported()) console.warn("polyhead: initFast: this runtime lacks WebAssembly relaxed SIMD; running the default kernels");
+    else {
+      try { mod = await WebAssembly.compile(bytes as BufferSource); } catch (e) {  // workerd and some edge runtimes compile no Wasm from bytes
+        console.warn(`polyhead: initFast: the fast kernels did not compile here (${(e as Error).message}); running the default kernels`);
+      }
+    }
+    if (mod && !isReady()) { const m = mod; setWasmSource(async () => m); active = true; }
+    chosen = true;
+  }
+  await init(options);
+}
