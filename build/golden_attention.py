@@ -15,11 +15,13 @@ import json
 import math
 import os
 import sys
-import zlib
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from golden_common import T, gen, seed_of  # noqa: E402
 
 torch.manual_seed(0)
 torch.set_num_threads(1)
@@ -27,22 +29,6 @@ torch.use_deterministic_algorithms(True, warn_only=True)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_PATH = os.path.join(ROOT, "test", "fixtures", "attention.json")
-
-
-def T(t):
-    t = t.detach().contiguous()
-    flat = t.reshape(-1).tolist()
-    if t.dtype.is_floating_point:
-        assert t.dtype == torch.float32, t.dtype
-        assert all(math.isfinite(v) for v in flat)
-        data = [float(v) for v in flat]
-    else:
-        data = [int(v) for v in flat]
-    return {"shape": list(t.shape), "data": data}
-
-
-def gen(name):
-    return torch.Generator().manual_seed(zlib.crc32(name.encode("utf-8")))
 
 
 def randn(g, *shape, scale=1.0):
@@ -153,7 +139,7 @@ def module_case(name, module, inputs, call, fn=None):
 
 
 def mha_self(name):
-    torch.manual_seed(zlib.crc32(name.encode()))
+    torch.manual_seed(seed_of(name))
     E, H, L, B = 8, 2, 5, 3
     mha = nn.MultiheadAttention(E, H)  # batch_first=False: [L, B, E]
     with torch.no_grad():
@@ -172,7 +158,7 @@ def mha_self(name):
 
 
 def mha_cross(name):
-    torch.manual_seed(zlib.crc32(name.encode()))
+    torch.manual_seed(seed_of(name))
     E, H, Lq, Lk, B = 12, 3, 4, 6, 2
     mha = nn.MultiheadAttention(E, H, batch_first=True)
     with torch.no_grad():
@@ -200,7 +186,7 @@ def perturb(module, g, scale=0.1):
 
 
 def encoder_layer_case(name, activation, norm_first, batch_first):
-    torch.manual_seed(zlib.crc32(name.encode()))
+    torch.manual_seed(seed_of(name))
     E, H, FF, L, B = 8, 2, 16, 5, 3
     layer = nn.TransformerEncoderLayer(E, H, FF, dropout=0.0, activation=activation,
                                        batch_first=batch_first, norm_first=norm_first)
@@ -223,7 +209,7 @@ for act in ("relu", "gelu"):
 
 
 def encoder_stack_case(name):
-    torch.manual_seed(zlib.crc32(name.encode()))
+    torch.manual_seed(seed_of(name))
     E, H, FF, L, B = 8, 4, 12, 4, 2
     layer = nn.TransformerEncoderLayer(E, H, FF, dropout=0.0, activation="gelu", batch_first=True, norm_first=True)
     enc = nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(E))
@@ -275,7 +261,7 @@ class Classifier(nn.Module):
 
 
 def trajectory_case(name, steps=3):
-    torch.manual_seed(zlib.crc32(name.encode()))
+    torch.manual_seed(seed_of(name))
     V, L, E, H, FF, C, B = 12, 6, 8, 2, 16, 3, 4
     model = Classifier(V, L, E, H, FF, C)
     g = gen(name)

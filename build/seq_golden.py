@@ -15,11 +15,13 @@ import json
 import math
 import os
 import sys
-import zlib
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from golden_common import T, gen, seed_of  # noqa: E402
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 torch.set_num_threads(1)
@@ -29,26 +31,6 @@ torch.use_deterministic_algorithms(True, warn_only=True)
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 OUT_PATH = os.path.join(ROOT, "test", "fixtures", "seq-rnn.json")
-
-
-def T(t):
-    t = t.detach().contiguous()
-    flat = t.reshape(-1).tolist()
-    if t.dtype.is_floating_point:
-        assert t.dtype == torch.float32, t.dtype
-        data = [float(v) for v in flat]
-        assert all(math.isfinite(v) for v in data)
-    else:
-        data = [int(v) for v in flat]
-    return {"shape": list(t.shape), "data": data}
-
-
-def seed_of(name):
-    return zlib.crc32(name.encode("utf-8"))
-
-
-def gen(name):
-    return torch.Generator().manual_seed(seed_of(name))
 
 
 def randn(g, *shape, scale=1.0):
