@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import * as esbuild from "esbuild";
 import { writeKernelBinding } from "./binding.mjs";
+import { CORE, planCoreSplit, pointAtIndex } from "./core-split.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => join(root, "node_modules", ".bin", name);
@@ -73,43 +74,50 @@ const common = {
   legalComments: "none", absWorkingDir: root, logLevel: "warning", platform: "neutral",
   splitting: true, outdir: "dist", metafile: true,
 };
-// Every family that uses the engine (all but the engine-free ones, which only make data or
-// strings; test/bundle.test.ts holds the same list) is entered through a small virtual module
-// that also re-exports the whole core as \`__core\`. That makes every part of the core live for
-// every such entry, so esbuild puts the core in one shared chunk instead of one chunk per
-// subset of entries that happens to use a part: the universal entry then loads 2-3 files
-// instead of ~10, and one large file gzips ~2 KB smaller than ten small ones.
+// The universal set: dist/index.js is one self-contained file; the other entries (polyhead/node,
+// the families, the worker script) import the engine's modules from it (build/core-split.mjs),
+// sharing chunks of their own among themselves. The engine-free families (they only make data
+// or strings; test/bundle.test.ts holds the same list) bundle the few pure helpers they use.
 const ENGINE_FREE = new Set(["plot", "tabular"]);
-const withCore = {
-  name: "family-entries-share-the-core",
-  setup(b) {
-    b.onResolve({ filter: /^polyhead-entry:/ }, (a) => ({ path: a.path.slice("polyhead-entry:".length), namespace: "polyhead-entry" }));
-    b.onLoad({ filter: /.*/, namespace: "polyhead-entry" }, (a) => ({
-      contents: `export * from ${JSON.stringify(join(root, a.path))};\nexport * as __core from ${JSON.stringify(join(root, "src/index.ts"))};\n`,
-      resolveDir: root, loader: "ts",
-    }));
-  },
-};
-const familyEntries = (prefix, core = false) => Object.fromEntries(families.map((f) =>
-  [prefix + f, core && !ENGINE_FREE.has(f) ? `polyhead-entry:src/${f}/index.ts` : `src/${f}/index.ts`]));
-// dist/node.js re-exports the universal entry itself (`export * from "./index.js"`, kept as an
-// import): the Node helpers add no chunk boundary to the universal entry's code.
+const uCommon = { ...common, external: ["node:*"], loader: { ".gz": "binary", ".wasm": "binary" } };
+const familyEntries = (prefix) => Object.fromEntries(families.map((f) => [prefix + f, `src/${f}/index.ts`]));
+// dist/node.js re-exports the universal entry itself (`export * from "./index.js"`, kept as an import)
 const nodeImportsIndex = {
   name: "node-imports-index",
   setup(b) {
     b.onResolve({ filter: /^\.\/index\.js$/ }, (a) => (a.importer === join(root, "src/node.ts") ? { path: "./index.js", external: true } : undefined));
   },
 };
-const universal = await esbuild.build({
-  ...common, entryPoints: { index: "src/index.ts", node: "src/node.ts", "train-worker": "polyhead-entry:src/worker/entry.ts", ...familyEntries("", true) },
-  chunkNames: "chunks/[name]-[hash]", external: ["node:*"], loader: { ".gz": "binary", ".wasm": "binary" }, plugins: [nodeImportsIndex, withCore],
-});
+const engineFree = new RegExp(`/src/(${[...ENGINE_FREE].join("|")})/`);
+const others = { node: "src/node.ts", "train-worker": "src/worker/entry.ts", ...familyEntries("") };
+const split = await planCoreSplit({ root, common: uCommon, entryPoints: others, plugins: [nodeImportsIndex], inline: (importer) => engineFree.test(importer) });
+const indexEntry = {
+  name: "index-entry",
+  setup(b) {
+    b.onResolve({ filter: /^polyhead-index$/ }, () => ({ path: "index", namespace: "polyhead-index" }));
+    b.onLoad({ filter: /.*/, namespace: "polyhead-index" }, () => ({ contents: split.indexSource, resolveDir: root, loader: "js" }));
+  },
+};
+const index = await esbuild.build({ ...uCommon, splitting: false, entryPoints: { index: "polyhead-index" }, plugins: [indexEntry] });
+const universal = await esbuild.build({ ...uCommon, entryPoints: others, chunkNames: "chunks/[name]-[hash]", plugins: [nodeImportsIndex, split.proxy] });
+// One engine per process: a core module in this build is a second copy of it, allowed only
+// for the pure helpers the engine-free families reach without a proxy
+{
+  const ins = universal.metafile.inputs, free = new Set(), todo = Object.keys(ins).filter((p) => engineFree.test(join(root, p)));
+  while (todo.length) { const p = todo.pop(); if (free.has(p)) continue; free.add(p); for (const i of ins[p]?.imports ?? []) if (!i.external) todo.push(i.path); }
+  const twice = Object.keys(ins).filter((p) => split.core.has(join(root, p)) && !free.has(p));
+  if (twice.length || free.has("src/engine/engine.ts")) {
+    console.error(`build: the universal entries bundle core modules again instead of importing dist/index.js: ${(twice.length ? twice : ["src/engine/engine.ts"]).join(", ")}`);
+    process.exit(1);
+  }
+}
+pointAtIndex(root, Object.keys(universal.metafile.outputs));
 const edge = await esbuild.build({
   ...common, entryPoints: { edge: "src/edge.ts", ...familyEntries("edge/") },
   chunkNames: "chunks/edge-[name]-[hash]", external: ["./polyhead.wasm"], loader: { ".wasm": "binary" },
 });
 copyFileSync(join(root, "build/polyhead.wasm"), join(root, "dist/polyhead.wasm"));
-const outputs = { ...universal.metafile.outputs, ...edge.metafile.outputs };
+const outputs = { ...index.metafile.outputs, ...universal.metafile.outputs, ...edge.metafile.outputs };
 if (!universal.metafile.outputs["dist/node.js"].imports.some((i) => i.path === "./index.js" && i.external)) {
   console.error("build: dist/node.js does not import ./index.js");
   process.exit(1);
@@ -135,14 +143,15 @@ step("tsc -> dist/types", () => {
 
 // ------------------------------------------------------------------ sizes
 // What loading an entry costs: the entry plus every chunk it imports statically (each
-// gzipped on its own, as a server sends them). The universal entry has a budget.
+// gzipped on its own, as a server sends them), dist/index.js included for the universal
+// entries that import the engine from it. The universal entry has a budget.
 function closure(file, seen = new Set()) {
   if (seen.has(file)) return seen;
   seen.add(file);
   for (const i of outputs[file].imports) {
     if (i.kind !== "import-statement") continue;
     if (!i.external) closure(i.path, seen);
-    else if (file === "dist/node.js" && i.path === "./index.js") closure("dist/index.js", seen);
+    else if (i.path === CORE || (file === "dist/node.js" && i.path === "./index.js")) closure("dist/index.js", seen);
   }
   return seen;
 }
@@ -158,6 +167,11 @@ for (const file of Object.keys(outputs).filter((f) => !f.startsWith("dist/chunks
 const wasm = readFileSync(join(root, "dist/polyhead.wasm"));
 sizes["polyhead.wasm"] = { bytes: wasm.length, gzip: gzipSync(wasm, { level: 9 }).length, files: ["polyhead.wasm"] };
 writeFileSync(join(root, "dist/sizes.json"), JSON.stringify(sizes, null, 2));
+if (sizes["index.js"].files.length !== 1) {
+  console.error(`build: dist/index.js imports other files (${sizes["index.js"].files.join(", ")}); it must be self-contained`);
+  process.exit(1);
+}
+console.log(`build: dist/index.js exports ${split.privates} private names for the other entries (${split.pairs} core imports)`);
 if (sizes["index.js"].gzip > GZIP_BUDGET) {
   console.error(`build: dist/index.js and its chunks are ${sizes["index.js"].gzip} bytes gzipped, over the ${GZIP_BUDGET}-byte budget`);
   process.exit(1);
