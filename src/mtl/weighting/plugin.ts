@@ -12,12 +12,8 @@ import { applyWeightsOnePass, layerwiseGram } from "./autogram.js";
 /** Where per-task gradients are taken: the shared parameters or the shared representation. */
 export type GradientSpace = "shared" | "representation";
 
-/** Throws on an option not in `known`, naming it. */
-export function checkOptions(who: string, opts: object | undefined, known: string[]): void {
-  if (opts == null) return;
-  if (typeof opts !== "object") throw new Error(`${who}: options must be an object, got ${typeof opts}`);
-  for (const k of Object.keys(opts)) if (!known.includes(k)) throw new Error(`${who}: unknown option "${k}" (known: ${known.join(", ")})`);
-}
+/** Unknown options are rejected naming the closest known one (the one checker of src/validate.ts). */
+export { checkOptions } from "../../validate.js";
 
 /** Validates `on`; a method limited to one space names the one it needs. */
 export function checkSpace(who: string, on: unknown, allowed: GradientSpace[] = ["shared", "representation"]): GradientSpace {
