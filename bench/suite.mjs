@@ -1,6 +1,7 @@
 // The benchmark suite (`npm run bench`): every workload in its own processes, polyhead
 // beside TensorFlow.js (wasm stock and with explicit transposes, cpu), jax-js, PyTorch CPU
-// on 1 and 2 threads (Debian's /usr/bin/python3) and numpy's OpenBLAS for matmul. Each
+// on 1 and 2 threads (Debian's /usr/bin/python3) and numpy's OpenBLAS for matmul, and
+// polyhead/threads on 1 and all cores for matmul and the batch-256 steps. Each
 // implementation first shows that it computes the same losses or outputs as polyhead (a
 // mismatch fails the run); then warm-up, medians, ratios. Workloads: bench/suite/workloads.mjs.
 //   npm run bench                      full run, writes bench/results/suite.json (~10 min on 2 cores)
@@ -25,6 +26,9 @@ const root = path.join(here, "..");
 const require = createRequire(import.meta.url);
 const PY = "/usr/bin/python3";  // Debian's, with python3-torch and numpy
 const THREADS = [1, 2];
+const CORES = os.availableParallelism?.() ?? os.cpus().length;
+// polyhead/threads runs these (matmul, and the training steps of batch 256) on 1 and all cores
+const threaded = (spec) => CORES > 1 && (spec.kind === "matmul" || (spec.kind === "train" && spec.B === 256));
 const cpu = os.cpus()[0]?.model ?? "unknown CPU";
 const dir = mkdtempSync(path.join(os.tmpdir(), "polyhead-suite-"));
 if (!existsSync(path.join(root, "dist/index.js"))) execFileSync(process.execPath, [path.join(root, "build/build.mjs")], { stdio: "inherit" });
@@ -54,6 +58,10 @@ function check(workload, spec, got) {
     const who = `${workload}: ${r.impl}${r.threads > 1 ? ` (${r.threads} threads)` : ""}`;
     if (!Number.isFinite(r.median)) problems.push(`${who}: no timing`);
     if (!r.check) continue;
+    // the thread count never changes a bit: every step's loss is one thread's exactly
+    if (r.impl === "polyhead-threads" && !(r.check.length === ref.check.length && r.check.every((v, i) => Object.is(v, ref.check[i])))) {
+      problems.push(`${who}: losses ${r.check.slice(0, 3)}... are not polyhead's bits (${ref.check.slice(0, 3)}...)`);
+    }
     if (spec.kind === "train") {
       const first = r.check[0], last = r.check[r.check.length - 1];
       const rf = ref.check[0], rl = ref.check[ref.check.length - 1];
@@ -76,6 +84,7 @@ function checkMatmul(got) {
     for (const r of rs) {
       // the fast build's FMA rounds once per product: it differs from the default in the last bits only
       const tol = r.impl === "polyhead-fast" ? 1e-3 : 1e-4;
+      if (r.impl === "polyhead-threads" && !(r.agree === 0 && r.check.every((v, i) => v === ref.check[i]))) problems.push(`${w}: polyhead-threads (${r.threads} threads) is not one thread's bits`);
       if (r.agree !== undefined && !(r.agree < tol)) problems.push(`${w}: ${r.impl} differs from polyhead by ${r.agree} (relative to max |C|)`);
       if (!(Math.abs(r.check[0] - ref.check[0]) <= tol * ref.check[0] && Math.abs(r.check[1] - ref.check[1]) <= tol * ref.check[0])) {
         problems.push(`${w}: ${r.impl} (${r.threads} threads) fingerprint ${r.check} differs from polyhead's ${ref.check}`);
@@ -94,6 +103,7 @@ for (const w of names) {
   if (spec.kind !== "matmul") {  // polyhead on the fast kernels, in a process of its own (the engine loads one build)
     got.push(...runWorker(process.execPath, ["--experimental-wasm-relaxed-simd", path.join(here, "suite/js.mjs"), w, dir, "--fast", ...(quick ? ["--quick"] : [])]));
   }
+  if (threaded(spec)) got.push(...runWorker(process.execPath, [path.join(here, "suite/js.mjs"), w, dir, "--threads", String(CORES), ...(quick ? ["--quick"] : [])]));
   if (existsSync(path.join(dir, `${w}.json`))) {
     for (const t of quick ? [1] : THREADS) got.push(...runWorker(PY, [path.join(here, "suite/torch_peer.py"), w, dir, String(t)], { OPENBLAS_NUM_THREADS: String(t), OMP_NUM_THREADS: String(t) }));
   }
@@ -180,8 +190,15 @@ for (const w of names.filter((n) => WORKLOADS[n].kind === "train")) {
     if (pt) targets.push([`${w}: polyhead (1 thread) vs PyTorch ${t} thread${t > 1 ? "s" : ""}`, `${(pt.median / ph.median).toFixed(2)}x as fast`, pt.median >= ph.median]);
   }
 }
-// "all cores and fast mode at or under PyTorch on the same core count": polyhead has no
-// threads yet, so its fast single-thread step stands against PyTorch on 1 and on 2 threads
+// all cores: polyhead/threads on every core against its own pool on one thread (the same
+// process), and against PyTorch on as many threads
+for (const w of names.filter((n) => WORKLOADS[n].kind === "train")) {
+  const one = get(w, "polyhead-threads", 1), all = get(w, "polyhead-threads", CORES), pt = get(w, "pytorch", CORES);
+  if (one && all) targets.push([`${w}: ${CORES} threads >= 1.8x one thread`, `${(one.median / all.median).toFixed(2)}x`, one.median >= 1.8 * all.median]);
+  if (all && pt) targets.push([`${w}: polyhead on ${CORES} threads vs PyTorch on ${CORES}`, `${(pt.median / all.median).toFixed(2)}x as fast`, pt.median >= all.median]);
+}
+// "all cores and fast mode at or under PyTorch on the same core count": fast mode has no
+// threaded build, so its single-thread step stands against PyTorch on 1 and on 2 threads
 for (const w of ["shared-bottom", "mmoe", "tabular"].filter((n) => names.includes(n))) {
   const f = get(w, "polyhead-fast");
   for (const t of THREADS) {

@@ -35,6 +35,15 @@ step("asc -> build/polyhead-fast.wasm", () => {
   execFileSync(bin("asc"), ["assembly/index.ts", "--config", "asconfig.json", "--target", "release", "--enable", "relaxed-simd",
     "-o", "build/polyhead-fast.wasm", "--textFile", "build/polyhead-fast.wat"], { cwd: root, stdio: "inherit" });
 });
+// The threaded kernels (polyhead/threads): assembly/threads.ts (every kernel, plus matmul
+// over a block of C and per-instance packing regions) on an imported shared memory, so one
+// instance per thread can run on it. Imported memory starts zeroed (new WebAssembly.Memory),
+// which spares the module its zero data segments.
+step("asc -> build/polyhead-threads.wasm", () => {
+  execFileSync(bin("asc"), ["assembly/threads.ts", "--config", "asconfig.json", "--target", "release", "--enable", "threads",
+    "--importMemory", "--zeroFilledMemory", "--sharedMemory", "--maximumMemory", "65536",
+    "-o", "build/polyhead-threads.wasm", "--textFile", "build/polyhead-threads.wat"], { cwd: root, stdio: "inherit" });
+});
 // The scalar references of the SIMD kernels, for the kernel tests only (not shipped);
 // a config of its own, since asconfig.json's entries would pull every kernel in.
 step("asc -> build/polyhead-ref.wasm", () => {

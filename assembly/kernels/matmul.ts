@@ -40,9 +40,51 @@ const NR = 8;
 const KC = 256;
 const MC = 32;
 const NC = 512;
-const AP = memory.data(MC * KC * 16, 64); // A block, pre-broadcast: 128 KiB
-const BP = memory.data(KC * NC * 4, 64);  // B block: 512 KiB
-const TILE = memory.data(MR * NR * 4, 64); // an edge tile, before its partial store
+const AP0 = memory.data(MC * KC * 16, 64); // A block, pre-broadcast: 128 KiB
+const BP0 = memory.data(KC * NC * 4, 64);  // B block: 512 KiB
+const TILE0 = memory.data(MR * NR * 4, 64); // an edge tile, before its partial store
+
+// The threaded build (asc --enable threads: build/polyhead-threads.wasm, the polyhead/threads
+// entry) runs one instance per thread on one shared memory. Each instance packs into a
+// region of its own (matmul_scratch; the calling thread's keeps the static blocks above),
+// and matmul_part narrows a call to one thread's block of C. Every use below is a
+// compile-time choice, so the default build is byte for byte what it was without threads.
+let apAt: usize = AP0, bpAt: usize = BP0, tileAt: usize = TILE0;
+let partI0 = 0, partI1 = i32.MAX_VALUE, partJ0 = 0, partJ1 = i32.MAX_VALUE;
+// @ts-ignore: decorator
+@inline function AP(): usize { return ASC_FEATURE_THREADS ? apAt : AP0; }
+// @ts-ignore: decorator
+@inline function BP(): usize { return ASC_FEATURE_THREADS ? bpAt : BP0; }
+// @ts-ignore: decorator
+@inline function TILE(): usize { return ASC_FEATURE_THREADS ? tileAt : TILE0; }
+// @ts-ignore: decorator
+@inline function rowsFrom(): i32 { return ASC_FEATURE_THREADS ? partI0 : 0; }
+// @ts-ignore: decorator
+@inline function rowsTo(m: i32): i32 { return ASC_FEATURE_THREADS ? min(partI1, m) : m; }
+// @ts-ignore: decorator
+@inline function colsFrom(): i32 { return ASC_FEATURE_THREADS ? partJ0 : 0; }
+// @ts-ignore: decorator
+@inline function colsTo(n: i32): i32 { return ASC_FEATURE_THREADS ? min(partJ1, n) : n; }
+
+/** Bytes of one instance's packing region (A block, B block, edge tile). */
+export function matmul_scratch_bytes(): i32 { return MC * KC * 16 + KC * NC * 4 + MR * NR * 4; }
+
+/** This instance packs into [at, at + matmul_scratch_bytes()) (64-byte aligned) from now on. */
+export function matmul_scratch(at: usize): void {
+  apAt = at; bpAt = at + MC * KC * 16; tileAt = bpAt + KC * NC * 4;
+}
+
+/**
+ * matmul's C[i0:i1, j0:j1] alone (k > 0, a non-empty block): the pool hands each thread
+ * a block of rows or of columns of C. Every element is computed as matmul computes it,
+ * whatever the block, so any split gives matmul's bits.
+ */
+export function matmul_part(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
+  transA: i32, transB: i32, alpha: f32, beta: f32, i0: i32, i1: i32, j0: i32, j1: i32): void {
+  partI0 = i0; partI1 = i1; partJ0 = j0; partJ1 = j1;
+  matmul(c, a, b, m, n, k, transA, transB, alpha, beta);
+  partI0 = 0; partI1 = i32.MAX_VALUE; partJ0 = 0; partJ1 = i32.MAX_VALUE;
+}
 
 // Store modes: the first KC block overwrites C (beta == 0) or blends it in; later blocks add.
 const SET = 0;
@@ -60,22 +102,23 @@ export function matmul(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
     return;
   }
   const ldc = <usize>n << 2;
-  for (let jc = 0; jc < n; jc += NC) {
-    const nc = min(NC, n - jc);
+  const j1 = colsTo(n), i1 = rowsTo(m);
+  for (let jc = colsFrom(); jc < j1; jc += NC) {
+    const nc = min(NC, j1 - jc);
     for (let pc = 0; pc < k; pc += KC) {
       const kc = min(KC, k - pc);
       packB(b, n, k, transB, pc, jc, kc, nc);
       const mode = pc > 0 ? ACC : beta == 0 ? SET : BLEND;
-      for (let ic = 0; ic < m; ic += MC) {
-        const mc = min(MC, m - ic);
+      for (let ic = rowsFrom(); ic < i1; ic += MC) {
+        const mc = min(MC, i1 - ic);
         packA(a, m, k, transA, ic, pc, mc, kc);
         for (let jr = 0; jr < nc; jr += NR) {
-          const bp = BP + (<usize>(jr * kc) << 2);
+          const bp = BP() + (<usize>(jr * kc) << 2);
           const cols = min(NR, nc - jr);
           for (let ir = 0; ir < mc; ir += MR) {
             const rows = min(MR, mc - ir);
             const cp = c + (<usize>((ic + ir) * n + jc + jr) << 2);
-            micro4x8(AP + (<usize>(ir * kc) << 4), bp, kc, cp, ldc, rows, cols, mode, alpha, beta);
+            micro4x8(AP() + (<usize>(ir * kc) << 4), bp, kc, cp, ldc, rows, cols, mode, alpha, beta);
           }
         }
       }
@@ -112,13 +155,13 @@ function micro4x8(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, rows: i32
     storeRow(c, c30, c31, mode, va, vb);
     return;
   }
-  v128.store(TILE, c00); v128.store(TILE, c01, 16);
-  v128.store(TILE, c10, 32); v128.store(TILE, c11, 48);
-  v128.store(TILE, c20, 64); v128.store(TILE, c21, 80);
-  v128.store(TILE, c30, 96); v128.store(TILE, c31, 112);
+  v128.store(TILE(), c00); v128.store(TILE(), c01, 16);
+  v128.store(TILE(), c10, 32); v128.store(TILE(), c11, 48);
+  v128.store(TILE(), c20, 64); v128.store(TILE(), c21, 80);
+  v128.store(TILE(), c30, 96); v128.store(TILE(), c31, 112);
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < cols; j++) {
-      const s = load<f32>(TILE + (<usize>(i * NR + j) << 2));
+      const s = load<f32>(TILE() + (<usize>(i * NR + j) << 2));
       const o = c + <usize>i * ldc + (<usize>j << 2);
       // the same per-element arithmetic as storeRow's lanes
       store<f32>(o, mode == SET ? s * alpha : mode == BLEND ? s * alpha + load<f32>(o) * beta : load<f32>(o) + s * alpha);
@@ -204,7 +247,7 @@ function packA(a: usize, m: i32, k: i32, transA: i32, ic: i32, pc: i32, mc: i32,
   const rowStride: i32 = transA ? 1 : k, pStride: i32 = transA ? m : 1;
   const rs = <usize>rowStride << 2, ps = <usize>pStride << 2;
   for (let ir = 0; ir < mc; ir += MR) {
-    let dst = AP + (<usize>(ir * kc) << 4);
+    let dst = AP() + (<usize>(ir * kc) << 4);
     const rows = min(MR, mc - ir);
     const src = a + <usize>(ic + ir) * rs + <usize>pc * ps;
     if (rows == MR) {
@@ -228,7 +271,7 @@ function packA(a: usize, m: i32, k: i32, transA: i32, ic: i32, pc: i32, mc: i32,
 // op(B)[pc:pc+kc, jc:jc+nc] -> BP as NR-column panels, each kc x NR p-major.
 function packB(b: usize, n: i32, k: i32, transB: i32, pc: i32, jc: i32, kc: i32, nc: i32): void {
   for (let jr = 0; jr < nc; jr += NR) {
-    const dst = BP + (<usize>(jr * kc) << 2);
+    const dst = BP() + (<usize>(jr * kc) << 2);
     const cols = min(NR, nc - jr), j = jc + jr;
     if (transB) {
       // B is (n,k): op(B)'s columns are B's rows; transpose two groups of 4

@@ -2,7 +2,7 @@
 // JavaScript peers (TensorFlow.js wasm and cpu, jax-js), one after another, each checked
 // (losses or outputs) before it is timed. It first writes the workload's inputs (data,
 // initial weights, spec) for the PyTorch process, so every implementation starts alike.
-//   node bench/suite/js.mjs <workload> <dir> [--quick] [--only polyhead,jax-js] [--fast]
+//   node bench/suite/js.mjs <workload> <dir> [--quick] [--only polyhead,jax-js] [--fast] [--threads N]
 // prints progress, then one line `RESULT <json>` that the suite reads.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -33,12 +33,19 @@ const BUDGET_MS = quick ? 300 : 4000, MIN_REPEATS = quick ? 2 : 5, MAX_REPEATS =
 
 // --fast: polyhead alone, on the fast kernels (polyhead/fast), as the row "polyhead-fast"
 const fastMode = args.includes("--fast");
-if (fastMode) {
+// --threads N: polyhead alone, on polyhead/threads, timed on 1 and on N threads of one pool
+// (setThreads between them), as the rows "polyhead-threads"
+const threadsAt = args.indexOf("--threads"), nThreads = threadsAt >= 0 ? Number(args[threadsAt + 1]) : 0;
+const pool = nThreads ? await import("../../dist/threads.js") : null;
+if (pool) {
+  await pool.initThreads({ threads: nThreads });
+  if (pool.threadCount() !== nThreads) throw new Error(`--threads ${nThreads}: the pool started ${pool.threadCount()} threads`);
+} else if (fastMode) {
   const { fastModeActive, initFast } = await import("../../dist/fast.js");
   await initFast();
   if (!fastModeActive()) throw new Error("--fast: the fast kernels did not load (run Node with --experimental-wasm-relaxed-simd)");
 } else await ph.init();
-const tf = W.kind === "matmul" || fastMode ? null : await loadTfjs();
+const tf = W.kind === "matmul" || fastMode || pool ? null : await loadTfjs();
 
 // ------------------------------------------------------------------ inputs
 // Data and weights come from polyhead's seeded streams and are written as one float32
@@ -358,8 +365,16 @@ async function jaxInfer() {
 // bench-only kernel of independent 128-bit mul+add (or FMA) chains: what the hardware
 // gives Wasm SIMD, the ceiling for a matmul.
 async function matmulRows() {
-  const mods = [["polyhead", "build/polyhead.wasm"], ["polyhead-fast", "build/polyhead-fast.wasm"]].filter(([, f]) => existsSync(path.join(root, f)));
+  const mods = pool ? [] : [["polyhead", "build/polyhead.wasm"], ["polyhead-fast", "build/polyhead-fast.wasm"]].filter(([, f]) => existsSync(path.join(root, f)));
   const impls = [];
+  // --threads: the matmul op (tensors in, a tensor out) on 1 and on N threads of the pool
+  for (const t of pool ? [1, nThreads] : []) {
+    impls.push({ impl: "polyhead-threads", threads: t, setup([m, k, n], [tA, tB], av, bv) {
+      const a = ph.tensor(av, tA ? [k, m] : [m, k]).keep(), b = ph.tensor(bv, tB ? [n, k] : [k, n]).keep();
+      const run = () => { pool.setThreads(t); ph.scope(() => { ph.matmul(a, b, { transA: tA, transB: tB }); }); };
+      return { run, result: () => ph.scope(() => ph.matmul(a, b, { transA: tA, transB: tB }).f32()), free: () => { a.dispose(); b.dispose(); } };
+    } });
+  }
   for (const [impl, file] of mods) {
     const ex = (await WebAssembly.instantiate(readFileSync(path.join(root, file)), {})).instance.exports;
     let top = Math.ceil(ex.heap_base() / 64) * 64;
@@ -370,9 +385,9 @@ async function matmulRows() {
       return { run: () => ex.matmul(c, a, b, m, n, k, +tA, +tB, 1, 0), result: () => new Float32Array(ex.memory.buffer, c, m * n).slice(), free: () => { top = mark; } };
     } });
   }
-  const tfm = await loadTfjs();
-  await tfBackend(tfm, "wasm");
-  impls.push({ impl: "tfjs-wasm", setup([m, k, n], [tA, tB], av, bv) {
+  const tfm = pool ? null : await loadTfjs();
+  if (tfm) await tfBackend(tfm, "wasm");
+  if (tfm) impls.push({ impl: "tfjs-wasm", setup([m, k, n], [tA, tB], av, bv) {
     const a = tfm.tensor2d(av, tA ? [k, m] : [m, k]), b = tfm.tensor2d(bv, tB ? [n, k] : [k, n]);
     let last = null;
     return { run: () => { const c = tfm.matMul(a, b, tA, tB); last = c.dataSync(); c.dispose(); }, result: () => last, free: () => { a.dispose(); b.dispose(); } };
@@ -402,12 +417,12 @@ async function matmulRows() {
         const res = await measure(() => { for (let i = 0; i < batch; i++) r.run(); }, 0);
         r.free();
         const gf = (ms) => flop / (ms / batch) / 1e6;
-        out.push({ workload, impl: I.impl, threads: 1, metric: "GFLOP/s", median: gf(res.median), min: gf(res.max), max: gf(res.min), n: res.n,
+        out.push({ workload, impl: I.impl, threads: I.threads ?? 1, metric: "GFLOP/s", median: gf(res.median), min: gf(res.max), max: gf(res.min), n: res.n,
           check: [s1, s2], agree: dmax / (smax || 1) });
       }
     }
   }
-  for (const r of await peaks()) out.push(r);
+  if (!pool) for (const r of await peaks()) out.push(r);
   return out;
 }
 
@@ -448,18 +463,22 @@ if (W.kind === "matmul") {
   rows.push(...await matmulRows());
   writeInputs({ shapes: matmulShapes(quick) });
 } else {
-  if (!fastMode) writeInputs();
+  if (!fastMode && !pool) writeInputs();
   const metric = W.kind === "train" ? "ms/step" : "ms/call";
   for (const d of IMPLS) {
     if (d.impl !== "polyhead" && !d.impl.startsWith("polyhead-") && !W.peers.includes(d.impl)) continue;
     if (quick && d.impl === "tfjs-cpu") continue;  // seconds a step: left out of the CI run
     if (only && !only.includes(d.impl)) continue;
-    if (fastMode && d.impl !== "polyhead") continue;
-    const run = await d.setup();
-    const res = await measure(run, W.kind === "train" ? CHECK_STEPS : 2);
-    const check = W.kind === "train" ? res.check : res.check[0];
-    process.stderr.write(`${name}: ${d.impl} ${res.median.toFixed(3)} ${metric} (${res.n} timed)\n`);
-    rows.push({ workload: name, impl: fastMode ? "polyhead-fast" : d.impl, threads: 1, metric, median: res.median, min: res.min, max: res.max, n: res.n, check: d.noCheck ? undefined : check });
+    if ((fastMode || pool) && d.impl !== "polyhead") continue;
+    for (const t of pool ? [1, nThreads] : [1]) {
+      pool?.setThreads(t);
+      const impl = fastMode ? "polyhead-fast" : pool ? "polyhead-threads" : d.impl;
+      const run = await d.setup();
+      const res = await measure(run, W.kind === "train" ? CHECK_STEPS : 2);
+      const check = W.kind === "train" ? res.check : res.check[0];
+      process.stderr.write(`${name}: ${impl}${pool ? ` (${t} thread${t > 1 ? "s" : ""})` : ""} ${res.median.toFixed(3)} ${metric} (${res.n} timed)\n`);
+      rows.push({ workload: name, impl, threads: t, metric, median: res.median, min: res.min, max: res.max, n: res.n, check: d.noCheck ? undefined : check });
+    }
   }
 }
 console.log("RESULT " + JSON.stringify(rows));

@@ -4,8 +4,12 @@
 import { KERNEL_ARITY, KERNEL_NAMES, type Kernels } from "./kernels.js";
 import { checkOptions, show } from "../validate.js";
 
-/** Where the Wasm module comes from: inlined bytes (universal bundle) or a precompiled module (edge). */
-export type WasmSource = () => Promise<WebAssembly.Module | BufferSource>;
+/**
+ * Where the Wasm module comes from: inlined bytes (universal bundle), a precompiled module
+ * (edge), or kernels an entry instantiated itself (polyhead/threads: on shared memory, its
+ * matmul spread over a pool).
+ */
+export type WasmSource = () => Promise<WebAssembly.Module | BufferSource | { exports: Kernels }>;
 
 /** Options of init(): where the Wasm comes from, memory and threading. */
 export interface InitOptions {
@@ -63,7 +67,7 @@ async function load(): Promise<void> {
   const src = await source();
   const instance = src instanceof WebAssembly.Module
     ? await WebAssembly.instantiate(src, {})
-    : (await WebAssembly.instantiate(src, {})).instance;
+    : "exports" in src ? src : (await WebAssembly.instantiate(src, {})).instance;
   const ex = instance.exports as unknown as Kernels;
   for (const name of KERNEL_NAMES) {
     if (!(name in ex)) throw new Error(`polyhead: Wasm module lacks kernel "${name}" (build mismatch)`);

@@ -1,0 +1,204 @@
+// polyhead/threads: the kernels on several cores. initThreads() in place of init() loads a
+// second Wasm build (build/polyhead-threads.wasm: the same kernels on an imported shared
+// memory, inlined here, never in the universal bundle) and starts a pool of workers that
+// instantiate that module on the same memory. A large matmul is cut into blocks of rows
+// (or columns) of C, one per thread; no reduction is ever split, so every element is summed
+// in the same order as on one thread: the bits are those of the default kernels for any
+// thread count. Idle workers sleep in Atomics.wait (no spinning) and never keep a process
+// alive. Where there is no shared memory (a page without cross-origin isolation, workerd)
+// it says so once and runs the default kernels on one thread.
+// @example
+// import { initThreads } from "polyhead/threads";
+// await initThreads({ threads: 4 });
+import bytes from "../../build/polyhead-threads.wasm";
+import { init, isReady, setWasmSource, type InitOptions } from "../engine/engine.js";
+import type { Kernels } from "../engine/kernels.js";
+import { checkOptions, show } from "../validate.js";
+import { availableCores, spawnPoolWorker, type PoolWorker } from "./platform.js";
+
+/** Options of initThreads(): init()'s, plus the pool's. */
+export interface ThreadsOptions extends InitOptions {
+  /** Threads in all, the calling one included (default: the cores the runtime reports, at most 16). 1 loads the default kernels and starts no worker. */
+  threads?: number;
+  /** Multiply-adds (m·n·k) below which a matmul runs on the calling thread alone (default 262144): waking a worker costs tens of microseconds. */
+  minWork?: number;
+}
+
+/** The threaded build's exports beyond the default kernels (assembly/threads.ts). */
+interface ThreadKernels extends Kernels {
+  matmul_part(c: number, a: number, b: number, m: number, n: number, k: number, transA: number, transB: number,
+    alpha: number, beta: number, i0: number, i1: number, j0: number, j1: number): void;
+  matmul_scratch(at: number): void;
+  matmul_scratch_bytes(): number;
+}
+
+const PAGE = 65536;
+// The module asks for 11 pages of static data today (asc's count); a larger first size
+// leaves it room, and a module that outgrows it fails to link, loudly, in the tests.
+const FIRST_PAGES = 32;
+const MR = 4, NR = 8; // matmul's register tile (assembly/kernels/matmul.ts): blocks start on its edges
+
+// The control block, an Int32Array over its own SharedArrayBuffer: the job (pointers,
+// sizes, alpha and beta as float bits), how many parts are still running, a failure flag,
+// a quit flag, then per worker its block of C and the word it sleeps on (a job counter).
+const JOB = 0, PENDING = 10, FAILED = 11, QUIT = 12, BLOCK = 16;
+const wakeAt = (w: number, n: number) => BLOCK + 4 * n + w;
+
+// What a worker runs, given `port` (its parent: self, or worker_threads' parentPort; see
+// platform.ts): no import of its own, so one text serves a Node worker thread and a module
+// Web Worker (Deno, Bun, browsers) alike.
+const WORKER_SOURCE = `
+const on = (f) => port.on ? port.once("message", f) : (port.onmessage = (e) => f(e.data));
+on(({ module, memory, ctl, index, pool, scratch }) => {
+  const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  ex.matmul_scratch(scratch);
+  const f = new Float32Array(ctl.buffer), blk = ${BLOCK} + 4 * index, wake = ${BLOCK} + 4 * pool + index;
+  port.postMessage("ready");
+  for (let seen = 0;;) {
+    Atomics.wait(ctl, wake, seen);
+    if (Atomics.load(ctl, ${QUIT})) break;
+    const now = Atomics.load(ctl, wake);
+    if (now === seen) continue;
+    seen = now;
+    try {
+      ex.matmul_part(ctl[0], ctl[1], ctl[2], ctl[3], ctl[4], ctl[5], ctl[6], ctl[7], f[8], f[9], ctl[blk], ctl[blk + 1], ctl[blk + 2], ctl[blk + 3]);
+    } catch (e) { Atomics.store(ctl, ${FAILED}, 1); }
+    if (Atomics.sub(ctl, ${PENDING}, 1) === 1) Atomics.notify(ctl, ${PENDING});
+  }
+});
+`;
+
+let workers: PoolWorker[] = [];
+let ctl: Int32Array<ArrayBufferLike> = new Int32Array(0), ctlF: Float32Array<ArrayBufferLike> = new Float32Array(0);
+let used = 1;            // threads a matmul may use now, the calling one included
+let minWork = 262144;
+let canBlock = false;    // Atomics.wait is allowed on this thread (not a browser's main thread)
+let chosen = false;      // an initThreads() picked the kernels
+let warned = false;
+
+/** Threads a large matmul runs on now, the calling one included (1 without a pool). */
+export function threadCount(): number { return used; }
+
+/**
+ * Use `n` threads from now on (1 up to the number initThreads started): results are the
+ * same bits for any `n`; fewer threads leave cores to other work.
+ */
+export function setThreads(n: number): void {
+  if (!(Number.isInteger(n) && n >= 1 && n <= workers.length + 1)) {
+    throw new RangeError(`setThreads: n must be an integer in [1, ${workers.length + 1}] (the threads initThreads started), got ${show(n)}`);
+  }
+  used = n;
+}
+
+/** End the pool's workers; matmul then runs on the calling thread (the same bits). */
+export function stopThreads(): void {
+  if (workers.length) Atomics.store(ctl, QUIT, 1);
+  workers.forEach((w, i) => { Atomics.notify(ctl, wakeAt(i, workers.length)); w.terminate(); });
+  workers = [];
+  used = 1;
+}
+
+function warnOnce(why: string): void {
+  if (!warned) console.warn(`polyhead: initThreads: ${why}; running the default kernels on one thread`);
+  warned = true;
+}
+
+/** Why this runtime cannot run the pool, or null when it can. */
+function unsupported(): string | null {
+  const g = globalThis as { crossOriginIsolated?: boolean };
+  if (typeof SharedArrayBuffer !== "function" || g.crossOriginIsolated === false) {
+    return "shared memory is off (a page needs cross-origin isolation: Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)";
+  }
+  try { new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }); } catch { return "this runtime lacks shared WebAssembly memory"; }
+  return null;
+}
+
+/**
+ * `init(options)` with the threaded kernels and a pool of `threads - 1` workers; elsewhere
+ * (no shared memory, no workers) it warns once and loads the default kernels. Call it
+ * first: the kernels are chosen once per process. The workers are started once and need no
+ * shutting down (stopThreads() ends them early).
+ * @example
+ * await initThreads({ threads: 2 });
+ * matmul(a, b); // 512 x 512 x 512: half the rows of C on each thread, the same bits as on one
+ */
+export async function initThreads(options: ThreadsOptions = {}): Promise<void> {
+  checkOptions("initThreads", options, ["threads", "minWork", "maxMemoryMB"]);
+  const { threads, minWork: min, ...initOptions } = options;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
+    throw new RangeError(`initThreads: threads must be an integer in [1, 64], got ${show(threads)}`);
+  }
+  if (min !== undefined && !(typeof min === "number" && min >= 0)) throw new RangeError(`initThreads: minWork must be a number >= 0, got ${show(min)}`);
+  // init() checks it too, but only after this sized the shared memory by it
+  const mb = initOptions.maxMemoryMB;
+  if (mb !== undefined && !(typeof mb === "number" && mb > 0 && mb <= 4096)) throw new RangeError(`initThreads: maxMemoryMB must be a number in (0, 4096], got ${show(mb)}`);
+  if (isReady() && !chosen) throw new Error("initThreads: polyhead was already initialised with the default kernels (init() ran first); the kernels are chosen once");
+  if (min !== undefined) minWork = min;
+  if (chosen) return init(initOptions);
+  chosen = true;
+  const want = threads ?? Math.min(16, await availableCores());
+  const why = want > 1 ? unsupported() : null;
+  if (why) warnOnce(why);
+  if (want === 1 || why) return init(initOptions);
+
+  const module = await WebAssembly.compile(bytes as BufferSource);
+  const maxPages = Math.min(65536, Math.ceil((initOptions.maxMemoryMB ?? 2048) * 16));
+  const memory = new WebAssembly.Memory({ initial: Math.min(FIRST_PAGES, maxPages), maximum: maxPages, shared: true });
+  const pool = want - 1;
+  let scratch = 0, per = 0;
+  setWasmSource(async () => {
+    const ex = (await WebAssembly.instantiate(module, { env: { memory } })).exports as unknown as ThreadKernels;
+    // each worker's packing region lies below the allocator's first block
+    scratch = Math.ceil(ex.heap_base() / 64) * 64;
+    per = ex.matmul_scratch_bytes();
+    const end = scratch + pool * per;
+    if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
+    return { exports: { ...ex, heap_base: () => end, matmul: threadedMatmul(ex) } };
+  });
+  await init(initOptions);
+  ctl = new Int32Array(new SharedArrayBuffer(4 * wakeAt(pool, pool)));
+  ctlF = new Float32Array(ctl.buffer);
+  try { Atomics.wait(ctl, PENDING, 1, 0); canBlock = true; } catch { canBlock = false; }
+  try {
+    workers = await Promise.all(Array.from({ length: pool }, (_, index) =>
+      spawnPoolWorker(WORKER_SOURCE, { module, memory, ctl, index, pool, scratch: scratch + index * per })));
+    await Promise.all(workers.map((w) => w.ready));
+  } catch (e) {
+    stopThreads();
+    warnOnce(`the workers did not start (${(e as Error).message})`);
+    return;
+  }
+  used = want;
+}
+
+/**
+ * The engine's matmul: on the calling thread below minWork (or with one thread); above it,
+ * C cut into `used` blocks of whole register tiles, rows when there are enough, columns
+ * otherwise. The calling thread computes block 0 and then waits for the rest.
+ */
+function threadedMatmul(ex: ThreadKernels): Kernels["matmul"] {
+  return function matmul(c, a, b, m, n, k, transA, transB, alpha, beta) {
+    const t = Math.min(used, workers.length + 1);
+    const rowTiles = Math.ceil(m / MR), colTiles = Math.ceil(n / NR);
+    const byRows = rowTiles >= t && (m >= n || colTiles < t);
+    const parts = Math.min(t, byRows ? rowTiles : colTiles);
+    if (parts < 2 || k <= 0 || m * n * k < minWork) return ex.matmul(c, a, b, m, n, k, transA, transB, alpha, beta);
+    ctl.set([c, a, b, m, n, k, transA, transB], JOB);
+    ctlF[JOB + 8] = alpha; ctlF[JOB + 9] = beta;
+    const tiles = byRows ? rowTiles : colTiles, edge = byRows ? MR : NR, size = byRows ? m : n;
+    const cut = (q: number) => Math.min(size, Math.floor((q * tiles) / parts) * edge);
+    Atomics.store(ctl, FAILED, 0);
+    Atomics.store(ctl, PENDING, parts - 1);
+    for (let w = 0; w < parts - 1; w++) {
+      const blk = BLOCK + 4 * w, from = cut(w + 1), to = cut(w + 2);
+      if (byRows) ctl.set([from, to, 0, n], blk); else ctl.set([0, m, from, to], blk);
+      const wake = wakeAt(w, workers.length);
+      Atomics.add(ctl, wake, 1);
+      Atomics.notify(ctl, wake);
+    }
+    if (byRows) ex.matmul_part(c, a, b, m, n, k, transA, transB, alpha, beta, 0, cut(1), 0, n);
+    else ex.matmul_part(c, a, b, m, n, k, transA, transB, alpha, beta, 0, m, 0, cut(1));
+    for (let v; (v = Atomics.load(ctl, PENDING)) !== 0;) if (canBlock) Atomics.wait(ctl, PENDING, v);
+    if (ctl[FAILED]) throw new Error("polyhead: a worker thread failed in matmul (its kernel trapped)");
+  };
+}
