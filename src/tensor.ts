@@ -3,6 +3,7 @@
 import { F32, I32, isReady } from "./engine/engine.js";
 import { allocStorage, keepStorage, release, Storage } from "./engine/scope.js";
 import type { Node } from "./autograd/ops.js";
+import { show } from "./validate.js";
 
 /** A tensor's element type. */
 export type DType = "float32" | "int32";
@@ -16,12 +17,34 @@ export function sizeOf(shape: Shape): number {
   return n;
 }
 
-/** Throw unless every dimension is a non-negative integer. */
-/** Throw unless `t` (argument `name` of `op`) is float32. */
-export function checkFloat(op: string, name: string, t: Tensor): void {
+// Every copy of polyhead marks its tensors with this registry symbol, so a tensor of another
+// copy (a second bundle or version in the process, with its own Wasm memory, whose offsets
+// mean nothing here) is told apart from a value that is no tensor at all.
+const BRAND = Symbol.for("polyhead.tensor");
+
+/**
+ * Throw unless `x` (argument `name` of `op`) is a Tensor of this engine. `instanceof` is the
+ * engine identity check (each copy of the library has its own Tensor class over its own
+ * memory) and costs a prototype lookup on the hot path; the error is built only on failure.
+ */
+export function checkTensor(op: string, name: string, x: unknown): asserts x is Tensor {
+  if (!(x instanceof Tensor)) throw notTensor(op, name, x);
+}
+
+function notTensor(op: string, name: string, x: unknown): Error {
+  if (x !== null && typeof x === "object" && BRAND in x) {
+    return new Error(`${op}: ${name} is a tensor of another copy of polyhead (with its own Wasm memory); import polyhead from one package`);
+  }
+  return new TypeError(`${op}: ${name} must be a Tensor, got ${show(x)}`);
+}
+
+/** Throw unless `t` (argument `name` of `op`) is a float32 Tensor of this engine. */
+export function checkFloat(op: string, name: string, t: unknown): asserts t is Tensor {
+  if (!(t instanceof Tensor)) throw notTensor(op, name, t);
   if (t.dtype !== "float32") throw new Error(`${op}: ${name} ${t.describe()} must be float32`);
 }
 
+/** Throw unless every dimension is a non-negative integer. */
 export function checkShape(shape: Shape, what: string): void {
   if (!Array.isArray(shape)) throw new Error(`${what}: a shape is an array of dimensions, got ${shape === null ? "null" : typeof shape}`);
   for (const d of shape) {
@@ -161,4 +184,8 @@ export class Tensor {
 
   /** The description and the values, for logging. */
   toString(): string { return `${this.describe()} ${JSON.stringify(this.toArray())}`; }
+
+  /** @internal The mark every copy of polyhead puts on its tensors (see checkTensor). */
+  declare readonly [BRAND]: true;
 }
+Object.defineProperty(Tensor.prototype, BRAND, { value: true });

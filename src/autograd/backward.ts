@@ -3,10 +3,11 @@
 // The graph is kept, so several gradients (one per task, say) can be taken from one forward
 // pass. Recording is the other half (tape.ts), which the ops import; only this half needs them.
 import { K } from "../engine/engine.js";
-import { Tensor } from "../tensor.js";
+import { Tensor, checkTensor } from "../tensor.js";
 import { add } from "../ops/elementwise.js";
 import { clone, onesLike, zerosLike } from "../ops/creation.js";
 import { noGrad } from "./tape.js";
+import { show } from "../validate.js";
 import { GRADIENTS } from "./grads/index.js";
 import type { GradRule, Node } from "./ops.js";
 
@@ -78,8 +79,10 @@ function walk(ys: Tensor[], dys: Tensor[], stopAt: Set<Tensor> | null): Map<Tens
 
 function seeds(ys: Tensor[], dys?: Tensor[]): Tensor[] {
   return ys.map((y, i) => {
+    checkTensor("gradients", ys.length === 1 ? "output" : `output ${i}`, y);
     if (dys && dys[i]) {
       const d = dys[i];
+      checkTensor("gradients", `seed ${i}`, d);
       if (d.size !== y.size) throw new Error(`gradients: seed ${i} has shape [${d.shape}], output has [${y.shape}]`);
       return d;
     }
@@ -98,6 +101,8 @@ function seeds(ys: Tensor[], dys?: Tensor[]): Tensor[] {
  */
 export function gradients(ys: Tensor | Tensor[], xs: Tensor[], dys?: Tensor[]): Tensor[] {
   const yl = Array.isArray(ys) ? ys : [ys];
+  if (!Array.isArray(xs)) throw new TypeError(`gradients: xs must be an array of tensors, got ${show(xs)}`);
+  xs.forEach((x, i) => checkTensor("gradients", `xs[${i}]`, x));
   const grads = walk(yl, seeds(yl, dys), new Set(xs));
   // rules pass dy through where they can (add, reshape), so two results may share memory;
   // give each its own, since callers update gradient vectors in place (vaxpy, PCGrad)
@@ -116,6 +121,8 @@ export function gradients(ys: Tensor | Tensor[], xs: Tensor[], dys?: Tensor[]): 
  * requires gradients (parameters). Gradients add up across calls until zeroed.
  */
 export function backward(loss: Tensor, dy?: Tensor): void {
+  checkTensor("backward", "loss", loss);
+  if (dy !== undefined) checkTensor("backward", "dy", dy);
   const grads = walk([loss], seeds([loss], dy ? [dy] : undefined), null);
   for (const [t, g] of grads) {
     if (t.node || !t.requiresGrad) continue;
@@ -125,6 +132,7 @@ export function backward(loss: Tensor, dy?: Tensor): void {
 
 /** Add `g` into `t.grad` (allocating it once, outside any scope). */
 export function accumulateGrad(t: Tensor, g: Tensor): void {
+  checkTensor("accumulateGrad", "t", t); checkTensor("accumulateGrad", "g", g);
   if (!t.grad || t.grad.isDisposed) {
     t.grad = new Tensor(t.shape).keep();
     K().copy(t.grad.ptr, g.ptr, t.size);
@@ -148,6 +156,7 @@ export function grad(f: (...args: Tensor[]) => Tensor): (...args: Tensor[]) => T
 /** Like grad, but also returns f's value: [value, gradients]. */
 export function valueAndGrad(f: (...args: Tensor[]) => Tensor): (...args: Tensor[]) => [Tensor, Tensor[]] {
   return (...args) => {
+    args.forEach((a, i) => checkTensor("grad", `argument ${i}`, a));
     const flags = args.map((a) => a.requiresGrad);
     args.forEach((a) => { a.requiresGrad = true; });
     try {

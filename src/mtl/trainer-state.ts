@@ -4,6 +4,7 @@
 // from it continues bit-identically.
 import type { RngState } from "../random.js";
 import type { Trainer } from "./trainer.js";
+import type { Module } from "../nn/module.js";
 
 /** Trainer.stateDict(): everything needed to resume training, as plain data. */
 export interface TrainerState {
@@ -13,16 +14,13 @@ export interface TrainerState {
   optimizer: unknown; weighting: Record<string, unknown>;
   /** Random streams of modules that keep one (Module.rngState), by module path. */
   dropout?: Record<string, RngState>;
+  /** The weighting method's name (checked on load: another method's state is refused). */
+  weightingMethod?: string;
 }
 
 /** The model's modules that keep a random stream of their own, by path. */
-function streams(trainer: Trainer): [string, RngState][] {
-  const out: [string, RngState][] = [];
-  for (const [path, m] of trainer.model.namedModules()) {
-    const s = m.rngState();
-    if (s) out.push([path, s]);
-  }
-  return out;
+function streams(trainer: Trainer): [string, Module][] {
+  return trainer.model.namedModules().filter(([, m]) => m.rngState() !== null);
 }
 
 /** Everything needed to resume (Trainer.stateDict). */
@@ -33,35 +31,53 @@ export function trainerState(trainer: Trainer): TrainerState {
     format: "polyhead-trainer", version: 1, epoch: trainer.epoch, step: trainer.step, rng: trainer.rng.state(),
     model, optimizer: trainer.optimizer.stateDict(), weighting: trainer.weighting.stateDict?.() ?? {},
     // (the key keeps its first name so saved states stay loadable: Dropout was the first such module)
-    dropout: Object.fromEntries(streams(trainer)),
+    dropout: Object.fromEntries(streams(trainer).map(([p, m]) => [p, m.rngState()!])),
+    weightingMethod: trainer.weighting.name,
   };
 }
 
-/** Resume from trainerState()'s output (Trainer.loadStateDict). */
+const isCount = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+const isRng = (r: unknown) => { const k = (r as RngState)?.key; return Array.isArray(k) && k.length === 2 && k.every((x) => isCount(x) && x <= 0xffffffff) && isCount((r as RngState).counter); };
+const isDict = (v: unknown) => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * Resume from trainerState()'s output (Trainer.loadStateDict). Every part is checked
+ * before any is applied: the counters, the streams, the model's and the optimiser's
+ * values (their planLoad checks), then the weighting plug-in's own loadStateDict, the
+ * last step that may fail (put back from its stateDict if it fails part-way); only then
+ * is the rest written. A bad entry anywhere leaves the trainer as it was.
+ */
 export function loadTrainerState(trainer: Trainer, state: Record<string, unknown>): void {
-  const st = state as unknown as TrainerState;
-  if (st?.format !== "polyhead-trainer" || st.version !== 1) {
-    throw new Error(`Trainer.loadStateDict: not a trainer state (format ${JSON.stringify(st?.format)}, version ${st?.version})`);
+  const st = state as unknown as TrainerState, w = trainer.weighting;
+  const problems: string[] = [];
+  const need = (ok: unknown, what: string, v: unknown) => { if (!ok) problems.push(`${what}, got ${JSON.stringify(v)?.slice(0, 80)}`); };
+  if (st?.format !== "polyhead-trainer" || st.version !== 1) need(0, "not a trainer state (format \"polyhead-trainer\", version 1)", [st?.format, st?.version]);
+  else {
+    need(isCount(st.epoch), "epoch must be an integer >= 0", st.epoch);
+    need(isCount(st.step), "step must be an integer >= 0", st.step);
+    need(isRng(st.rng), "rng must be { key: [uint32, uint32], counter: integer >= 0 }", st.rng);
+    const own = streams(trainer), saved = st.dropout ?? {};
+    const paths = own.map(([p]) => p);
+    if (!isDict(saved) || `${Object.keys(saved).sort()}` !== `${[...paths].sort()}`) need(0, `dropout must hold the streams of modules ${JSON.stringify(paths)}`, saved && Object.keys(saved));
+    else for (const p of paths) need(isRng(saved[p]), `dropout "${p}" must be { key: [uint32, uint32], counter: integer >= 0 }`, saved[p]);
+    const method = st.weightingMethod;
+    need(method === undefined || method === w.name, `the state is of another weighting than "${w.name}"`, method);
+    need(isDict(st.weighting ?? {}) && (w.loadStateDict || !Object.keys(st.weighting ?? {}).length), `weighting must be an object (empty for "${w.name}", which keeps no state)`, st.weighting);
   }
-  if (!(Number.isInteger(st.epoch) && Number.isInteger(st.step) && Array.isArray(st.rng?.key))) {
-    throw new Error("Trainer.loadStateDict: epoch, step or rng is missing or malformed");
-  }
-  // model first with a dry run (loadStateDict validates every name and shape before writing)
-  const snapshot = Object.fromEntries(Object.entries(trainer.model.stateDict()).map(([k, t]) => [k, { shape: [...t.shape], data: t.data() }]));
-  trainer.model.loadStateDict(st.model);
+  if (problems.length) throw new Error(`Trainer.loadStateDict: ${problems.join("; ")}`);
+  const writeModel = trainer.model.planLoad(st.model);
+  const writeOptimizer = trainer.optimizer.planLoad(st.optimizer as never);
+  const before = w.stateDict?.();
   try {
-    trainer.optimizer.loadStateDict(st.optimizer as never);
-    trainer.weighting.loadStateDict?.(st.weighting ?? {});
+    w.loadStateDict?.(st.weighting ?? {});
   } catch (e) {
-    trainer.model.loadStateDict(snapshot);
+    if (before) w.loadStateDict!(before);
     throw e;
   }
-  const mods = new Map(trainer.model.namedModules());
-  for (const [path] of streams(trainer)) {
-    const r = st.dropout?.[path];
-    if (r) mods.get(path)!.setRngState(r);
-  }
+  writeModel();
+  writeOptimizer();
+  for (const [p, m] of streams(trainer)) m.setRngState(st.dropout![p]);
   trainer.epoch = st.epoch; trainer.step = st.step;
-  trainer.rng.key = [st.rng.key[0] >>> 0, st.rng.key[1] >>> 0];
+  trainer.rng.key = [st.rng.key[0], st.rng.key[1]];
   trainer.rng.counter = st.rng.counter;
 }

@@ -4,6 +4,9 @@
 // applies it. The trainer calls plug-in hooks and never asks which method it runs.
 import { Tensor } from "../tensor.js";
 import { countNonFinite } from "../ops/reduce.js";
+import { zerosLike } from "../ops/creation.js";
+import { vcopy } from "../ops/vector.js";
+import type { Module } from "../nn/module.js";
 import { scope } from "../engine/scope.js";
 import { backward } from "../autograd/index.js";
 import { Rng } from "../random.js";
@@ -239,8 +242,43 @@ export class Trainer {
     return this.history;
   }
 
-  /** One optimisation step over the parts of a plan (with a bilevel method's validation batch; fit draws them). Returns loss values and weights. */
+  /**
+   * One optimisation step over the parts of a plan (with a bilevel method's validation
+   * batch; fit draws them). Returns loss values and weights. A step
+   * that throws (the NaN guard, a bad batch) changes no state: see saveStepState.
+   */
   trainStep(parts: { tasks: string[]; batch: Batch }[], validation?: Batch): { losses: Record<string, number>; weights: Record<string, number> } {
+    const undo = this.saveStepState();
+    let updating = false;
+    try {
+      return this.runStep(parts, () => { updating = true; }, validation);
+    } catch (e) {
+      if (!updating) undo();
+      throw e;
+    }
+  }
+
+  // What a step changes before the update, which moves parameters and optimiser state only
+  // once every check has passed: batch-norm running statistics (in the forward pass), the
+  // modules' random streams (dropout masks) and the weighting plug-in's state (its
+  // backward). A copy is kept (Wasm copies into buffers kept for it, the streams' positions,
+  // the plug-in's stateDict) and put back when the step fails before the update.
+  private saveStepState(): () => void {
+    const bufs = this.stepBuffers ??= this.model.namedBuffers().map(([, t]) => [t, zerosLike(t).keep()]);
+    for (const [t, copy] of bufs) vcopy(copy, t);
+    const mods = this.stepStreams ??= this.model.namedModules().map(([, m]) => m).filter((m) => m.rngState() !== null);
+    const rngs = mods.map((m) => m.rngState()!);
+    const w = this.weighting.stateDict?.();
+    return () => {
+      for (const [t, copy] of bufs) vcopy(t, copy);
+      mods.forEach((m, i) => m.setRngState(rngs[i]));
+      if (w) this.weighting.loadStateDict?.(w);
+    };
+  }
+  private stepBuffers?: [Tensor, Tensor][];
+  private stepStreams?: Module[];
+
+  private runStep(parts: { tasks: string[]; batch: Batch }[], updating: () => void, validation?: Batch): { losses: Record<string, number>; weights: Record<string, number> } {
     return scope(() => {
       const { names, losses, reps } = this.forwardLosses(parts);
       if (losses.length === 0) return { losses: {}, weights: {} };
@@ -261,6 +299,7 @@ export class Trainer {
       if (reg) backward(reg);
       if (this.nanCheck) this.checkGrads();
       if (this.options.clipGradNorm) clipGradNorm(this.optimizer.paramGroups.flatMap((g) => g.params), this.options.clipGradNorm);
+      updating();
       this.optimizer.step();
       this.step++;
       const lossOut: Record<string, number> = {}, weights: Record<string, number> = {};

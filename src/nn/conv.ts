@@ -1,6 +1,6 @@
 // Convolution and pooling layers over NCHW input: Conv2d (weight [out, in, kh, kw] and
 // bias, PyTorch's layout and default initialisation), MaxPool2d, AvgPool2d.
-import { Tensor } from "../tensor.js";
+import { Tensor, checkTensor } from "../tensor.js";
 import { Module } from "./module.js";
 import { initializers, resolveRng, type Initializer } from "./init.js";
 import { Rng } from "../random.js";
@@ -39,6 +39,7 @@ export class Conv2d extends Module {
     this.bias = opts.bias === false ? null : this.param((opts.biasInit ?? initializers.torchDefault(fanIn))([outChannels], rng));
   }
   forward(x: Tensor): Tensor {
+    if (!(x instanceof Tensor)) checkTensor(this.label("Conv2d"), "input", x);
     if (x.rank !== 4 || x.shape[1] !== this.inChannels) {
       throw new Error(`${this.label("Conv2d")}: input ${x.describe()} must be [batch, ${this.inChannels}, height, width]`);
     }

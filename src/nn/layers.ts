@@ -1,6 +1,6 @@
 // Basic layers: Linear, Sequential, activations, Dropout, Flatten, Identity.
 // Weights use PyTorch's layouts (Linear weight [out, in]), so state dicts interchange.
-import { Tensor } from "../tensor.js";
+import { Tensor, checkTensor } from "../tensor.js";
 import { Module } from "./module.js";
 import { initializers, resolveRng, type Initializer } from "./init.js";
 import { Rng, type RngState } from "../random.js";
@@ -35,6 +35,7 @@ export class Linear extends Module {
     this.bias = opts.bias === false ? null : this.param((opts.biasInit ?? initializers.torchDefault(inFeatures))([outFeatures], rng));
   }
   forward(x: Tensor): Tensor {
+    if (!(x instanceof Tensor)) checkTensor(this.label("Linear"), "input", x);
     const f = x.shape[x.rank - 1];
     if (x.rank < 1 || f !== this.inFeatures) {
       throw new Error(`${this.label("Linear")}: input ${x.describe()} has ${f} features, expected ${this.inFeatures}`);
@@ -107,6 +108,7 @@ export class Dropout extends Module {
   override setRngState(s: RngState): void { this.rng = Rng.fromState(s); }
 
   forward(x: Tensor): Tensor {
+    if (!(x instanceof Tensor)) checkTensor(this.label("Dropout"), "input", x);
     if (!this.training || this.p === 0) return x;
     return mul(x, bernoulli(x.shape, 1 - this.p, 1 / (1 - this.p), this.rng));
   }

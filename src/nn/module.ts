@@ -156,6 +156,14 @@ export abstract class Module {
    * @example model.loadStateDict(saved); model.loadStateDict(partial, { strict: false });
    */
   loadStateDict(dict: Record<string, Tensor | SavedValue>, options: boolean | LoadStateDictOptions = true): void {
+    this.planLoad(dict, options)();
+  }
+
+  /**
+   * @internal loadStateDict's checks, returning its writes to run later: a caller loading
+   * several parts (Trainer.loadStateDict) checks every part before it changes any.
+   */
+  planLoad(dict: Record<string, Tensor | SavedValue>, options: boolean | LoadStateDictOptions = true): () => void {
     const where = `loadStateDict${this.path ? ` ("${this.path}")` : ""}`;
     const o = typeof options === "boolean" ? { strict: options } : checkOptions(where, options, ["strict", "requireFinite"]);
     const strict = o.strict ?? true, finite = o.requireFinite ?? false;
@@ -176,7 +184,7 @@ export abstract class Module {
       problems.push(`unexpected "${n}"${near ? ` (did you mean "${near}"?)` : ""}`);
     }
     if (problems.length) throw new Error(`${where}: ${problems.join("; ")}`);
-    for (const [t, data] of writes) t.write(data);
+    return () => { for (const [t, data] of writes) t.write(data); };
   }
 }
 

@@ -2,7 +2,7 @@
 // kernel, one image at a time so the column buffer stays one image's size; the backward
 // (src/autograd/grads/conv.ts) reuses both, with col2im for the input gradient.
 import { K } from "../engine/engine.js";
-import { Tensor } from "../tensor.js";
+import { Tensor, checkTensor } from "../tensor.js";
 import { needsGrad, record } from "../autograd/tape.js";
 import { add } from "./elementwise.js";
 import { reshape } from "./shape.js";
@@ -53,6 +53,8 @@ export interface Conv2dOptions {
  */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
   const op = "conv2d";
+  checkTensor(op, "input", x); checkTensor(op, "weight", weight);
+  if (bias !== null) checkTensor(op, "bias", bias);
   if (x.rank !== 4 || x.dtype !== "float32") throw new Error(`${op}: input ${x.describe()} must be float32 [batch, channels, height, width]`);
   if (weight.rank !== 4 || weight.dtype !== "float32") throw new Error(`${op}: weight ${weight.describe()} must be float32 [out_channels, in_channels, kh, kw]`);
   if ((opts.groups ?? 1) !== 1) throw new Error(`${op}: groups = ${opts.groups} is not supported (only 1)`);
@@ -87,6 +89,7 @@ export interface Pool2dOptions {
 }
 
 function poolGeometry(op: string, x: Tensor, kernelSize: Size2, opts: Pool2dOptions): Geometry {
+  checkTensor(op, "input", x);
   if ((x.rank !== 4 && x.rank !== 3) || x.dtype !== "float32") throw new Error(`${op}: input ${x.describe()} must be float32 [batch, channels, height, width] or [channels, height, width]`);
   const [kh, kw] = size2(op, "kernelSize", kernelSize, 1);
   const [sh, sw] = size2(op, "stride", opts.stride ?? kernelSize, 1);

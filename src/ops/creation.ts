@@ -1,6 +1,6 @@
 // Creation ops: tensors from arrays, typed arrays, constants and seeded random draws.
 import { F32, I32, K } from "../engine/engine.js";
-import { Tensor, type DType, type Shape, checkDType, checkInt32, checkShape, checkValues, sizeOf } from "../tensor.js";
+import { Tensor, type DType, type Shape, checkDType, checkInt32, checkShape, checkTensor, checkValues, sizeOf } from "../tensor.js";
 import { defaultRng, Rng } from "../random.js";
 
 /** Numbers nested in arrays, one level per axis (tensor([[1, 2], [3, 4]])). */
@@ -75,9 +75,9 @@ export function zeros(shape: Shape, dtype: DType = "float32"): Tensor { return f
 /** A tensor of ones. */
 export function ones(shape: Shape, dtype: DType = "float32"): Tensor { return full(shape, 1, dtype); }
 /** Zeros with the shape and dtype of t. */
-export function zerosLike(t: Tensor): Tensor { return zeros(t.shape, t.dtype); }
+export function zerosLike(t: Tensor): Tensor { checkTensor("zerosLike", "t", t); return zeros(t.shape, t.dtype); }
 /** Ones with the shape and dtype of t. */
-export function onesLike(t: Tensor): Tensor { return ones(t.shape, t.dtype); }
+export function onesLike(t: Tensor): Tensor { checkTensor("onesLike", "t", t); return ones(t.shape, t.dtype); }
 
 /** Uniform [low, high) from a seeded stream (the default stream if none is given). */
 export function rand(shape: Shape, low = 0, high = 1, rng: Rng = defaultRng()): Tensor {
@@ -122,6 +122,7 @@ export function arange(n: number, dtype: DType = "int32"): Tensor {
 
 /** A copy of t with storage of its own (no gradient recorded). */
 export function clone(t: Tensor): Tensor {
+  checkTensor("clone", "t", t);
   const c = new Tensor(t.shape, t.dtype);
   K().copy(c.ptr, t.ptr, t.size);
   return c;

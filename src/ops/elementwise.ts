@@ -30,7 +30,8 @@ function fastPath(a: Tensor, b: Tensor): [number, number, number] | null {
 
 function binary(op: BinaryOp, a0: Tensor | number, b0: Tensor | number): Tensor {
   const a = asTensor(a0), b = asTensor(b0);
-  checkFloat(op, "a", a); checkFloat(op, "b", b);
+  const who = op === "eq" ? "equal" : op;
+  checkFloat(who, "a", a); checkFloat(who, "b", b);
   const k = K()[op];
   const fast = fastPath(a, b);
   if (fast) {

@@ -8,7 +8,7 @@
 // `classWeight` for cross-entropy (torch's `weight`, with its weighted mean), `posWeight`
 // for binary cross-entropy (torch's `pos_weight`); both combine with `weight` and `mask`.
 import { K } from "../engine/engine.js";
-import { Tensor, type Shape } from "../tensor.js";
+import { Tensor, type Shape, checkFloat, checkTensor } from "../tensor.js";
 import { needsGrad, noGrad, record } from "../autograd/tape.js";
 import { broadcastShape } from "./broadcast.js";
 import { add, affine, div, mul } from "./elementwise.js";
@@ -55,7 +55,10 @@ function weightOf(op: string, opts: LossOptions, shape: Shape, what: string): Te
 function fitted(op: string, name: string, w0: Tensor | ArrayLike<number> | number, shape: Shape, what: string, lead0 = true): Tensor {
   const w = w0 instanceof Tensor ? w0 : typeof w0 === "number" ? tensor([w0], [1])
     : w0 && typeof w0 === "object" && typeof w0.length === "number" ? tensor(Array.from(w0), [w0.length]) : null;
-  if (!w) throw new Error(`${op}: ${name} must be a tensor, an array of numbers or a number, got ${show(w0)}`);
+  if (!w) {
+    if (w0 !== null && typeof w0 === "object") checkTensor(op, name, w0);
+    throw new Error(`${op}: ${name} must be a tensor, an array of numbers or a number, got ${show(w0)}`);
+  }
   if (w.dtype !== "float32") throw new Error(`${op}: ${name} ${w.describe()} must be float32`);
   if (name !== "mask") {
     const v = w.data();
@@ -107,6 +110,8 @@ export function crossEntropy(logits: Tensor, labels: Tensor | ArrayLike<number>,
   checkOptions(op, opts, [...LOSS_KEYS, "labelSmoothing", "ignoreIndex", "classWeight"]);
   const reduction = opts.reduction ?? "mean";
   checkReduction(op, reduction);
+  checkTensor(op, "logits", logits);
+  if (!Array.isArray(labels) && !ArrayBuffer.isView(labels)) checkTensor(op, "labels", labels);
   if (logits.dtype !== "float32" || logits.rank !== 2) throw new Error(`${op}: logits ${logits.describe()} must be float32 [batch, classes]`);
   const [n, c] = logits.shape;
   const lab = labels instanceof Tensor ? labels : tensor(Array.from(labels), [labels.length], "int32");
@@ -158,8 +163,7 @@ function elementLoss(op: string, kernel: LossKernel, pred: Tensor, target: Tenso
   const reduction = opts.reduction ?? "mean";
   checkReduction(op, reduction);
   const name = bce ? "logits" : "pred";
-  if (pred.dtype !== "float32") throw new Error(`${op}: ${name} ${pred.describe()} must be float32`);
-  if (target.dtype !== "float32") throw new Error(`${op}: target ${target.describe()} must be float32`);
+  checkFloat(op, name, pred); checkFloat(op, "target", target);
   if (target.rank !== pred.rank || target.shape.some((d, i) => d !== pred.shape[i])) {
     throw new Error(`${op}: target ${target.describe()} does not match ${name} ${pred.describe()}`);
   }

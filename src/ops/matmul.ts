@@ -2,7 +2,7 @@
 // passed to the kernel instead of materialised (the backward pass needs A^T B and A B^T);
 // and `bmm`, the same over leading batch axes (attention's heads) in one `bmm` call.
 import { K } from "../engine/engine.js";
-import { Tensor } from "../tensor.js";
+import { Tensor, checkFloat } from "../tensor.js";
 import { needsGrad, record } from "../autograd/tape.js";
 
 /** Options of matmul: transpose either operand. */
@@ -13,9 +13,9 @@ export interface MatmulOptions { transA?: boolean; transB?: boolean }
  * @example matmul(x, w, { transB: true }) // x (batch, in) . w(out, in)^T
  */
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  checkFloat("matmul", "a", a); checkFloat("matmul", "b", b);
   const tA = !!opts.transA, tB = !!opts.transB;
   if (a.rank !== 2 || b.rank !== 2) throw new Error(`matmul: expects 2-d tensors, got a ${a.describe()} and b ${b.describe()}`);
-  if (a.dtype !== "float32" || b.dtype !== "float32") throw new Error(`matmul: a ${a.describe()} and b ${b.describe()} must be float32`);
   const m = tA ? a.shape[1] : a.shape[0], k = tA ? a.shape[0] : a.shape[1];
   const kb = tB ? b.shape[1] : b.shape[0], n = tB ? b.shape[0] : b.shape[1];
   if (k !== kb) {

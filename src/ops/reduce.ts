@@ -1,6 +1,6 @@
 // Reductions: sum, mean, max, argmax over one axis, several axes or everything.
 import { K } from "../engine/engine.js";
-import { Tensor, type Shape } from "../tensor.js";
+import { Tensor, type Shape, checkFloat, checkTensor } from "../tensor.js";
 import { needsGrad, record } from "../autograd/tape.js";
 import { affine } from "./elementwise.js";
 
@@ -35,7 +35,7 @@ function axesOf(x: Tensor, axis: number | number[] | undefined, op: string): num
  * @example sum(x, 1) // row sums of a matrix
  */
 export function sum(x: Tensor, axis?: number | number[], keepDims = false): Tensor {
-  if (x.dtype !== "float32") throw new Error(`sum: ${x.describe()} must be float32`);
+  checkFloat("sum", "x", x);
   const axes = axesOf(x, axis, "sum");
   const shape = reducedShape(x.shape, axes, keepDims);
   let cur = x;
@@ -67,6 +67,7 @@ function copyOf(x: Tensor, shape: Shape): Tensor {
 
 /** Mean over `axis` (one, several, or all when omitted). */
 export function mean(x: Tensor, axis?: number | number[], keepDims = false): Tensor {
+  checkTensor("mean", "x", x);
   const axes = axesOf(x, axis, "mean");
   let n = 1;
   for (const a of axes) n *= x.shape[a];
@@ -75,7 +76,7 @@ export function mean(x: Tensor, axis?: number | number[], keepDims = false): Ten
 
 /** Max over one axis (all axes when omitted); the gradient goes to the first maximum. */
 export function max(x: Tensor, axis?: number, keepDims = false): Tensor {
-  if (x.dtype !== "float32") throw new Error(`max: ${x.describe()} must be float32`);
+  checkFloat("max", "x", x);
   if (x.size === 0) throw new Error(`max: ${x.describe()} is empty`);
   const src = axis === undefined ? new Tensor([x.size], "float32", x.storage) : x;
   const ax = axis === undefined ? 0 : normAxis(axis, x.rank, "max");
@@ -90,9 +91,9 @@ export function max(x: Tensor, axis?: number, keepDims = false): Tensor {
 
 /** Index of the (first) maximum along `axis` (default: last), as int32. */
 export function argmax(x: Tensor, axis = -1): Tensor {
+  checkFloat("argmax", "x", x);
   const ax = normAxis(axis, x.rank, "argmax");
   if (x.shape[ax] === 0) throw new Error(`argmax: axis ${ax} of ${x.describe()} is empty`);
-  if (x.dtype !== "float32") throw new Error(`argmax: ${x.describe()} must be float32`);
   const [d0, d1, d2] = split3(x.shape, ax, ax);
   const shape = reducedShape(x.shape, [ax], false);
   const out = new Tensor(shape);
@@ -106,6 +107,7 @@ export { normAxis, split3 };
 
 /** The number of NaN and ±Infinity values in x (one SIMD pass in Wasm). */
 export function countNonFinite(x: Tensor): number {
+  checkTensor("countNonFinite", "x", x);
   if (x.dtype !== "float32") return 0;
   return K().count_nonfinite(x.ptr, x.size);
 }

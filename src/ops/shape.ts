@@ -1,15 +1,17 @@
 // Shape ops: reshape (shares storage), transpose/permute, concat, stack, slice, and
 // row indexing (take, and embedding lookup on it). Copies run in Wasm (copy2d / gather_rows).
 import { I32, K } from "../engine/engine.js";
-import { Tensor, type Shape, sizeOf } from "../tensor.js";
+import { Tensor, type Shape, checkTensor, sizeOf } from "../tensor.js";
 import { needsGrad, record } from "../autograd/tape.js";
 import { normAxis, split3 } from "./reduce.js";
+import { show } from "../validate.js";
 
 /**
  * Same data, new shape (one dimension may be -1). Shares storage with `x`.
  * @example reshape(x, [-1, 784])
  */
 export function reshape(x: Tensor, shape: Shape): Tensor {
+  checkTensor("reshape", "x", x);
   const s = [...shape];
   const neg = s.indexOf(-1);
   if (neg >= 0) {
@@ -25,6 +27,7 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
 
 /** Merge the axes from `startAxis` on (default 1: keep the batch axis); shares storage. */
 export function flatten(x: Tensor, startAxis = 1): Tensor {
+  checkTensor("flatten", "x", x);
   const a = normAxis(startAxis, x.rank, "flatten");
   return reshape(x, [...x.shape.slice(0, a), sizeOf(x.shape.slice(a))]);
 }
@@ -43,6 +46,7 @@ function swapAdjacent(x: Tensor, i: number): Tensor {
  * @example transpose(w) // (in, out) -> (out, in)
  */
 export function transpose(x: Tensor, perm?: number[]): Tensor {
+  checkTensor("transpose", "x", x);
   const r = x.rank;
   const p = perm ? perm.map((a) => normAxis(a, r, "transpose")) : [...Array(r).keys()].map((i) => (i < r - 2 ? i : i === r - 2 ? r - 1 : r - 2));
   if (r < 2 && !perm) return reshape(x, x.shape);
@@ -65,7 +69,8 @@ export function transpose(x: Tensor, perm?: number[]): Tensor {
 
 /** Join tensors along an existing axis. */
 export function concat(xs: Tensor[], axis = 0): Tensor {
-  if (xs.length === 0) throw new Error("concat: no tensors given");
+  if (!Array.isArray(xs) || xs.length === 0) throw new Error(`concat: expected a non-empty array of tensors, got ${show(xs)}`);
+  xs.forEach((t, i) => checkTensor("concat", `tensor ${i}`, t));
   const r = xs[0].rank;
   const a = normAxis(axis, r, "concat");
   xs.forEach((t, i) => {
@@ -91,13 +96,15 @@ export function concat(xs: Tensor[], axis = 0): Tensor {
 
 /** Join tensors along a new axis. */
 export function stack(xs: Tensor[], axis = 0): Tensor {
-  if (xs.length === 0) throw new Error("stack: no tensors given");
+  if (!Array.isArray(xs) || xs.length === 0) throw new Error(`stack: expected a non-empty array of tensors, got ${show(xs)}`);
+  xs.forEach((t, i) => checkTensor("stack", `tensor ${i}`, t));
   const a = normAxis(axis, xs[0].rank + 1, "stack");
   return concat(xs.map((t) => reshape(t, [...t.shape.slice(0, a), 1, ...t.shape.slice(a)])), a);
 }
 
 /** Elements start..end-1 along `axis` (a copy). */
 export function slice(x: Tensor, axis: number, start: number, end: number): Tensor {
+  checkTensor("slice", "x", x);
   const a = normAxis(axis, x.rank, "slice");
   const n = x.shape[a];
   if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= n)) {
@@ -116,6 +123,7 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
 
 /** Split into pieces of the given sizes along `axis`. */
 export function split(x: Tensor, sizes: number[], axis = 0): Tensor[] {
+  checkTensor("split", "x", x);
   const a = normAxis(axis, x.rank, "split");
   const total = sizes.reduce((s, v) => s + v, 0);
   if (total !== x.shape[a]) throw new Error(`split: sizes [${sizes}] sum to ${total}, axis ${a} of ${x.describe()} has ${x.shape[a]}`);
@@ -125,6 +133,7 @@ export function split(x: Tensor, sizes: number[], axis = 0): Tensor[] {
 
 /** Rows of `x` (axis 0) at the given indices, as a new tensor: x[indices]. */
 export function take(x: Tensor, indices: Tensor | ArrayLike<number>): Tensor {
+  checkTensor("take", "x", x);
   const idx = indexTensor(indices, x.shape[0], "take");
   const row = sizeOf(x.shape.slice(1));
   const out = new Tensor([idx.size, ...x.shape.slice(1)], x.dtype);
@@ -139,6 +148,7 @@ export function take(x: Tensor, indices: Tensor | ArrayLike<number>): Tensor {
  * @example embedding(tensor([[1, 4], [4, 0]], undefined, "int32"), table) // [2, 2, dim]
  */
 export function embedding(indices: Tensor | ArrayLike<number>, weight: Tensor): Tensor {
+  checkTensor("embedding", "weight", weight);
   if (weight.rank !== 2) throw new Error(`embedding: weight ${weight.describe()} must be [num_embeddings, dim]`);
   const idx = indexTensor(indices, weight.shape[0], "embedding");
   const shape = indices instanceof Tensor ? [...indices.shape, weight.shape[1]] : [idx.size, weight.shape[1]];
@@ -148,6 +158,7 @@ export function embedding(indices: Tensor | ArrayLike<number>, weight: Tensor): 
 /** Validate indices into [0, n) and return them as an int32 tensor. */
 export function indexTensor(indices: Tensor | ArrayLike<number>, n: number, op: string): Tensor {
   let t: Tensor;
+  if (!Array.isArray(indices) && !ArrayBuffer.isView(indices)) checkTensor(op, "indices", indices);
   if (indices instanceof Tensor) {
     if (indices.dtype !== "int32") throw new Error(`${op}: indices ${indices.describe()} must be int32`);
     t = indices;

@@ -213,7 +213,10 @@ export abstract class Optimizer<O extends BaseOptions> {
    * Everything is checked first, so a bad dict changes nothing. Parameters are matched by
    * position within their groups (and by name where both sides have names).
    */
-  loadStateDict(sd: OptimizerStateDict | OptimizerStateDictLike): void {
+  loadStateDict(sd: OptimizerStateDict | OptimizerStateDictLike): void { this.planLoad(sd)(); }
+
+  /** @internal loadStateDict's checks, returning its writes to run later (see Module.planLoad). */
+  planLoad(sd: OptimizerStateDict | OptimizerStateDictLike): () => void {
     const where = `${this.type}.loadStateDict`;
     const problems: string[] = [];
     if (!sd || typeof sd !== "object") throw new Error(`${where}: expected a state dict object, got ${String(sd)}`);
@@ -273,7 +276,10 @@ export abstract class Optimizer<O extends BaseOptions> {
       entries.set(p, e as Record<string, unknown>);
     }
     if (problems.length) throw new Error(`${where}: ${problems.join("; ")}`);
+    return () => this.apply(options, entries);
+  }
 
+  private apply(options: O[], entries: Map<Tensor, Record<string, unknown>>): void {
     this.paramGroups.forEach((g, gi) => Object.assign(g, options[gi]));
     for (const group of this.paramGroups) {
       for (const p of group.params) {
