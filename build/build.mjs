@@ -4,7 +4,7 @@
 // subpath family; dist/train-worker.js, the script polyhead/worker starts) sharing chunks;
 // tsc -> dist/types. Prints sizes and fails past budget.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
@@ -98,7 +98,7 @@ const nodeImportsIndex = {
   },
 };
 const engineFree = new RegExp(`/src/(${[...ENGINE_FREE].join("|")})/`);
-const others = { node: "src/node.ts", "train-worker": "src/worker/entry.ts", ...familyEntries("") };
+const others = { node: "src/node.ts", "train-worker": "src/worker/entry.ts", cli: "src/cli.ts", ...familyEntries("") };
 const split = await planCoreSplit({ root, common: uCommon, entryPoints: others, plugins: [nodeImportsIndex], inline: (importer) => engineFree.test(importer) });
 const indexEntry = {
   name: "index-entry",
@@ -126,6 +126,9 @@ const edge = await esbuild.build({
   chunkNames: "chunks/edge-[name]-[hash]", external: ["./polyhead.wasm"], loader: { ".wasm": "binary" },
 });
 copyFileSync(join(root, "build/polyhead.wasm"), join(root, "dist/polyhead.wasm"));
+// the `polyhead` command (package.json "bin"): a script, so a shebang and the execute bit
+writeFileSync(join(root, "dist/cli.js"), `#!/usr/bin/env node\n${readFileSync(join(root, "dist/cli.js"), "utf8")}`);
+chmodSync(join(root, "dist/cli.js"), 0o755);
 const outputs = { ...index.metafile.outputs, ...universal.metafile.outputs, ...edge.metafile.outputs };
 if (!universal.metafile.outputs["dist/node.js"].imports.some((i) => i.path === "./index.js" && i.external)) {
   console.error("build: dist/node.js does not import ./index.js");

@@ -33,9 +33,9 @@ export function checkTensor(op: string, name: string, x: unknown): asserts x is 
 
 function notTensor(op: string, name: string, x: unknown): Error {
   if (x !== null && typeof x === "object" && BRAND in x) {
-    return new Error(`${op}: ${name} is a tensor of another copy of polyhead (with its own Wasm memory); import polyhead from one package`);
+    return new Error(`${op}: ${name} is a tensor of another copy of polyhead (its own Wasm memory); import polyhead once`);
   }
-  return new TypeError(`${op}: ${name} must be a Tensor, got ${show(x)}`);
+  return new Error(`${op}: ${name} must be a Tensor, got ${show(x)}`);
 }
 
 /** Throw unless `t` (argument `name` of `op`) is a float32 Tensor of this engine. */

@@ -9,9 +9,11 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as esbuild from "esbuild";
 import {
-  init, Rng, MultiTaskDataset, task, SharedBottom, Trainer, Adam, UncertaintyWeighting, sampled, randn, fileStorage,
-  writeFileAtomic, readCheckpoint, type Task,
+  init, Rng, MultiTaskDataset, task, SharedBottom, Trainer, Adam, UncertaintyWeighting, sampled, joint, randn, fileStorage,
+  writeFileAtomic, readCheckpoint, Sequential, Linear, BatchNorm1d, ReLU, Dropout, type Task, type Callback,
 } from "../src/node.js";
+import { GradNorm, DWA } from "../src/methods/index.js";
+import { createHash } from "node:crypto";
 import {
   encodeCheckpoint, decodeCheckpoint, saveCheckpoint, loadLatestCheckpoint, memoryStorage, encodeSafetensors,
   IoError, SafetensorsError,
@@ -101,6 +103,58 @@ describe("resume through binary checkpoints", () => {
     // binary: the model's 32-bit weights are stored as 4 bytes each, not decimal text
     const bytes = encodeCheckpoint(b.tr.stateDict());
     expect(bytes.length).toBeLessThan(JSON.stringify(b.tr.stateDict()).length / 2);
+  });
+});
+
+describe("resume mid-epoch", () => {
+  // Per-task data (one batch cycle per task), batch norm and two dropout streams, and weighting
+  // methods whose state moves every step (GradNorm) or at each epoch's end from the epoch's mean
+  // losses (DWA): a state saved between any two steps, taken through the binary format, resumes
+  // to the same bits as the run that never stopped.
+  const train = () => ({ cls: data(40, 1), reg: data(24, 2) });
+  const mk = (weighting: "GradNorm" | "DWA", schedule: "sampled" | "joint") => {
+    const tasks = TASKS(), rng = new Rng(5);
+    const trunk = new Sequential(new Linear(6, 10, { rng }), new BatchNorm1d(10), new ReLU(), new Dropout(0.3, rng), new Linear(10, 8, { rng }), new Dropout(0.2, rng));
+    const m = new SharedBottom({ tasks, trunk, trunkOutputs: 8, towers: [6], rng });
+    const w = weighting === "GradNorm" ? new GradNorm(["cls", "reg"]) : new DWA(["cls", "reg"]);
+    return new Trainer(m, { tasks, optimizer: (p) => new Adam(p, { lr: 1e-2 }), seed: 3, schedule: schedule === "sampled" ? sampled({ temperature: 2 }) : joint(), weighting: w });
+  };
+  const sha = (t: Trainer) => createHash("sha256").update(encodeCheckpoint(t.stateDict())).digest("hex");
+  const EPOCHS = 3, BATCH = 8;
+  for (const [weighting, schedule, perEpoch] of [["GradNorm", "sampled", 8], ["DWA", "joint", 5]] as const) {
+    it(`${weighting}, ${schedule} schedule: cut inside an epoch, on its last step, on the next one's first, and late`, async () => {
+      const whole = mk(weighting, schedule);
+      await whole.fit(train(), { epochs: EPOCHS, batchSize: BATCH });
+      expect(whole.step).toBe(EPOCHS * perEpoch);
+      for (const cut of [2, perEpoch, perEpoch + 1, 2 * perEpoch + 3]) {
+        const first = mk(weighting, schedule);
+        let saved: Record<string, unknown> | null = null;
+        const stop: Callback = { onBatchEnd: (step, _l, tr) => { if (step === cut) { saved = decodeCheckpoint(encodeCheckpoint(tr.stateDict())) as Record<string, unknown>; throw new Error("killed"); } } };
+        await expect(first.fit(train(), { epochs: EPOCHS, batchSize: BATCH, callbacks: [stop] })).rejects.toThrow("killed");
+        const state = saved!;
+        expect((state.position as { step: number }).step).toBe(cut - (state.epoch as number) * perEpoch);
+        const resumed = mk(weighting, schedule);
+        resumed.loadStateDict(state);
+        await resumed.fit(train(), { epochs: EPOCHS - (state.epoch as number), batchSize: BATCH });
+        expect(sha(resumed), `cut at step ${cut}`).toBe(sha(whole));
+        // the resumed epoch's logs are the whole run's too (its running loss sums were saved)
+        expect(resumed.history.map((h) => h.loss)).toEqual(whole.history.slice(state.epoch as number).map((h) => h.loss));
+      }
+    });
+  }
+
+  it("refuses a resume that cannot continue the epoch: another batch size, or an epoch with fewer steps", async () => {
+    const t = mk("GradNorm", "sampled");
+    let saved: Record<string, unknown> | null = null;
+    const stop: Callback = { onBatchEnd: (step, _l, tr) => { if (step === 5) { saved = tr.stateDict(); throw new Error("killed"); } } };
+    await expect(t.fit(train(), { epochs: 1, batchSize: BATCH, callbacks: [stop] })).rejects.toThrow("killed");
+    const r = mk("GradNorm", "sampled");
+    r.loadStateDict(saved!);
+    await expect(r.fit(train(), { epochs: 1, batchSize: 16 })).rejects.toThrow("fit: the state was saved at step 5 of epoch 0; resume with the same data and batchSize (8, not 16)");
+    await expect(r.fit({ cls: data(8, 1), reg: data(8, 2) }, { epochs: 1, batchSize: BATCH })).rejects.toThrow("fit: the state was saved at step 5 of epoch 0; resume with the same data and batchSize (this epoch has 2 steps)");
+    const bad = structuredClone(saved!) as Record<string, unknown>;
+    (bad.position as { step: unknown }).step = "5";
+    expect(() => r.loadStateDict(bad)).toThrow(/bad position \{"step":"5"/);
   });
 });
 

@@ -9,7 +9,10 @@ import {
   init, tensor, full, zeros, arange, randn, rand, scope, memoryStats, gradients, Tensor, Rng,
   add, sub, mul, maximum, minimum, neg, abs, relu, tanh, sigmoid, square, exp,
   sum, mean, softmax, transpose, reshape, matmul, concat, slice, Sequential, Linear, ReLU, LayerNorm,
+  task, MultiTaskDataset, Trainer, UncertaintyWeighting,
 } from "../src/index.js";
+import { createModel, saveModel, loadModel, encodeCheckpoint } from "../src/io/index.js";
+import { createHash } from "node:crypto";
 
 beforeAll(async () => { await init(); });
 
@@ -352,5 +355,103 @@ describe("fuzz: creation arguments", () => {
         if (which === 3) for (const x of d) expect(Object.is(x, t.dtype === "int32" ? v : Math.fround(v as number)), `${what}: holds ${x}`).toBe(true);
       });
     }
+  });
+});
+
+// ------------------------------------------------------------------ state dicts and configs
+/** Every place in a plain structure (long arrays sampled at a few indices), as [parent, key]. */
+function places(v: unknown, r: Stream, out: [Record<string | number, unknown>, string | number][] = [], depth = 0): typeof out {
+  if (v === null || typeof v !== "object" || depth > 12 || ArrayBuffer.isView(v)) return out;
+  const o = v as Record<string | number, unknown>;
+  const keys: (string | number)[] = Array.isArray(v) ? (v.length > 6 ? [0, v.length - 1, r.int(v.length)] : v.map((_, i) => i)) : Object.keys(v);
+  for (const k of keys) { out.push([o, k]); places(o[k], r, out, depth + 1); }
+  return out;
+}
+
+const WEIRD: unknown[] = ["1", "abc", "", NaN, Infinity, -Infinity, -1, 0, 1.5, 2 ** 53, -(2 ** 31) - 1, 1e308, null, undefined, true, [], [1, 2], {}, { shape: [1], data: [1] }];
+
+/** One to three random edits: replace a value, delete a key, add a stray key, truncate or grow an array. */
+function corrupt<T>(good: T, r: Stream): { bad: T; edits: string[] } {
+  const bad = structuredClone(good);
+  const edits: string[] = [];
+  for (let n = 1 + r.int(3); n > 0; n--) {
+    const all = places(bad, r);
+    if (all.length === 0) break;
+    const [o, k] = r.pick(all);
+    const op = r.int(5);
+    if (op === 0 && !Array.isArray(o)) { delete o[k]; edits.push(`delete ${k}`); }
+    else if (op === 1 && !Array.isArray(o)) { o[`${String(k)}x`] = r.pick(WEIRD); edits.push(`add ${String(k)}x`); }
+    else if (op === 2 && Array.isArray(o[k])) { (o[k] as unknown[]).length = r.int((o[k] as unknown[]).length + 1); edits.push(`truncate ${k}`); }
+    else if (op === 3 && Array.isArray(o[k])) { (o[k] as unknown[]).push(r.pick(WEIRD)); edits.push(`grow ${k}`); }
+    else { const w = r.pick(WEIRD); o[k] = structuredClone(w); edits.push(`${k} = ${typeof w === "number" ? w : JSON.stringify(w)}`); }
+  }
+  return { bad, edits };
+}
+
+describe("fuzz: state dicts and model configs", () => {
+  const tasks = () => [task("c", { kind: "classification", outputs: 3 }), task("r", { kind: "regression", outputs: 1 })];
+  const ds = () => {
+    const x = randn([24, 5], 0, 1, new Rng(3)).data() as Float32Array;
+    return new MultiTaskDataset({ x, xShape: [5], labels: { c: Int32Array.from({ length: 24 }, (_, i) => i % 3), r: Float32Array.from({ length: 24 }, (_, i) => x[i * 5] * 2) } });
+  };
+  const sha = (state: unknown) => createHash("sha256").update(encodeCheckpoint(state)).digest("hex");
+
+  it("400 corrupted trainer states (model, optimiser, weighting, streams, counters) load correctly or are refused and change nothing", async () => {
+    const build = () => new Trainer(createModel("MMoE", { tasks: tasks(), inputs: 5, experts: 2, expertWidths: [6], dropout: 0.2, seed: 1 }), { tasks: tasks(), weighting: new UncertaintyWeighting(["c", "r"]), seed: 2 });
+    const donor = build();
+    await donor.fit(ds(), { epochs: 1, batchSize: 8 });
+    const good = JSON.parse(JSON.stringify(donor.stateDict())) as Record<string, unknown>;
+    const target = build();
+    await target.fit(ds(), { epochs: 1, batchSize: 12 });
+    const r = stream(7);
+    let refused = 0, loaded = 0;
+    for (let i = 0; i < 400; i++) {
+      const { bad, edits } = corrupt(good, r);
+      const what = `state case ${i}: ${edits.join(", ")}`;
+      const before = sha(target.stateDict());
+      try {
+        target.loadStateDict(bad);
+        loaded++;
+        // what loaded is what the trainer now holds, read back exactly
+        expect(sha(target.stateDict()), what).not.toBe("");
+      } catch (e) {
+        expectPolyheadError(e, what);
+        expect(sha(target.stateDict()), `${what}: changed the trainer (${(e as Error).message})`).toBe(before);
+        refused++;
+      }
+      isolated(what, () => {});
+    }
+    target.loadStateDict(good);
+    expect(sha(target.stateDict())).toBe(sha(donor.stateDict()));
+    await target.fit(ds(), { epochs: 1, batchSize: 8 });
+    expect(refused).toBeGreaterThan(200);
+    console.log(`fuzz trainer states: ${refused} refused unchanged, ${loaded} loaded`);
+  });
+
+  it("300 corrupted model configs build the model they describe or are refused, and a good config still loads", () => {
+    const model = createModel("PLE", { tasks: tasks(), inputs: 5, layers: 2, sharedExperts: 1, taskExperts: 1, expertWidths: [6], seed: 4 });
+    const saved = saveModel(model);
+    const r = stream(11);
+    let refused = 0, built = 0;
+    for (let i = 0; i < 300; i++) {
+      const { bad, edits } = corrupt(saved.config, r);
+      const what = `config case ${i}: ${edits.join(", ")}`;
+      isolated(what, () => {
+        try {
+          const m = loadModel({ config: bad, weights: saved.weights });
+          built++;
+          // whatever built holds the saved weights under the names the config lists
+          expect(Object.keys(m.stateDict()).sort(), what).toEqual(Object.keys(bad.tensors ?? {}).sort());
+          for (const t of Object.values(m.stateDict())) t.dispose();
+        } catch (e) {
+          expectPolyheadError(e, what);
+          refused++;
+        }
+      });
+    }
+    const back = loadModel(saved);
+    expect(sha(Object.fromEntries(Object.entries(back.stateDict()).map(([k, t]) => [k, t.data()])))).toBe(sha(Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, t.data()]))));
+    expect(refused).toBeGreaterThan(150);
+    console.log(`fuzz model configs: ${refused} refused, ${built} built`);
   });
 });

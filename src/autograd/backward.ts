@@ -7,7 +7,6 @@ import { Tensor, checkTensor } from "../tensor.js";
 import { add } from "../ops/elementwise.js";
 import { clone, onesLike, zerosLike } from "../ops/creation.js";
 import { noGrad } from "./tape.js";
-import { show } from "../validate.js";
 import { GRADIENTS } from "./grads/index.js";
 import type { GradRule, Node } from "./ops.js";
 
@@ -82,7 +81,6 @@ function seeds(ys: Tensor[], dys?: Tensor[]): Tensor[] {
     checkTensor("gradients", ys.length === 1 ? "output" : `output ${i}`, y);
     if (dys && dys[i]) {
       const d = dys[i];
-      checkTensor("gradients", `seed ${i}`, d);
       if (d.size !== y.size) throw new Error(`gradients: seed ${i} has shape [${d.shape}], output has [${y.shape}]`);
       return d;
     }
@@ -99,15 +97,14 @@ function seeds(ys: Tensor[], dys?: Tensor[]): Tensor[] {
  * @example
  * const [gw] = gradients(loss, [w]);
  */
-export function gradients(ys: Tensor | Tensor[], xs: Tensor[], dys?: Tensor[]): Tensor[] {
-  const yl = Array.isArray(ys) ? ys : [ys];
-  if (!Array.isArray(xs)) throw new TypeError(`gradients: xs must be an array of tensors, got ${show(xs)}`);
-  xs.forEach((x, i) => checkTensor("gradients", `xs[${i}]`, x));
-  const grads = walk(yl, seeds(yl, dys), new Set(xs));
+export function gradients(ys: Tensor | Tensor[], xs: Tensor | Tensor[], dys?: Tensor[]): Tensor[] {
+  const yl = Array.isArray(ys) ? ys : [ys], xl = Array.isArray(xs) ? xs : [xs];
+  xl.forEach((x, i) => checkTensor("gradients", `xs[${i}]`, x));
+  const grads = walk(yl, seeds(yl, dys), new Set(xl));
   // rules pass dy through where they can (add, reshape), so two results may share memory;
   // give each its own, since callers update gradient vectors in place (vaxpy, PCGrad)
   const seen = new Set((dys ?? []).map((d) => d.storage));
-  return xs.map((x) => {
+  return xl.map((x) => {
     const g = grads.get(x) ?? zerosLike(x);
     if (seen.has(g.storage)) return clone(g);
     seen.add(g.storage);
@@ -122,7 +119,6 @@ export function gradients(ys: Tensor | Tensor[], xs: Tensor[], dys?: Tensor[]): 
  */
 export function backward(loss: Tensor, dy?: Tensor): void {
   checkTensor("backward", "loss", loss);
-  if (dy !== undefined) checkTensor("backward", "dy", dy);
   const grads = walk([loss], seeds([loss], dy ? [dy] : undefined), null);
   for (const [t, g] of grads) {
     if (t.node || !t.requiresGrad) continue;
@@ -132,7 +128,6 @@ export function backward(loss: Tensor, dy?: Tensor): void {
 
 /** Add `g` into `t.grad` (allocating it once, outside any scope). */
 export function accumulateGrad(t: Tensor, g: Tensor): void {
-  checkTensor("accumulateGrad", "t", t); checkTensor("accumulateGrad", "g", g);
   if (!t.grad || t.grad.isDisposed) {
     t.grad = new Tensor(t.shape).keep();
     K().copy(t.grad.ptr, g.ptr, t.size);

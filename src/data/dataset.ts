@@ -124,6 +124,20 @@ export class MultiTaskDataset {
   /** Label dtype of a task: int32 for class indices, float32 otherwise. */
   labelDtype(task: string): DType { return this.task(task, "labelDtype").values instanceof Int32Array ? "int32" : "float32"; }
 
+  /**
+   * @internal This data with the rows of `task` that hold -1 throughout read as labelled
+   * -1 values: -1 marks a missing label only among class indices, and the trainer, which
+   * knows the task's kind, asks for this for a regression or binary task.
+   */
+  valuesOf(task: string): MultiTaskDataset {
+    const ts = this.store.tasks[task];
+    if (!ts?.minusOne?.length) return this;
+    const values = ts.values.slice(), mask = ts.mask.slice();
+    for (const r of ts.minusOne) { values.fill(-1, r * ts.width, (r + 1) * ts.width); mask[r] = 1; }
+    const tasks = { ...this.store.tasks, [task]: { ...ts, values, mask, minusOne: [] } };
+    return MultiTaskDataset.view({ ...this.store, tasks }, this.rows, this.names);
+  }
+
   /** How many examples carry a label for `task`. */
   labelledCount(task: string): number {
     const ts = this.task(task, "labelledCount");

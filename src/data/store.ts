@@ -4,7 +4,7 @@
 import { checkOptions } from "../validate.js";
 import type { DatasetSpec, InputArray, TaskLabels } from "./dataset.js";
 /** Plain (possibly nested) numbers to a typed array: float32 for inputs, int32 or float32 for labels. */
-function fromPlain(v: unknown[], what: string, labels: boolean): { data: Float32Array | Int32Array; row: number | null } {
+function fromPlain(v: unknown[], what: string, labels: boolean): { data: Float32Array | Int32Array; row: number | null; nulls?: (number | null)[] } {
   const nested = v.length > 0 && Array.isArray(v[0]);
   const row = nested ? (v[0] as unknown[]).length : null;
   const flat: (number | null)[] = [];
@@ -17,7 +17,8 @@ function fromPlain(v: unknown[], what: string, labels: boolean): { data: Float32
   flat.forEach((x, i) => {
     if (x !== null && typeof x !== "number") throw new Error(`${what}: value ${i} is ${typeof x}, expected a number`);
   });
-  if (labels && flat.every((x) => x === null || Number.isInteger(x))) return { data: Int32Array.from(flat, (x) => (x === null ? -1 : x)), row };
+  // (nulls are kept apart: a null is missing whatever the task, a -1 only for class indices)
+  if (labels && flat.every((x) => x === null || Number.isInteger(x))) return { data: Int32Array.from(flat, (x) => (x === null ? -1 : x)), row, nulls: flat };
   return { data: Float32Array.from(flat, (x) => (x === null ? NaN : x)), row };
 }
 
@@ -30,6 +31,8 @@ export interface TaskStore {
   readonly numClasses?: number;
   /** Per-example weights, when the spec gives them. */
   readonly weight?: Float32Array;
+  /** Rows made missing by holding -1 throughout: missing class labels, but values for a regression or binary task. */
+  readonly minusOne?: readonly number[];
 }
 
 /** @internal The arrays a dataset's views share. */
@@ -89,8 +92,10 @@ function buildTask(name: string, raw: DatasetSpec["labels"][string], n: number, 
   const at = `${who}: labels "${name}"`;
   // any bare array is the values (a typed array's own .values is a method, not labels)
   let spec: TaskLabels = ArrayBuffer.isView(raw) || Array.isArray(raw) ? { values: raw as Float32Array } : raw as TaskLabels;
+  let nulls: (number | null)[] | undefined;
   if (spec && Array.isArray(spec.values)) {
     const p = fromPlain(spec.values as unknown[], at, true);
+    nulls = p.nulls;
     spec = { ...spec, values: p.data, shape: spec.shape ?? (p.row !== null ? [p.row] : undefined) };
   }
   if (spec === null || typeof spec !== "object") throw new Error(`${at}: expected a Float32Array, Int32Array or { values, shape?, mask? }, got ${typeName(raw)}`);
@@ -125,6 +130,7 @@ function buildTask(name: string, raw: DatasetSpec["labels"][string], n: number, 
     mask = new Uint8Array(n).fill(1);
   }
   let copied = false;
+  const minusOne: number[] = [];
   for (let i = 0; i < n; i++) {
     if (!mask[i]) {
       // unlabelled rows hold 0 so their values can never reach a loss as garbage
@@ -147,6 +153,7 @@ function buildTask(name: string, raw: DatasetSpec["labels"][string], n: number, 
       else if (v === Infinity || v === -Infinity) throw new Error(`${at}: row ${i} has ${v}; labels must be finite (NaN marks a missing label)`);
     }
     if (missing === width) {
+      if (isInt && !(nulls && nulls[i * width] === null)) minusOne.push(i);
       mask[i] = 0;
       if (!copied) { values = values.slice(); copied = true; }
       values.fill(0, i * width, (i + 1) * width);
@@ -158,5 +165,5 @@ function buildTask(name: string, raw: DatasetSpec["labels"][string], n: number, 
   if (weight !== undefined && !(weight instanceof Float32Array && weight.length === n && weight.every((w) => w >= 0 && w < Infinity))) {
     throw new Error(`${at}: weight must be a Float32Array of ${n} finite numbers >= 0 (one per input), got ${typeName(weight)}`);
   }
-  return { values, shape, width, mask, numClasses, weight: weight?.slice() };
+  return { values, shape, width, mask, numClasses, weight: weight?.slice(), minusOne };
 }

@@ -203,8 +203,20 @@ export function buildModel(config: ModelConfig | string): MultiTaskModel {
   for (const [n, s] of Object.entries(shapes)) {
     if (!Array.isArray(s) || !s.every((d) => Number.isSafeInteger(d) && d >= 0)) bad("InvalidConfig", `tensors."${n}" must be a shape (non-negative integers), got ${JSON.stringify(s)}`);
   }
+  const taskConfigs = tasks.map(taskToConfig);
   const model = build(a.name as string, options as { [k: string]: Json }, tasks, new Rng(f.seed as number));
   const own = model.stateDict();
+  try { checkBuilt(model, own, shapes, f.frozen as string[]); } catch (e) {
+    // a model that does not match its config is not handed out: its memory goes now, not at the next GC
+    for (const t of Object.values(own)) t.dispose();
+    throw e;
+  }
+  REMEMBERED.set(model, { architecture: { name: a.name as string, options: options as { [k: string]: Json } }, tasks: taskConfigs, seed: f.seed as number });
+  return model;
+}
+
+/** The built model against the config's tensor table and frozen list; freezes those parameters. */
+function checkBuilt(model: MultiTaskModel, own: Record<string, { shape: readonly number[] }>, shapes: Record<string, unknown>, frozen: string[]): void {
   const problems: string[] = [];
   for (const [n, t] of Object.entries(own)) {
     const s = shapes[n] as number[] | undefined;
@@ -213,9 +225,7 @@ export function buildModel(config: ModelConfig | string): MultiTaskModel {
   }
   for (const n of Object.keys(shapes)) if (!(n in own)) problems.push(`the config lists "${n}", the architecture has no such tensor`);
   const params = new Map(model.namedParameters());
-  for (const n of f.frozen as string[]) if (!params.has(n)) problems.push(`frozen "${n}" is not a parameter`);
+  for (const n of frozen) if (!params.has(n)) problems.push(`frozen "${n}" is not a parameter`);
   if (problems.length) bad("ShapeMismatch", problems.slice(0, 20).join("; "));
-  for (const n of f.frozen as string[]) params.get(n)!.requiresGrad = false;
-  REMEMBERED.set(model, { architecture: { name: a.name as string, options: options as { [k: string]: Json } }, tasks: (f.tasks as unknown[]).map((_, i) => taskToConfig(tasks[i])), seed: f.seed as number });
-  return model;
+  for (const n of frozen) params.get(n)!.requiresGrad = false;
 }

@@ -1,7 +1,7 @@
 // export-torch: a self-contained PyTorch module (Python source) of a model config's
 // architecture, with the same parameter names, so polyhead's safetensors weights load
 // with load_state_dict and training can continue under torch.distributed; the weights
-// come back to polyhead the same way. SharedBottom and MMoE (MLP trunks) for now.
+// come back to polyhead the same way. SharedBottom, MMoE, CGC and PLE (MLP experts).
 import { buildModel, type ModelConfig, type Json } from "./config.js";
 import { ModelConfigError } from "./errors.js";
 
@@ -44,7 +44,8 @@ export function exportTorch(config: ModelConfig): string {
   if (!(act in ACT)) throw new ModelConfigError("Unsupported", `exportTorch: activation "${act}" has no torch counterpart here`);
   const dropout = (o.dropout as number | undefined) ?? 0;
   const tasks = config.tasks.map((t) => t.name);
-  let init: string[], forward: string[];
+  let init: string[], forward: string[], helpers: string[] = [];
+  const towerCode = (h: number) => `self.towers = nn.ModuleDict({${tasks.map((t, i) => `${py(t)}: ${mlpCode([h, ...towerWidths(o.towers, t), config.tasks[i].outputs], act, false, 0)}`).join(", ")}})`;
   if (name === "SharedBottom") {
     const widths = [o.inputs as number, ...(o.trunk as number[])];
     const h = widths[widths.length - 1];
@@ -69,8 +70,49 @@ export function exportTorch(config: ModelConfig): string {
       "    out[t] = tower((e * w).sum(1))",
       "return out",
     ];
+  } else if (name === "CGC" || name === "PLE") {
+    // polyhead's ExtractionLayer, field for field: shared experts, each task's experts and gate
+    // (own experts first, then the shared ones), and below the last layer a shared gate over
+    // every task's experts (in task order) and the shared ones, feeding the next layer
+    const widths = o.expertWidths as number[], h = widths[widths.length - 1];
+    const depth = name === "CGC" ? 1 : (o.layers as number | undefined) ?? 2;
+    const own = (t: string) => (typeof o.taskExperts === "number" ? o.taskExperts : (o.taskExperts as Opts)[t] as number);
+    const experts = (n: number, inputs: number) => `nn.ModuleList([${Array.from({ length: n }, () => mlpCode([inputs, ...widths], act, true, dropout)).join(", ")}])`;
+    const layer = (l: number) => {
+      const inputs = l === 0 ? (o.inputs as number) : h, all = (o.sharedExperts as number) + tasks.reduce((a, t) => a + own(t), 0);
+      return `Extraction(${experts(o.sharedExperts as number, inputs)}, nn.ModuleDict({${tasks.map((t) => `${py(t)}: ${experts(own(t), inputs)}`).join(", ")}}), ` +
+        `nn.ModuleDict({${tasks.map((t) => `${py(t)}: nn.Linear(${inputs}, ${own(t) + (o.sharedExperts as number)}, bias=False)`).join(", ")}}), ` +
+        `${l === depth - 1 ? "None" : `nn.Linear(${inputs}, ${all}, bias=False)`})`;
+    };
+    helpers = [
+      "def mix(gate, experts):",
+      "    return (experts * torch.softmax(gate, -1).unsqueeze(-1)).sum(1)",
+      "",
+      "",
+      "class Extraction(nn.Module):",
+      "    def __init__(self, shared, taskExperts, gates, sharedGate):",
+      "        super().__init__()",
+      "        self.shared, self.taskExperts, self.gates, self.sharedGate = shared, taskExperts, gates, sharedGate",
+      "",
+      "    def forward(self, shared_in, task_in):",
+      "        se = torch.stack([m(shared_in) for m in self.shared], 1)",
+      "        own = {t: torch.stack([m(task_in[t]) for m in self.taskExperts[t]], 1) for t in TASKS}",
+      "        tasks = {t: mix(self.gates[t](task_in[t]), torch.cat([own[t], se], 1)) for t in TASKS}",
+      "        shared = None if self.sharedGate is None else mix(self.sharedGate(shared_in), torch.cat([own[t] for t in TASKS] + [se], 1))",
+      "        return tasks, shared",
+      "",
+      "",
+    ];
+    init = [`self.layers = nn.ModuleList([${Array.from({ length: depth }, (_, l) => layer(l)).join(", ")}])`, towerCode(h)];
+    forward = [
+      "shared, task_in = x, {t: x for t in TASKS}",
+      "for layer in self.layers:",
+      "    task_in, s = layer(shared, task_in)",
+      "    shared = shared if s is None else s",
+      "return {t: m(task_in[t]) for t, m in self.towers.items()}",
+    ];
   } else {
-    throw new ModelConfigError("Unsupported", `exportTorch: architecture "${name}" has no torch export yet (supported: SharedBottom, MMoE)`);
+    throw new ModelConfigError("Unsupported", `exportTorch: architecture "${name}" has no torch export yet (supported: SharedBottom, MMoE, CGC, PLE)`);
   }
   const losses = config.tasks.map((t) => `${py(t.name)}: ${py(t.loss)}`).join(", ");
   return [
@@ -84,6 +126,7 @@ export function exportTorch(config: ModelConfig): string {
     `FROZEN = ${JSON.stringify(config.frozen)}`,
     "",
     "",
+    ...helpers,
     "class Model(nn.Module):",
     "    def __init__(self):",
     "        super().__init__()",

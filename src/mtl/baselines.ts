@@ -4,7 +4,8 @@
 import type { MultiTaskDataset } from "../data/index.js";
 import type { MultiTaskModel } from "./architectures/base.js";
 import type { Task } from "./tasks.js";
-import { Trainer, type FitOptions, type TaskMetrics, type TrainerOptions } from "./trainer.js";
+import { Trainer, type Callback, type FitOptions, type TaskMetrics, type TrainerOptions } from "./trainer.js";
+import { checkOptions } from "../validate.js";
 import type { TrainData } from "./schedules/base.js";
 import { deltaM, getMetric } from "./metrics/index.js";
 
@@ -12,7 +13,10 @@ import { deltaM, getMetric } from "./metrics/index.js";
 export interface BaselineOptions {
   /** Trainer options other than the tasks (the optimiser, seed ...); the weighting is equal. */
   trainer?: Omit<TrainerOptions, "tasks" | "weighting" | "schedule">;
-  fit: FitOptions;
+  /** Each baseline's fit options; its onProgress is called for every baseline (onTask says which). */
+  fit: Omit<FitOptions, "callbacks">;
+  /** Callbacks of each baseline, made for its task (early stopping on that task's metric): callbacks are stateful, so none is shared. */
+  callbacks?: (task: string) => Callback[];
   /** Called as each baseline starts (for progress output). */
   onTask?: (task: string) => void;
 }
@@ -23,13 +27,18 @@ export interface BaselineOptions {
  */
 export async function singleTaskBaselines(build: (tasks: Task[]) => MultiTaskModel, tasks: Task[], train: TrainData,
   test: MultiTaskDataset, opts: BaselineOptions): Promise<TaskMetrics> {
+  checkOptions("singleTaskBaselines", opts, ["trainer", "fit", "callbacks", "onTask"]);
+  // callbacks keep state (early stopping's best loss): each baseline gets its own
+  if ((opts.fit as FitOptions | undefined)?.callbacks || (opts.callbacks && typeof opts.callbacks !== "function")) {
+    throw new Error("singleTaskBaselines: give callbacks: (task) => [...], not fit.callbacks (shared by every baseline)");
+  }
   const res: TaskMetrics = {};
   for (const t of tasks) {
     opts.onTask?.(t.name);
     const model = build([t]);
     const trainer = new Trainer(model, { ...opts.trainer, tasks: [t] });
     const data = "batches" in train && typeof train.batches === "function" ? train : { [t.name]: (train as Record<string, MultiTaskDataset>)[t.name] };
-    await trainer.fit(data as TrainData, { ...opts.fit, callbacks: opts.fit.callbacks });
+    await trainer.fit(data as TrainData, { ...opts.fit, callbacks: opts.callbacks?.(t.name) });
     res[t.name] = trainer.evaluate(test, { batchSize: opts.fit.batchSize })[t.name];
   }
   return res;

@@ -30,10 +30,10 @@ export function checkBatchOptions(who: string, opts: unknown, taskNames?: string
   checkOptions(who, opts as Record<string, unknown> | undefined, taskNames ? ["batchSize", "tasks"] : ["batchSize"]);
 }
 
-/** fit's data: one dataset, one dataset per task, or a stream (checked batch by batch). */
-export function checkTrainData(data: unknown, tasks: Map<string, Task>): void {
-  if (typeof data === "function") return;
-  if (data instanceof MultiTaskDataset || !data || typeof data !== "object") return checkDataset("fit", data, tasks, true);
+/** fit's data: one dataset, one dataset per task, or a stream (checked batch by batch); returned read as checkDataset reads it. */
+export function checkTrainData<D>(data: D, tasks: Map<string, Task>): D {
+  if (typeof data === "function") return data;
+  if (data instanceof MultiTaskDataset || !data || typeof data !== "object") return checkDataset("fit", data, tasks, true) as D;
   const names = [...tasks.keys()];
   const per = data as Record<string, unknown>;
   const missing = names.filter((t) => !per[t]), extra = Object.keys(per).filter((t) => !tasks.has(t));
@@ -41,15 +41,16 @@ export function checkTrainData(data: unknown, tasks: Map<string, Task>): void {
     throw new Error(`fit: one dataset per task needs exactly the tasks ${names.join(", ")}` +
       `${missing.length ? `; missing: ${missing.join(", ")}` : ""}${extra.length ? `; not a task: ${extra.join(", ")}` : ""}`);
   }
-  for (const t of names) checkDataset(`fit: data "${t}"`, per[t], tasks, false, t);
+  return Object.fromEntries(names.map((t) => [t, checkDataset(`fit: data "${t}"`, per[t], tasks, false, t)])) as D;
 }
 
 /**
  * One dataset against the trainer's tasks: no label key is a near miss of a task the data
  * lacks ("Parity" for "parity" would train without that task), every task (`needAll`) or
- * `only` has labels.
+ * `only` has labels, and binary labels are in [0, 1]. Returns the data as the tasks read
+ * it: -1 is a value for a regression or binary task, a missing label only for classes.
  */
-export function checkDataset(who: string, ds: unknown, tasks: Map<string, Task>, needAll: boolean, only?: string): void {
+export function checkDataset(who: string, ds: unknown, tasks: Map<string, Task>, needAll: boolean, only?: string): MultiTaskDataset {
   if (!(ds instanceof MultiTaskDataset)) throw new Error(`${who}: expected a MultiTaskDataset, got ${show(ds)}`);
   // labels of other tasks may ride along (a single-task baseline on multi-task data)
   const lacking = [...tasks.keys()].filter((t) => !ds.tasks.includes(t));
@@ -60,4 +61,17 @@ export function checkDataset(who: string, ds: unknown, tasks: Map<string, Task>,
   for (const t of only ? [only] : needAll ? lacking : []) {
     if (!ds.tasks.includes(t)) throw new Error(`${who}: the data has no labels for task "${t}" (its labels: ${ds.tasks.join(", ")})`);
   }
+  let out = ds;
+  for (const [t, task] of tasks) {
+    if (!ds.tasks.includes(t) || (task.kind !== "regression" && task.kind !== "binary" && task.kind !== "reconstruction")) continue;
+    out = out.valuesOf(t);
+    if (task.kind !== "binary") continue;
+    const { values, mask } = out.taskLabels(t);
+    for (let i = 0; i < values.length; i++) {
+      if (mask[i] && !(values[i] >= 0 && values[i] <= 1)) {
+        throw new Error(`${who}: binary task "${t}" has label ${values[i]} (example ${i}); binary labels are in [0, 1]${values[i] === -1 ? " (map -1 to 0)" : ""}`);
+      }
+    }
+  }
+  return out;
 }

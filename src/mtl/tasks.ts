@@ -78,9 +78,10 @@ export function task(name: string, spec: TaskSpec): Task {
   if (!(typeof spec.outputs === "number" && Number.isInteger(spec.outputs) && spec.outputs > 0)) throw new Error(`${who}: outputs must be a positive integer, got ${show(spec.outputs)}`);
   if (spec.kind === "binary" && spec.outputs !== 1) throw new Error(`task "${name}": a binary task has outputs: 1, got ${spec.outputs}`);
   const loss = spec.loss ?? d.loss;
-  if (typeof loss === "string" && !(BUILTIN_LOSSES as readonly string[]).includes(loss)) {
-    throw new Error(`${who}: unknown loss "${loss}" (${BUILTIN_LOSSES.join(", ")}, or a function)`);
+  if (typeof loss !== "function" && !(BUILTIN_LOSSES as readonly string[]).includes(loss)) {
+    throw new Error(`${who}: unknown loss ${show(loss)} (${BUILTIN_LOSSES.join(", ")}, or a function)`);
   }
+
   const weight = spec.weight ?? 1;
   if (!(typeof weight === "number" && weight >= 0 && Number.isFinite(weight))) throw new Error(`${who}: weight must be a finite number >= 0, got ${show(weight)}`);
   return {

@@ -16,6 +16,17 @@ export interface TrainerState {
   dropout?: Record<string, RngState>;
   /** The weighting method's name (checked on load: another method's state is refused). */
   weightingMethod?: string;
+  /** Saved between the steps of an epoch: where in epoch `epoch` training is (fit resumes there). */
+  position?: EpochPosition;
+}
+
+/** The position at an epoch's start. */
+export const freshPosition = (batchSize: number): EpochPosition => ({ step: 0, batchSize, sums: {}, counts: {}, weights: {} });
+
+/** Steps taken in the current epoch, with the batch size, and the running sums its logs are made of. */
+export interface EpochPosition {
+  step: number; batchSize: number;
+  sums: Record<string, number>; counts: Record<string, number>; weights: Record<string, number>;
 }
 
 /** The model's modules that keep a random stream of their own, by path. */
@@ -33,6 +44,7 @@ export function trainerState(trainer: Trainer): TrainerState {
     // (the key keeps its first name so saved states stay loadable: Dropout was the first such module)
     dropout: Object.fromEntries(streams(trainer).map(([p, m]) => [p, m.rngState()!])),
     weightingMethod: trainer.weighting.name,
+    ...(trainer.position.step > 0 ? { position: structuredClone(trainer.position) } : {}),
   };
 }
 
@@ -49,20 +61,22 @@ const isDict = (v: unknown) => v !== null && typeof v === "object" && !Array.isA
  */
 export function loadTrainerState(trainer: Trainer, state: Record<string, unknown>): void {
   const st = state as unknown as TrainerState, w = trainer.weighting;
+  // each problem names the entry and its value: "bad rng {...}"
   const problems: string[] = [];
-  const need = (ok: unknown, what: string, v: unknown) => { if (!ok) problems.push(`${what}, got ${JSON.stringify(v)?.slice(0, 80)}`); };
-  if (st?.format !== "polyhead-trainer" || st.version !== 1) need(0, "not a trainer state (format \"polyhead-trainer\", version 1)", [st?.format, st?.version]);
+  const need = (ok: unknown, what: string, v: unknown) => { if (!ok) problems.push(`bad ${what} ${JSON.stringify(v)?.slice(0, 80)}`); };
+  if (st?.format !== "polyhead-trainer" || st.version !== 1) need(0, "format/version (not a trainer state)", [st?.format, st?.version]);
   else {
-    need(isCount(st.epoch), "epoch must be an integer >= 0", st.epoch);
-    need(isCount(st.step), "step must be an integer >= 0", st.step);
-    need(isRng(st.rng), "rng must be { key: [uint32, uint32], counter: integer >= 0 }", st.rng);
-    const own = streams(trainer), saved = st.dropout ?? {};
-    const paths = own.map(([p]) => p);
-    if (!isDict(saved) || `${Object.keys(saved).sort()}` !== `${[...paths].sort()}`) need(0, `dropout must hold the streams of modules ${JSON.stringify(paths)}`, saved && Object.keys(saved));
-    else for (const p of paths) need(isRng(saved[p]), `dropout "${p}" must be { key: [uint32, uint32], counter: integer >= 0 }`, saved[p]);
-    const method = st.weightingMethod;
-    need(method === undefined || method === w.name, `the state is of another weighting than "${w.name}"`, method);
-    need(isDict(st.weighting ?? {}) && (w.loadStateDict || !Object.keys(st.weighting ?? {}).length), `weighting must be an object (empty for "${w.name}", which keeps no state)`, st.weighting);
+    need(isCount(st.epoch), "epoch", st.epoch);
+    need(isCount(st.step), "step", st.step);
+    need(isRng(st.rng), "rng", st.rng);
+    const pos = st.position, nums = (o: unknown) => isDict(o) && Object.values(o as object).every((v) => typeof v === "number");
+    if (pos !== undefined) need(isDict(pos) && isCount(pos.step) && isCount(pos.batchSize) && [pos.sums, pos.counts, pos.weights].every(nums), "position", pos);
+    const saved = st.dropout ?? {}, paths = streams(trainer).map(([p]) => p);
+    // every module stream, and no other: a missing one would draw other masks
+    need(isDict(saved) && `${Object.keys(saved).sort()}` === `${paths.sort()}`, `dropout (streams of ${paths})`, saved && Object.keys(saved));
+    for (const p of paths) need(isRng(saved[p]), `dropout "${p}"`, saved[p]);
+    need(st.weightingMethod === undefined || st.weightingMethod === w.name, `weightingMethod (this trainer's is ${w.name})`, st.weightingMethod);
+    need(isDict(st.weighting ?? {}) && (w.loadStateDict || !Object.keys(st.weighting ?? {}).length), "weighting", st.weighting);
   }
   if (problems.length) throw new Error(`Trainer.loadStateDict: ${problems.join("; ")}`);
   const writeModel = trainer.model.planLoad(st.model);
@@ -78,6 +92,7 @@ export function loadTrainerState(trainer: Trainer, state: Record<string, unknown
   writeOptimizer();
   for (const [p, m] of streams(trainer)) m.setRngState(st.dropout![p]);
   trainer.epoch = st.epoch; trainer.step = st.step;
+  trainer.position = st.position ? structuredClone(st.position) : freshPosition(0);
   trainer.rng.key = [st.rng.key[0], st.rng.key[1]];
   trainer.rng.counter = st.rng.counter;
 }

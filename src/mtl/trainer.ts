@@ -20,7 +20,7 @@ import { EqualWeighting } from "./weighting/ew.js";
 import { joint } from "./schedules/joint.js";
 import { type Schedule, type StepPlan, type TrainData } from "./schedules/base.js";
 import { evaluateModel, predictModel, type TaskMetrics } from "./evaluate.js";
-import { loadTrainerState, trainerState } from "./trainer-state.js";
+import { freshPosition, loadTrainerState, trainerState } from "./trainer-state.js";
 import { Adam, clipGradNorm, type Optimizer as OptimizerBase, type BaseOptions } from "../optim/index.js";
 
 /** Batches of `data` without end: shuffled passes, each from its own split of `rng`. */
@@ -140,8 +140,12 @@ export class Trainer {
   readonly rng: Rng;
   readonly history: EpochLogs[] = [];
   stopTraining = false;
+  /** Epochs completed (the epoch under way while fitting). */
   epoch = 0;
+  /** Optimisation steps taken. */
   step = 0;
+  /** @internal Where training is inside `epoch` (steps taken, running loss sums), saved with the state for a mid-epoch resume. */
+  position = freshPosition(0);
   private readonly nanCheck: boolean;
   private validationBatches: Iterator<Batch> | null = null;
 
@@ -175,10 +179,17 @@ export class Trainer {
    * const history = await trainer.fit(train, { epochs: 5, batchSize: 128, validation: val });
    */
   async fit(data: TrainData | StreamSource, opts: FitOptions): Promise<EpochLogs[]> {
+    // a second fit would interleave its steps with the first's at every await
+    if (this.fitting) throw new Error("fit: this trainer is already fitting; await that fit first");
+    this.fitting = true;
+    try { return await this.run(data, opts); } finally { this.fitting = false; }
+  }
+  private fitting = false;
+
+  private async run(data: TrainData | StreamSource, opts: FitOptions): Promise<EpochLogs[]> {
     checkFitOptions(opts);
-    checkTrainData(data, this.tasks);
-    const validation = opts.validation;
-    if (validation) checkDataset("fit: validation", validation, this.tasks, false);
+    data = checkTrainData(data, this.tasks);
+    const validation = opts.validation && checkDataset("fit: validation", opts.validation, this.tasks, false);
     if (this.weighting.needsValidation && !validation) {
       throw new Error(`Trainer: ${this.weighting.name} needs validation data`);
     }
@@ -188,13 +199,19 @@ export class Trainer {
     this.stopTraining = false;
     for (const cb of cbs) cb.onTrainBegin?.(this);
     const startEpoch = this.epoch;
+    const resume = `fit: the state was saved at step ${this.position.step} of epoch ${this.epoch}; resume with the same data and batchSize`;
+    if (this.position.step > 0 && this.position.batchSize !== batchSize) throw new Error(`${resume} (${this.position.batchSize}, not ${batchSize})`);
     for (let e = startEpoch; e < startEpoch + opts.epochs && !this.stopTraining; e++) {
       this.epoch = e;
       for (const cb of cbs) cb.onEpochBegin?.(e, this);
       const t0 = Date.now();
       let lastYield = t0;
-      const sums: Record<string, number> = {}, counts: Record<string, number> = {};
-      let weights: Record<string, number> = {};
+      // resumed mid-epoch (loadStateDict of a state saved between steps): the epoch's plans
+      // are a function of its context (the epoch's stream split from the trainer's), so
+      // replaying them and skipping the ones already trained continues it exactly
+      if (e !== startEpoch || this.position.step === 0) this.position = freshPosition(batchSize);
+      const pos = this.position, { sums, counts } = pos;
+      let skip = pos.step;
       let plans: Iterable<StepPlan> | AsyncIterable<StepPlan>;
       let steps = 0;
       if (typeof data === "function") {
@@ -204,37 +221,41 @@ export class Trainer {
         steps = this.schedule.stepsPerEpoch?.(ctx) ?? 0;
         plans = this.schedule.epoch(ctx);
       }
-      let s = 0;
+      let s = skip;
       // bilevel methods draw validation batches: a seeded cycle per epoch, so a resumed run draws the same ones
       this.validationBatches = validation && this.weighting.needsValidation ? cycleBatches(validation, batchSize, this.rng.split(0xb11e + e)) : null;
       this.model.train();
       for await (const plan of plans) {
+        if (skip > 0) { skip--; continue; }
         if (cbs.length) {
           const tasks = [...new Set(plan.parts.flatMap((p) => p.tasks))];
           for (const cb of cbs) cb.onBatchBegin?.(this.step, tasks, this);
         }
         const r = this.trainStep(plan.parts);
         for (const [t, v] of Object.entries(r.losses)) { sums[t] = (sums[t] ?? 0) + v; counts[t] = (counts[t] ?? 0) + 1; }
-        weights = r.weights;
-        s++;
+        pos.weights = r.weights;
+        pos.step = ++s;
         for (const cb of cbs) cb.onBatchEnd?.(this.step, r.losses, this);
         if (opts.onProgress) {
           const losses: Record<string, number> = {};
           for (const t of Object.keys(sums)) losses[t] = sums[t] / counts[t];
-          const wait = opts.onProgress({ epoch: e, epochs: startEpoch + opts.epochs, step: s, steps: Math.max(steps, s), losses, weights });
+          const wait = opts.onProgress({ epoch: e, epochs: startEpoch + opts.epochs, step: s, steps: Math.max(steps, s), losses, weights: pos.weights });
           if (wait) await wait;
         }
         if (Date.now() - lastYield >= yieldMs) { await new Promise((res) => setTimeout(res, 0)); lastYield = Date.now(); }
       }
+      if (skip > 0) throw new Error(`${resume} (this epoch has ${pos.step - skip} steps)`);
       const loss: Record<string, number> = {};
       for (const t of Object.keys(sums)) loss[t] = sums[t] / counts[t];
+      const weights = pos.weights;
       this.weighting.onEpochEnd?.(loss);
       const logs: EpochLogs = { epoch: e, loss, weights, seconds: (Date.now() - t0) / 1000 };
       const diagnostics = this.weighting.epochDiagnostics?.();
       if (diagnostics) logs.diagnostics = diagnostics;
-      if (opts.validation) logs.validation = this.evaluate(opts.validation, { batchSize });
+      if (validation) logs.validation = this.evaluate(validation, { batchSize });
       await opts.onProgress?.({ epoch: e, epochs: startEpoch + opts.epochs, step: s, steps: Math.max(steps, s), losses: loss, weights, epochEnd: true, validation: logs.validation, diagnostics: logs.diagnostics });
       this.history.push(logs);
+      this.position = freshPosition(batchSize);
       this.epoch = e + 1;
       for (const cb of cbs) if ((await cb.onEpochEnd?.(logs, this)) === "stop") this.stopTraining = true;
     }
@@ -379,7 +400,7 @@ export class Trainer {
 
   /** Metrics per task (the task's metrics plus "loss") over a dataset, in eval mode. */
   evaluate(data: MultiTaskDataset, opts: { batchSize?: number } = {}): TaskMetrics {
-    checkDataset("evaluate", data, this.tasks, false);
+    data = checkDataset("evaluate", data, this.tasks, false);
     checkBatchOptions("evaluate", opts);
     return evaluateModel(this.model, this.tasks, data, opts.batchSize ?? 256);
   }

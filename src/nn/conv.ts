@@ -39,7 +39,7 @@ export class Conv2d extends Module {
     this.bias = opts.bias === false ? null : this.param((opts.biasInit ?? initializers.torchDefault(fanIn))([outChannels], rng));
   }
   forward(x: Tensor): Tensor {
-    if (!(x instanceof Tensor)) checkTensor(this.label("Conv2d"), "input", x);
+    checkTensor("Conv2d", "input", x);
     if (x.rank !== 4 || x.shape[1] !== this.inChannels) {
       throw new Error(`${this.label("Conv2d")}: input ${x.describe()} must be [batch, ${this.inChannels}, height, width]`);
     }

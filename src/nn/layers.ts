@@ -35,7 +35,7 @@ export class Linear extends Module {
     this.bias = opts.bias === false ? null : this.param((opts.biasInit ?? initializers.torchDefault(inFeatures))([outFeatures], rng));
   }
   forward(x: Tensor): Tensor {
-    if (!(x instanceof Tensor)) checkTensor(this.label("Linear"), "input", x);
+    checkTensor("Linear", "input", x);
     const f = x.shape[x.rank - 1];
     if (x.rank < 1 || f !== this.inFeatures) {
       throw new Error(`${this.label("Linear")}: input ${x.describe()} has ${f} features, expected ${this.inFeatures}`);
@@ -108,7 +108,7 @@ export class Dropout extends Module {
   override setRngState(s: RngState): void { this.rng = Rng.fromState(s); }
 
   forward(x: Tensor): Tensor {
-    if (!(x instanceof Tensor)) checkTensor(this.label("Dropout"), "input", x);
+    checkTensor("Dropout", "input", x);
     if (!this.training || this.p === 0) return x;
     return mul(x, bernoulli(x.shape, 1 - this.p, 1 / (1 - this.p), this.rng));
   }

@@ -36,7 +36,7 @@ export class LayerNorm extends Module {
     this.bias = affine && opts.bias !== false ? this.param(zeros(this.normalizedShape)) : null;
   }
   forward(x: Tensor): Tensor {
-    if (!(x instanceof Tensor)) checkTensor(this.label("LayerNorm"), "input", x);
+    checkTensor("LayerNorm", "input", x);
     const ns = this.normalizedShape, lead = x.rank - ns.length;
     if (lead < 0 || ns.some((d, i) => d !== x.shape[lead + i])) {
       throw new Error(`${this.label("LayerNorm")}: input ${x.describe()} does not end in [${ns.join(", ")}]`);
@@ -84,7 +84,7 @@ abstract class BatchNormBase extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    if (!(x instanceof Tensor)) checkTensor(this.label(this.ranks.includes(4) ? "BatchNorm2d" : "BatchNorm1d"), "input", x);
+    checkTensor("BatchNorm", "input", x);
     if (!this.ranks.includes(x.rank) || x.shape[1] !== this.numFeatures) {
       throw new Error(`${this.label(this.ranks.includes(4) ? "BatchNorm2d" : "BatchNorm1d")}: input ${x.describe()} must be ${this.ranks.map((r) => `${r}-d`).join(" or ")} ` +
         `with ${this.numFeatures} channels on axis 1`);

@@ -192,7 +192,8 @@ export abstract class Optimizer<O extends BaseOptions> {
         const s = this.state.get(p);
         if (s) {
           const e: OptimizerStateDict["state"][string] = { step: s.step };
-          for (const [k, b] of Object.entries(s.buffers)) e[k] = { shape: [...b.shape], data: Array.from(b.data()) };
+          // in bufferNames() order, whatever order they were made in (a state reads back the same)
+          for (const k of this.bufferNames()) { const b = s.buffers[k]; if (b) e[k] = { shape: [...b.shape], data: Array.from(b.data()) }; }
           state[String(idx)] = e;
         }
         ids.push(idx++);

@@ -185,6 +185,8 @@ export function checkOptions(owner: string, opts: object, known: readonly string
 export function checkCount(owner: string, name: string, v: unknown, min = 1): number {
   if (typeof v !== "number" || !Number.isInteger(v)) throw new Error(`${owner}: ${name} must be an integer >= ${min}, got ${show(v)}`);
   if (v < min) throw new Error(`${owner}: ${name} must be >= ${min}, got ${show(v)}`);
+  // (a count of layers or experts: past this it is a corrupted value, not a model)
+  if (v > 65536) throw new Error(`${owner}: ${name} must be at most 65536, got ${show(v)}`);
   return v;
 }
 

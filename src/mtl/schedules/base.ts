@@ -31,7 +31,7 @@ export interface ScheduleContext {
 /** A task schedule: which tasks and batches each step trains (joint, alternating, sampled, curriculum). */
 export interface Schedule {
   readonly name: string;
-  /** The steps of one epoch. */
+  /** The epoch's plans: a function of `ctx` alone (randomness from ctx.rng), so a resume mid-epoch replays it to where it stopped. */
   epoch(ctx: ScheduleContext): Iterable<StepPlan>;
   /** Number of steps the epoch will have (for progress bars), if known. */
   stepsPerEpoch?(ctx: ScheduleContext): number;
