@@ -75,8 +75,8 @@ describe("export-torch and DistributedDataParallel", () => {
   }
 
   it("names the architectures it cannot export", () => {
-    const m = createModel("CGC", { tasks: tasks(), inputs: 4, sharedExperts: 1, taskExperts: 1, expertWidths: [3] });
+    const m = createModel("CrossStitch", { tasks: tasks(), inputs: 4, columns: [3] });
     expect(() => exportTorch(modelConfig(m))).toThrow(ModelConfigError);
-    expect(() => exportTorch(modelConfig(m))).toThrow(/"CGC" has no torch export yet/);
+    expect(() => exportTorch(modelConfig(m))).toThrow(/"CrossStitch" has no torch export yet/);
   });
 });

@@ -79,7 +79,7 @@ export function task(name: string, spec: TaskSpec): Task {
   if (spec.kind === "binary" && spec.outputs !== 1) throw new Error(`task "${name}": a binary task has outputs: 1, got ${spec.outputs}`);
   const loss = spec.loss ?? d.loss;
   if (typeof loss !== "function" && !(BUILTIN_LOSSES as readonly string[]).includes(loss)) {
-    throw new Error(`${who}: unknown loss ${show(loss)} (${BUILTIN_LOSSES.join(", ")}, or a function)`);
+    throw new Error(`${who}: unknown loss ${typeof loss === "string" ? `"${loss}"` : show(loss)} (${BUILTIN_LOSSES.join(", ")}, or a function)`);
   }
 
   const weight = spec.weight ?? 1;
