@@ -31,11 +31,12 @@ export function checkTensor(op: string, name: string, x: unknown): asserts x is 
   if (!(x instanceof Tensor)) throw notTensor(op, name, x);
 }
 
-function notTensor(op: string, name: string, x: unknown): Error {
+/** The error for `x`, no Tensor of this engine, given as argument `name` of `op` (which takes `want`). */
+export function notTensor(op: string, name: string, x: unknown, want = "a Tensor"): Error {
   if (x !== null && typeof x === "object" && BRAND in x) {
     return new Error(`${op}: ${name} is a tensor of another copy of polyhead (its own Wasm memory); import polyhead once`);
   }
-  return new Error(`${op}: ${name} must be a Tensor, got ${show(x)}`);
+  return new Error(`${op}: ${name} must be ${want}, got ${show(x)}`);
 }
 
 /** Throw unless `t` (argument `name` of `op`) is a float32 Tensor of this engine. */

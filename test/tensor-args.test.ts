@@ -45,12 +45,13 @@ const CASES: Record<string, Case> = {
   take: [() => [m(), ints()], (t, i) => shape.take(t, i)], embedding: [() => [ints(), sq()], (i, w) => shape.embedding(i, w)],
   indexTensor: [() => [ints()], (i) => shape.indexTensor(i, 3, "indexTensor")],
   matmul: [() => [m(), sq()], (a, b) => matmulOps.matmul(a, b)],
+  bmm: [() => [randn([2, 2, 3]), randn([2, 3, 2])], (a, b) => matmulOps.bmm(a, b)],
   softmax: [() => [m()], (t) => softmaxOps.softmax(t)], logSoftmax: [() => [m()], (t) => softmaxOps.logSoftmax(t, 0)],
   logsumexp: [() => [m()], (t) => softmaxOps.logsumexp(t)],
   layerNorm: [() => [m(), tensor([1, 1, 1]), tensor([0, 0, 0])], (x, w, b) => norm.layerNorm(x, 3, w, b), [1, 2]],
   batchNorm: [() => [randn([4, 3]), tensor([0, 0, 0]), tensor([1, 1, 1])], (x, rm, rv) => norm.batchNorm(x, { runningMean: rm, runningVar: rv, training: true }), [1, 2]],
   crossEntropy: [() => [m(), ints()], (l, y) => loss.crossEntropy(l, y)],
-  binaryCrossEntropyWithLogits: [() => [m(), m(), m()], (a, b, w) => loss.binaryCrossEntropyWithLogits(a, b, { weight: w }), [2]],
+  binaryCrossEntropyWithLogits: [() => [m(), m(), P.abs(m())], (a, b, w) => loss.binaryCrossEntropyWithLogits(a, b, { weight: w }), [2]],
   mseLoss: [() => [m(), m(), m()], (a, b, w) => loss.mseLoss(a, b, { mask: w }), [2]],
   l1Loss: [() => [m(), m()], (a, b) => loss.l1Loss(a, b)], huberLoss: [() => [m(), m()], (a, b) => loss.huberLoss(a, b)],
   conv2d: [() => [img(), randn([2, 1, 3, 3]), tensor([0, 0])], (x, w, b) => conv.conv2d(x, w, b), [2]],
@@ -78,6 +79,8 @@ const NO_TENSOR = new Set(["tensor", "scalar", "full", "zeros", "ones", "rand", 
 const ALIAS: Record<string, string> = { assertFinite: "countNonFinite", unary: "relu", gradShare: "maxw", grad: "grad", "BatchNorm1d.forward": "BatchNorm" };
 
 const NUMBERS_TOO = new Set(["add", "sub", "mul", "div", "maximum", "minimum", "equal", "gradShare"]);
+// the losses' weight and mask slots also take a number or an array of numbers, and say so
+const WEIGHT_SLOT: Record<string, number> = { binaryCrossEntropyWithLogits: 2, mseLoss: 2 };
 
 const BAD: [string, unknown, RegExp][] = [
   ["a string", "1", /must be a Tensor, got "1" \(string\)/],
@@ -113,7 +116,8 @@ describe("tensor arguments are checked at every op's entry", () => {
         // (and the binary ops take a number for either operand)
         const slots = good.map((_, i) => i).filter((i) => !(Array.isArray(bad) && (good[i] as Tensor).dtype === "int32") &&
           !(typeof bad === "number" && NUMBERS_TOO.has(op)) && !(bad == null && optional.includes(i)) &&
-          !(Array.isArray(bad) && op === "gradients" && i === 0)); // (outputs may be a list)
+          !(Array.isArray(bad) && op === "gradients" && i === 0) && // (outputs may be a list)
+          !((typeof bad === "number" || Array.isArray(bad)) && WEIGHT_SLOT[op] === i));
         for (const i of slots) {
           const a = [...good];
           a[i] = bad;
@@ -122,7 +126,7 @@ describe("tensor arguments are checked at every op's entry", () => {
           const where = `${op}, argument ${i}`;
           expect(err, where).toBeInstanceOf(Error);
           const text = (err as Error).message;
-          expect(text, where).toMatch(msg);
+          expect(text, where).toMatch(WEIGHT_SLOT[op] === i ? new RegExp(msg.source.replace("a Tensor", "a tensor, an array of numbers or a number")) : msg);
           // the message opens with the op (kernel names in snake case: leaky_relu for leakyRelu)
           const opens = text.slice(0, text.indexOf(":")).replace(/_/g, "").toLowerCase();
           expect(opens, where).toBe((ALIAS[op] ?? op.replace(".forward", "")).toLowerCase());

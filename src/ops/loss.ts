@@ -8,7 +8,7 @@
 // `classWeight` for cross-entropy (torch's `weight`, with its weighted mean), `posWeight`
 // for binary cross-entropy (torch's `pos_weight`); both combine with `weight` and `mask`.
 import { K } from "../engine/engine.js";
-import { Tensor, type Shape, checkFloat, checkTensor } from "../tensor.js";
+import { Tensor, type Shape, checkFloat, checkTensor, notTensor } from "../tensor.js";
 import { needsGrad, noGrad, record } from "../autograd/tape.js";
 import { broadcastShape } from "./broadcast.js";
 import { add, affine, div, mul } from "./elementwise.js";
@@ -16,7 +16,7 @@ import { sum } from "./reduce.js";
 import { reshape } from "./shape.js";
 import { full, tensor, zeros } from "./creation.js";
 import { logSoftmax } from "./softmax.js";
-import { checkOptions, show } from "../validate.js";
+import { checkOptions } from "../validate.js";
 
 /** How a loss reduces its per-element values: weighted mean, sum, or none. */
 export type LossReduction = "mean" | "sum" | "none";
@@ -55,10 +55,7 @@ function weightOf(op: string, opts: LossOptions, shape: Shape, what: string): Te
 function fitted(op: string, name: string, w0: Tensor | ArrayLike<number> | number, shape: Shape, what: string, lead0 = true): Tensor {
   const w = w0 instanceof Tensor ? w0 : typeof w0 === "number" ? tensor([w0], [1])
     : w0 && typeof w0 === "object" && typeof w0.length === "number" ? tensor(Array.from(w0), [w0.length]) : null;
-  if (!w) {
-    if (w0 !== null && typeof w0 === "object") checkTensor(op, name, w0);
-    throw new Error(`${op}: ${name} must be a tensor, an array of numbers or a number, got ${show(w0)}`);
-  }
+  if (!w) throw notTensor(op, name, w0, "a tensor, an array of numbers or a number");
   if (w.dtype !== "float32") throw new Error(`${op}: ${name} ${w.describe()} must be float32`);
   if (name !== "mask") {
     const v = w.data();

@@ -33,12 +33,12 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
  * @example bmm(q, k, { transB: true }) // [B, H, Lq, d] x [B, H, Lk, d]^T -> [B, H, Lq, Lk]
  */
 export function bmm(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  checkFloat("bmm", "a", a); checkFloat("bmm", "b", b);
   const tA = !!opts.transA, tB = !!opts.transB, r = a.rank;
   const lead = a.shape.slice(0, -2);
   if (r < 3 || b.rank !== r || lead.some((d, i) => d !== b.shape[i])) {
     throw new Error(`bmm: expects two tensors of one rank >= 3 with equal leading axes, got a ${a.describe()} and b ${b.describe()}`);
   }
-  if (a.dtype !== "float32" || b.dtype !== "float32") throw new Error(`bmm: a ${a.describe()} and b ${b.describe()} must be float32`);
   const [a0, a1] = a.shape.slice(-2), [b0, b1] = b.shape.slice(-2);
   const m = tA ? a1 : a0, k = tA ? a0 : a1, kb = tB ? b1 : b0, n = tB ? b0 : b1;
   if (k !== kb) {

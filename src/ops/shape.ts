@@ -67,10 +67,15 @@ export function transpose(x: Tensor, perm?: number[]): Tensor {
   return out;
 }
 
+// concat's and stack's list: a non-empty array of this engine's tensors
+function checkList(op: string, xs: unknown): asserts xs is Tensor[] {
+  if (!Array.isArray(xs) || xs.length === 0) throw new Error(`${op}: expected a non-empty array of tensors, got ${show(xs)}`);
+  xs.forEach((t, i) => checkTensor(op, `tensor ${i}`, t));
+}
+
 /** Join tensors along an existing axis. */
 export function concat(xs: Tensor[], axis = 0): Tensor {
-  if (!Array.isArray(xs) || xs.length === 0) throw new Error(`concat: expected a non-empty array of tensors, got ${show(xs)}`);
-  xs.forEach((t, i) => checkTensor("concat", `tensor ${i}`, t));
+  checkList("concat", xs);
   const r = xs[0].rank;
   const a = normAxis(axis, r, "concat");
   xs.forEach((t, i) => {
@@ -96,8 +101,7 @@ export function concat(xs: Tensor[], axis = 0): Tensor {
 
 /** Join tensors along a new axis. */
 export function stack(xs: Tensor[], axis = 0): Tensor {
-  if (!Array.isArray(xs) || xs.length === 0) throw new Error(`stack: expected a non-empty array of tensors, got ${show(xs)}`);
-  xs.forEach((t, i) => checkTensor("stack", `tensor ${i}`, t));
+  checkList("stack", xs);
   const a = normAxis(axis, xs[0].rank + 1, "stack");
   return concat(xs.map((t) => reshape(t, [...t.shape.slice(0, a), 1, ...t.shape.slice(a)])), a);
 }
