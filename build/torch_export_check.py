@@ -3,7 +3,8 @@
 # it was written from (model.safetensors: polyhead's weights, with its config in the metadata)
 # into it with load_state_dict (strict: every name and shape must match), runs it in eval
 # mode on data.safetensors ("x"), and writes the outputs (pred.safetensors, "out.<task>")
-# for polyhead to compare with its own.
+# for polyhead to compare with its own; where the module has regularization() (SoftSharing,
+# DSelectK), its value after a training-mode forward on the same data goes in the report.
 #
 #     /usr/bin/python3 build/torch_export_check.py DIR [DIR ...]
 #
@@ -34,7 +35,15 @@ def main():
             out = model(x)
         write_safetensors(f"{d}/pred.safetensors", {f"out.{t}": v.contiguous() for t, v in out.items()})
         n = sum(p.numel() for p in model.parameters())
-        print(json.dumps({"dir": d, "parameters": n, "tensors": len(weights)}), flush=True)
+        report = {"dir": d, "parameters": n, "tensors": len(weights)}
+        # the penalty a trainer adds to the loss, after a training-mode forward (it reads its selectors)
+        if hasattr(model, "regularization"):
+            model.train()
+            with torch.no_grad():
+                model(x)
+                reg = model.regularization()
+            report["regularization"] = None if reg is None else float(reg)
+        print(json.dumps(report), flush=True)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import {
   init, Rng, MultiTaskDataset, task, SharedBottom, Trainer, Adam, UncertaintyWeighting, sampled, joint, randn, fileStorage,
   writeFileAtomic, readCheckpoint, Sequential, Linear, BatchNorm1d, ReLU, Dropout, type Task, type Callback,
 } from "../src/node.js";
-import { GradNorm, DWA } from "../src/methods/index.js";
+import { GradNorm, DWA, AutoLambda, MOML, FORUM } from "../src/methods/index.js";
 import { createHash } from "node:crypto";
 import {
   encodeCheckpoint, decodeCheckpoint, saveCheckpoint, loadLatestCheckpoint, memoryStorage, encodeSafetensors,
@@ -112,30 +112,37 @@ describe("resume mid-epoch", () => {
   // losses (DWA): a state saved between any two steps, taken through the binary format, resumes
   // to the same bits as the run that never stopped.
   const train = () => ({ cls: data(40, 1), reg: data(24, 2) });
-  const mk = (weighting: "GradNorm" | "DWA", schedule: "sampled" | "joint") => {
+  type Method = "GradNorm" | "DWA" | "Auto-Lambda" | "MOML" | "FORUM";
+  const METHODS = { GradNorm, DWA, "Auto-Lambda": AutoLambda, MOML, FORUM };
+  const mk = (weighting: Method, schedule: "sampled" | "joint") => {
     const tasks = TASKS(), rng = new Rng(5);
     const trunk = new Sequential(new Linear(6, 10, { rng }), new BatchNorm1d(10), new ReLU(), new Dropout(0.3, rng), new Linear(10, 8, { rng }), new Dropout(0.2, rng));
     const m = new SharedBottom({ tasks, trunk, trunkOutputs: 8, towers: [6], rng });
-    const w = weighting === "GradNorm" ? new GradNorm(["cls", "reg"]) : new DWA(["cls", "reg"]);
+    const w = new METHODS[weighting](["cls", "reg"]);
     return new Trainer(m, { tasks, optimizer: (p) => new Adam(p, { lr: 1e-2 }), seed: 3, schedule: schedule === "sampled" ? sampled({ temperature: 2 }) : joint(), weighting: w });
   };
   const sha = (t: Trainer) => createHash("sha256").update(encodeCheckpoint(t.stateDict())).digest("hex");
   const EPOCHS = 3, BATCH = 8;
-  for (const [weighting, schedule, perEpoch] of [["GradNorm", "sampled", 8], ["DWA", "joint", 5]] as const) {
+  // the bilevel methods (Auto-λ, MOML, FORUM) also draw a validation batch per step from a
+  // seeded cycle (a 20-example set: 3 batches of 8, so the cycle wraps inside an epoch)
+  const cases: [Method, "sampled" | "joint", number][] = [["GradNorm", "sampled", 8], ["DWA", "joint", 5], ["Auto-Lambda", "joint", 5], ["MOML", "sampled", 8], ["FORUM", "joint", 5]];
+  for (const [weighting, schedule, perEpoch] of cases) {
     it(`${weighting}, ${schedule} schedule: cut inside an epoch, on its last step, on the next one's first, and late`, async () => {
+      const validation = METHODS[weighting] === AutoLambda || METHODS[weighting] === MOML || METHODS[weighting] === FORUM ? data(20, 3) : undefined;
+      const fit = (t: Trainer, epochs: number, callbacks?: Callback[]) => t.fit(train(), { epochs, batchSize: BATCH, validation, callbacks });
       const whole = mk(weighting, schedule);
-      await whole.fit(train(), { epochs: EPOCHS, batchSize: BATCH });
+      await fit(whole, EPOCHS);
       expect(whole.step).toBe(EPOCHS * perEpoch);
       for (const cut of [2, perEpoch, perEpoch + 1, 2 * perEpoch + 3]) {
         const first = mk(weighting, schedule);
         let saved: Record<string, unknown> | null = null;
         const stop: Callback = { onBatchEnd: (step, _l, tr) => { if (step === cut) { saved = decodeCheckpoint(encodeCheckpoint(tr.stateDict())) as Record<string, unknown>; throw new Error("killed"); } } };
-        await expect(first.fit(train(), { epochs: EPOCHS, batchSize: BATCH, callbacks: [stop] })).rejects.toThrow("killed");
+        await expect(fit(first, EPOCHS, [stop])).rejects.toThrow("killed");
         const state = saved!;
         expect((state.position as { step: number }).step).toBe(cut - (state.epoch as number) * perEpoch);
         const resumed = mk(weighting, schedule);
         resumed.loadStateDict(state);
-        await resumed.fit(train(), { epochs: EPOCHS - (state.epoch as number), batchSize: BATCH });
+        await fit(resumed, EPOCHS - (state.epoch as number));
         expect(sha(resumed), `cut at step ${cut}`).toBe(sha(whole));
         // the resumed epoch's logs are the whole run's too (its running loss sums were saved)
         expect(resumed.history.map((h) => h.loss)).toEqual(whole.history.slice(state.epoch as number).map((h) => h.loss));

@@ -9,7 +9,7 @@ import {
   init, Rng, MultiTaskDataset, task, SharedBottom, Trainer, Adam, UncertaintyWeighting, Sequential, Linear, BatchNorm1d,
   ReLU, Dropout, randn, type Task, type Tensor, type Weighting, type WeightingContext,
 } from "../src/index.js";
-import { GradNorm, DBMTL } from "../src/methods/index.js";
+import { GradNorm, DBMTL, AutoLambda } from "../src/methods/index.js";
 import { encodeCheckpoint } from "../src/io/index.js";
 
 beforeAll(async () => { await init(); });
@@ -88,6 +88,8 @@ class PoisonAfter implements Weighting {
   poison = false;
   params: () => Tensor[] = () => [];
   constructor(readonly inner: Weighting) { this.name = inner.name; }
+  get needsValidation() { return this.inner.needsValidation; }
+  get needsLookahead() { return this.inner.needsLookahead; }
   backward(ctx: WeightingContext): number[] {
     const w = this.inner.backward(ctx);
     if (this.poison) {
@@ -131,5 +133,22 @@ describe("a step that fails changes no state", () => {
       expect(() => tr.trainStep([{ tasks: ["cls", "reg"], batch }]), w.name).toThrow(/gradient of ".*" has NaN\/Inf.*parameters were not updated/);
       expect(hash(tr), w.name).toBe(before);
     }
+  });
+
+  it("a bilevel method's failed step leaves the validation stream where it was: fit resumes to the bits of a run that never failed", async () => {
+    const train = data(48, 13), validation = data(20, 14);
+    const whole = build(15, (n) => new AutoLambda(n));
+    await whole.fit(train, { epochs: 2, batchSize: 8, validation });
+    let w!: PoisonAfter;
+    const tr = build(15, (n) => (w = new PoisonAfter(new AutoLambda(n))));
+    w.params = () => tr.model.parameters();
+    let before = "";
+    // step 4 draws its validation batch, then fails the gradient check
+    const cb = { onBatchEnd: (step: number) => { if (step === 3) { before = hash(tr); w.poison = true; } } };
+    await expect(tr.fit(train, { epochs: 2, batchSize: 8, validation, callbacks: [cb] })).rejects.toThrow(/gradient of ".*" has NaN\/Inf/);
+    expect(hash(tr)).toBe(before);
+    w.poison = false;
+    await tr.fit(train, { epochs: 2, batchSize: 8, validation });
+    expect(hash(tr)).toBe(hash(whole));
   });
 });

@@ -1,7 +1,9 @@
 // export-torch: a self-contained PyTorch module (Python source) of a model config's
 // architecture, with the same parameter names, so polyhead's safetensors weights load
 // with load_state_dict and training can continue under torch.distributed; the weights
-// come back to polyhead the same way. SharedBottom, MMoE, CGC and PLE (MLP experts).
+// come back to polyhead the same way. SharedBottom, MMoE, CGC, PLE, CrossStitch, SoftSharing
+// and DSelectK (MLP experts and columns); the last two also get regularization(), polyhead's
+// penalty for the trainer to add to the loss.
 import { buildModel, type ModelConfig, type Json } from "./config.js";
 import { ModelConfigError } from "./errors.js";
 
@@ -44,14 +46,14 @@ export function exportTorch(config: ModelConfig): string {
   if (!(act in ACT)) throw new ModelConfigError("Unsupported", `exportTorch: activation "${act}" has no torch counterpart here`);
   const dropout = (o.dropout as number | undefined) ?? 0;
   const tasks = config.tasks.map((t) => t.name);
-  let init: string[], forward: string[], helpers: string[] = [];
+  let init: string[], forward: string[], helpers: string[] = [], extra: string[] = [];
   const towerCode = (h: number) => `self.towers = nn.ModuleDict({${tasks.map((t, i) => `${py(t)}: ${mlpCode([h, ...towerWidths(o.towers, t), config.tasks[i].outputs], act, false, 0)}`).join(", ")}})`;
   if (name === "SharedBottom") {
     const widths = [o.inputs as number, ...(o.trunk as number[])];
     const h = widths[widths.length - 1];
     init = [
       `self.trunk = ${mlpCode(widths, act, true, dropout)}`,
-      `self.towers = nn.ModuleDict({${tasks.map((t, i) => `${py(t)}: ${mlpCode([h, ...towerWidths(o.towers, t), config.tasks[i].outputs], act, false, 0)}`).join(", ")}})`,
+      towerCode(h),
     ];
     forward = ["h = self.trunk(x)", "return {t: m(h) for t, m in self.towers.items()}"];
   } else if (name === "MMoE") {
@@ -60,7 +62,7 @@ export function exportTorch(config: ModelConfig): string {
     init = [
       `self.experts = nn.ModuleList([${Array.from({ length: o.experts as number }, () => mlpCode(widths, act, true, dropout)).join(", ")}])`,
       `self.gates = nn.ModuleDict({${tasks.map((t) => `${py(t)}: nn.Linear(${o.inputs}, ${o.experts}, bias=False)`).join(", ")}})`,
-      `self.towers = nn.ModuleDict({${tasks.map((t, i) => `${py(t)}: ${mlpCode([h, ...towerWidths(o.towers, t), config.tasks[i].outputs], act, false, 0)}`).join(", ")}})`,
+      towerCode(h),
     ];
     forward = [
       "e = torch.stack([m(x) for m in self.experts], 1)  # [batch, experts, hidden]",
@@ -111,8 +113,119 @@ export function exportTorch(config: ModelConfig): string {
       "    shared = shared if s is None else s",
       "return {t: m(task_in[t]) for t, m in self.towers.items()}",
     ];
+  } else if (name === "CrossStitch") {
+    // a column of one-layer MLPs per task, and after each layer a unit mixing the tasks'
+    // activations: one [T, T] x [T, batch * width] matmul, as polyhead computes it
+    const widths = o.columns as number[], ins = [o.inputs as number, ...widths];
+    const self = (o.stitchInit as number | undefined) ?? 0.9;
+    helpers = [
+      "class Stitch(nn.Module):",
+      "    def __init__(self, tasks, self_weight):",
+      "        super().__init__()",
+      "        other = (1 - self_weight) / (tasks - 1) if tasks > 1 else 0.0",
+      "        self.alpha = nn.Parameter(torch.full((tasks, tasks), other).fill_diagonal_(self_weight if tasks > 1 else 1.0))",
+      "",
+      "    def forward(self, hs):",
+      "        mixed = self.alpha @ torch.stack([h.reshape(-1) for h in hs])",
+      "        return [mixed[i].reshape(hs[0].shape) for i in range(len(hs))]",
+      "",
+      "",
+    ];
+    init = [
+      `self.columns = nn.ModuleDict({${tasks.map((t) => `${py(t)}: nn.ModuleList([${widths.map((w, l) => mlpCode([ins[l], w], act, true, dropout)).join(", ")}])`).join(", ")}})`,
+      `self.stitches = nn.ModuleList([${widths.map(() => `Stitch(${tasks.length}, ${self})`).join(", ")}])`,
+      towerCode(widths[widths.length - 1]),
+    ];
+    forward = [
+      "hs = [x for _ in TASKS]",
+      "for l, stitch in enumerate(self.stitches):",
+      "    hs = stitch([self.columns[t][l](h) for t, h in zip(TASKS, hs)])",
+      "return {t: self.towers[t](h) for t, h in zip(TASKS, hs)}",
+    ];
+  } else if (name === "SoftSharing") {
+    const widths = [o.inputs as number, ...(o.trunk as number[])];
+    init = [
+      `self.trunks = nn.ModuleDict({${tasks.map((t) => `${py(t)}: ${mlpCode(widths, act, true, dropout)}`).join(", ")}})`,
+      towerCode(widths[widths.length - 1]),
+    ];
+    forward = ["return {t: self.towers[t](self.trunks[t](x)) for t in TASKS}"];
+    extra = [
+      "def regularization(self):",
+      "    # lambda * sum over task pairs of the squared distance between their trunks' parameters",
+      "    if len(TASKS) < 2:",
+      "        return None",
+      "    vecs = [torch.cat([p.reshape(-1) for p in self.trunks[t].parameters()]) for t in TASKS]",
+      "    return sum((vecs[i] - vecs[j]).square().sum() for i in range(len(vecs)) for j in range(i + 1, len(vecs))) * " + String((o.lambda as number | undefined) ?? 1e-3),
+    ];
+  } else if (name === "DSelectK") {
+    // the gate as src/mtl/architectures/dselect-k.ts computes it: smooth-step of the
+    // selector logits, the binary codes of the experts (buffers outside the state dict), a
+    // softmax over the k selectors
+    const widths = [o.inputs as number, ...(o.expertWidths as number[])], h = widths[widths.length - 1];
+    const n = o.experts as number, gamma = (o.gamma as number | undefined) ?? 1, entropy = (o.entropyReg as number | undefined) ?? 0;
+    const pow2 = (n & (n - 1)) === 0, gateIn = o.gating === "static" ? "None" : String(o.inputs);
+    helpers = [
+      "def smooth_step(x, gamma):",
+      "    c = x.clamp(-gamma / 2, gamma / 2)",
+      "    return c * (c.square() * (-2 / (gamma * gamma * gamma)) + 3 / (2 * gamma)) + 0.5",
+      "",
+      "",
+      "class DSelectKGate(nn.Module):",
+      "    def __init__(self, experts, k, gamma, inputs):",
+      "        super().__init__()",
+      "        self.k, self.m, self.gamma = k, (experts - 1).bit_length(), gamma",
+      "        codes = [[(i >> (self.m - 1 - j)) & 1 for i in range(experts)] for j in range(self.m)]",
+      "        self.register_buffer(\"codes\", torch.tensor(codes, dtype=torch.float32), persistent=False)",
+      "        if inputs is None:",
+      "            self.z = nn.Parameter(torch.empty(k, self.m).uniform_(-gamma / 100, gamma / 100))",
+      "            self.w = nn.Parameter(torch.empty(k).uniform_(-0.05, 0.05))",
+      "        else:",
+      "            self.z, self.w = nn.Linear(inputs, k * self.m), nn.Linear(inputs, k)",
+      "            for p in self.z.parameters():",
+      "                nn.init.uniform_(p, -gamma / 100, gamma / 100)",
+      "            for p in self.w.parameters():",
+      "                nn.init.uniform_(p, -0.05, 0.05)",
+      "",
+      "    def forward(self, x):",
+      "        example = isinstance(self.z, nn.Linear)",
+      "        s = smooth_step(self.z(x).reshape(x.shape[0], self.k, self.m) if example else self.z, self.gamma)",
+      "        r = None  # the k selectors: [batch, k, experts] or [k, experts]",
+      "        for j in range(self.m):",
+      "            sj = s[..., j:j + 1]",
+      "            f = self.codes[j] * sj + (1 - self.codes[j]) * (1 - sj)",
+      "            r = f if r is None else r * f",
+      "        a = torch.softmax(self.w(x) if example else self.w, -1)",
+      "        return (r * a.unsqueeze(-1)).sum(-2), r",
+      "",
+      "",
+    ];
+    init = [
+      `self.experts = nn.ModuleList([${Array.from({ length: n }, () => mlpCode(widths, act, true, dropout)).join(", ")}])`,
+      `self.gates = nn.ModuleDict({${tasks.map((t) => `${py(t)}: DSelectKGate(${n}, ${o.k}, ${gamma}, ${gateIn})`).join(", ")}})`,
+      towerCode(h),
+      "self.selectors = []",
+    ];
+    forward = [
+      "e = torch.stack([m(x) for m in self.experts], 1)  # [batch, experts, hidden]",
+      "out, self.selectors = {}, []",
+      "for t, tower in self.towers.items():",
+      "    w, r = self.gates[t](x)",
+      "    if self.training:",
+      "        self.selectors.append(r)",
+      "    out[t] = tower((e * w.reshape(w.shape[0] if w.dim() == 2 else 1, -1, 1)).sum(1))",
+      "return out",
+    ];
+    extra = [
+      "def regularization(self):",
+      "    # over the selectors of the last training forward: the entropy term (entropyReg) and,",
+      "    # the number of experts not being a power of two, the reachability term; None if neither",
+      `    entropy, reach = ${entropy}, ${pow2 ? "False" : "True"}`,
+      "    terms = [-(r * torch.log(r + 1e-6)).sum() * entropy for r in self.selectors if entropy > 0]",
+      "    terms += [(1 / r.sum(-1)).sum() for r in self.selectors if reach]",
+      "    return sum(terms) if terms else None",
+    ];
   } else {
-    throw new ModelConfigError("Unsupported", `exportTorch: architecture "${name}" has no torch export yet (supported: SharedBottom, MMoE, CGC, PLE)`);
+    throw new ModelConfigError("Unsupported", `exportTorch: architecture "${name}" has no torch export yet (supported: SharedBottom, MMoE, CGC, PLE, CrossStitch, SoftSharing, DSelectK)`);
   }
   const losses = config.tasks.map((t) => `${py(t.name)}: ${py(t.loss)}`).join(", ");
   return [
@@ -137,6 +250,7 @@ export function exportTorch(config: ModelConfig): string {
     "",
     "    def forward(self, x):",
     ...forward.map((l) => `        ${l}`),
+    ...(extra.length ? ["", ...extra.map((l) => `    ${l}`)] : []),
     "",
   ].join("\n");
 }

@@ -21,11 +21,14 @@ export interface TrainerState {
 }
 
 /** The position at an epoch's start. */
-export const freshPosition = (batchSize: number): EpochPosition => ({ step: 0, batchSize, sums: {}, counts: {}, weights: {} });
+export const freshPosition = (batchSize: number): EpochPosition => ({ step: 0, batchSize, drawn: 0, sums: {}, counts: {}, weights: {} });
 
-/** Steps taken in the current epoch, with the batch size, and the running sums its logs are made of. */
+/**
+ * Steps taken in the current epoch, with the batch size, the validation batches a bilevel
+ * method drew, and the running sums its logs are made of.
+ */
 export interface EpochPosition {
-  step: number; batchSize: number;
+  step: number; batchSize: number; drawn: number;
   sums: Record<string, number>; counts: Record<string, number>; weights: Record<string, number>;
 }
 
@@ -70,7 +73,7 @@ export function loadTrainerState(trainer: Trainer, state: Record<string, unknown
     need(isCount(st.step), "step", st.step);
     need(isRng(st.rng), "rng", st.rng);
     const pos = st.position, nums = (o: unknown) => isDict(o) && Object.values(o as object).every((v) => typeof v === "number");
-    if (pos !== undefined) need(isDict(pos) && isCount(pos.step) && isCount(pos.batchSize) && [pos.sums, pos.counts, pos.weights].every(nums), "position", pos);
+    if (pos !== undefined) need(isDict(pos) && isCount(pos.step) && isCount(pos.batchSize) && isCount(pos.drawn ?? 0) && [pos.sums, pos.counts, pos.weights].every(nums), "position", pos);
     const saved = st.dropout ?? {}, paths = streams(trainer).map(([p]) => p);
     // every module stream, and no other: a missing one would draw other masks
     need(isDict(saved) && `${Object.keys(saved).sort()}` === `${paths.sort()}`, `dropout (streams of ${paths})`, saved && Object.keys(saved));
@@ -93,6 +96,7 @@ export function loadTrainerState(trainer: Trainer, state: Record<string, unknown
   for (const [p, m] of streams(trainer)) m.setRngState(st.dropout![p]);
   trainer.epoch = st.epoch; trainer.step = st.step;
   trainer.position = st.position ? structuredClone(st.position) : freshPosition(0);
+  trainer.position.drawn ??= 0; // (states saved before it was counted)
   trainer.rng.key = [st.rng.key[0], st.rng.key[1]];
   trainer.rng.counter = st.rng.counter;
 }

@@ -148,6 +148,9 @@ export class Trainer {
   position = freshPosition(0);
   private readonly nanCheck: boolean;
   private validationBatches: Iterator<Batch> | null = null;
+  // the validation batch drawn for the step under way: taken (position.drawn counts it) once
+  // the step updates, kept for the next step if this one fails
+  private valNext?: Batch | null;
 
   constructor(readonly model: MultiTaskModel, readonly options: TrainerOptions) {
     checkTrainerOptions(options as never);
@@ -224,6 +227,8 @@ export class Trainer {
       let s = skip;
       // bilevel methods draw validation batches: a seeded cycle per epoch, so a resumed run draws the same ones
       this.validationBatches = validation && this.weighting.needsValidation ? cycleBatches(validation, batchSize, this.rng.split(0xb11e + e)) : null;
+      this.valNext = undefined;
+      for (let i = 0; i < pos.drawn; i++) this.validationBatches?.next(); // (batches make no tensors until read)
       this.model.train();
       for await (const plan of plans) {
         if (skip > 0) { skip--; continue; }
@@ -321,6 +326,7 @@ export class Trainer {
       if (this.nanCheck) this.checkGrads();
       if (this.options.clipGradNorm) clipGradNorm(this.optimizer.paramGroups.flatMap((g) => g.params), this.options.clipGradNorm);
       updating();
+      if (this.valNext !== undefined) { this.valNext = undefined; this.position.drawn++; }
       this.optimizer.step();
       this.step++;
       const lossOut: Record<string, number> = {}, weights: Record<string, number> = {};
@@ -376,9 +382,12 @@ export class Trainer {
       },
       validationLosses: () => {
         if (val === undefined) {
-          const next = this.validationBatches?.next();
-          if (!next) throw new Error(`Trainer: ${this.weighting.name} needs validation data`);
-          val = next.done ? null : next.value;
+          if (this.valNext === undefined) {
+            const next = this.validationBatches?.next();
+            if (!next) throw new Error(`Trainer: ${this.weighting.name} needs validation data`);
+            this.valNext = next.done ? null : next.value;
+          }
+          val = this.valNext;
         }
         if (!val) return tasks.map(() => null);
         const r = this.forwardLosses([{ tasks, batch: val }]);
