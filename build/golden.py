@@ -17,10 +17,8 @@
 
 import copy
 import json
-import math
 import os
 import sys
-import zlib
 
 import torch
 import torch.nn as nn
@@ -38,26 +36,9 @@ OUT_PATH = os.path.join(ROOT, "test", "fixtures", "golden.json")
 
 # ---------------------------------------------------------------- helpers
 
-def T(t):
-    """Serialise a tensor as {"shape", "data"} (float32 or int)."""
-    t = t.detach().contiguous()
-    shape = list(t.shape)
-    flat = t.reshape(-1).tolist()
-    if t.dtype.is_floating_point:
-        assert t.dtype == torch.float32, t.dtype
-        data = [float(v) for v in flat]
-        assert all(math.isfinite(v) for v in data)
-    elif t.dtype == torch.bool:
-        data = [int(v) for v in flat]
-    else:
-        data = [int(v) for v in flat]
-    return {"shape": shape, "data": data}
-
-
-def gen(name):
-    """Per-entry generator seeded from a stable hash of the entry name, so that
-    adding or reordering entries does not change the others."""
-    return torch.Generator().manual_seed(zlib.crc32(name.encode("utf-8")))
+# T (a tensor as {"shape", "data"}) and gen (a generator seeded from the entry name, so adding
+# or reordering entries changes no other) are golden_common's, shared with the other generators.
+from golden_common import T, gen  # noqa: E402
 
 
 def randn(g, *shape, scale=1.0):
