@@ -34,10 +34,10 @@ export { STCH, stchWeights } from "../mtl/weighting/stch.js";
 export { PBI, pbiWeights } from "../mtl/weighting/pbi.js";
 /** The small solvers behind the gradient-combination methods (min-norm, simplex projection, small QPs), over Gram matrices. */
 export * as solvers from "../mtl/weighting/solvers.js";
-export type { GradientSpace } from "../mtl/weighting/plugin.js";
+export { PreferenceScalarisation, type GradientSpace } from "../mtl/weighting/plugin.js";
 export { ConflictMonitor, gramConflicts, type ConflictStats, type ConflictMonitorOptions } from "../mtl/weighting/monitor.js";
 export { AutoLambda, type AutoLambdaOptions } from "../mtl/weighting/autolambda.js";
-export type { WeightAdam } from "../mtl/weighting/bilevel.js";
+export { BilevelWeighting, type WeightAdam } from "../mtl/weighting/bilevel.js";
 export { MOML, momlDirection, type MomlOptions } from "../mtl/weighting/moml.js";
 export { FORUM, type ForumOptions } from "../mtl/weighting/forum.js";
 export type { BilevelAccess } from "../mtl/weighting/context.js";

@@ -10,8 +10,8 @@
 import type { Weighting } from "./base.js";
 import type { WeightingContext } from "./context.js";
 import { vaxpy, vclone, vflatten, vnorm2 } from "../../ops/vector.js";
-import { adamActive, bilevelOf, flatGrad, freshAdam, loadAdam, saveAdam, weightedLoss, withValues, type WeightAdam } from "./bilevel.js";
-import { checkNumbers, checkOptions, taskIndex } from "./plugin.js";
+import { adamActive, bilevelOf, BilevelWeighting, flatGrad, weightedLoss, withValues } from "./bilevel.js";
+import { checkOptions, taskIndex } from "./plugin.js";
 import { registerWeighting } from "./registry.js";
 
 /** Options of AutoLambda. */
@@ -25,24 +25,19 @@ export interface AutoLambdaOptions {
 }
 
 /** Auto-λ. @example new Trainer(model, { tasks, weighting: new AutoLambda(names, { primary: ["digit"] }) }) */
-export class AutoLambda implements Weighting {
+export class AutoLambda extends BilevelWeighting implements Weighting {
   readonly name = "Auto-Lambda";
-  readonly needsValidation = true;
-  readonly needsLookahead = true;
+  protected readonly saved = ["lambda"];
   readonly primary: string[];
-  readonly lr: number;
   lambda: number[];
-  adam: WeightAdam;
-  constructor(readonly taskNames: string[], opts: AutoLambdaOptions = {}) {
+  constructor(taskNames: string[], opts: AutoLambdaOptions = {}) {
     checkOptions("AutoLambda", opts, ["primary", "init", "lr"]);
+    super("AutoLambda", taskNames, opts.lr ?? 1e-4);
     this.primary = opts.primary ?? [...taskNames];
     for (const t of this.primary) if (!taskNames.includes(t)) throw new Error(`AutoLambda: primary task "${t}" is not one of ${taskNames.join(", ")}`);
     const init = opts.init ?? 0.1;
-    this.lr = opts.lr ?? 1e-4;
     if (!Number.isFinite(init)) throw new Error(`AutoLambda: init must be a finite number, got ${init}`);
-    if (!(this.lr > 0)) throw new Error(`AutoLambda: lr must be > 0, got ${this.lr}`);
     this.lambda = taskNames.map(() => init);
-    this.adam = freshAdam(taskNames.length);
   }
 
   backward(ctx: WeightingContext): number[] {
@@ -74,14 +69,6 @@ export class AutoLambda implements Weighting {
     const w = idx.map((i) => this.lambda[i]);
     ctx.backwardWeighted(w);
     return w;
-  }
-
-  stateDict(): Record<string, unknown> { return { lambda: [...this.lambda], adam: saveAdam(this.adam) }; }
-  loadStateDict(state: Record<string, unknown>): void {
-    const n = this.taskNames.length;
-    const lambda = [...checkNumbers("AutoLambda", "lambda", state.lambda, n)];
-    const adam = loadAdam("AutoLambda", state.adam, n);
-    this.lambda = lambda; this.adam = adam;
   }
 }
 

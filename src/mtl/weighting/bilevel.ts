@@ -2,13 +2,15 @@
 // parameter, a look-ahead that moves the parameters and always puts them back bit for
 // bit, the softmax Jacobian of their task-weight logits, and Adam on the weights of the
 // tasks active in a step (each weight counts its own steps, so a task that sits a step
-// out keeps its state as it was).
+// out keeps its state as it was), and the class they extend: the trainer's flags, the
+// task names, the learned per-task vectors and their Adam state, saved and restored whole.
 import { Tensor } from "../../tensor.js";
 import { gradients } from "../../autograd/index.js";
 import { add, affine } from "../../ops/elementwise.js";
 import { vflatten, vscatter } from "../../ops/vector.js";
 import type { BilevelAccess, WeightingContext } from "./context.js";
 import { adamStep } from "./famo.js";
+import { checkNumbers } from "./plugin.js";
 
 /** ctx.bilevel, or an error saying how to get it. */
 export function bilevelOf(who: string, ctx: WeightingContext): BilevelAccess {
@@ -79,4 +81,37 @@ export function loadAdam(who: string, v: unknown, n: number): WeightAdam {
     throw new Error(`${who}.loadStateDict: adam must be {m, v, t} with ${n} finite numbers each (t counts steps)`);
   }
   return { m: [...(o.m as number[])], v: [...(o.v as number[])], t: [...(o.t as number[])] };
+}
+
+/**
+ * The base of Auto-λ, MOML and FORUM: they need the validation batch and look-ahead
+ * forwards, learn per-task vectors (named in `saved`, one value per declared task) with
+ * Adam at rate `lr`, and save those vectors and the Adam state in stateDict.
+ */
+export abstract class BilevelWeighting {
+  readonly needsValidation = true;
+  readonly needsLookahead = true;
+  adam: WeightAdam;
+  /** The names of the learned per-task vectors (fields of the method) that stateDict saves. */
+  protected abstract readonly saved: readonly string[];
+  constructor(who: string, readonly taskNames: string[], readonly lr: number) {
+    if (!(lr > 0)) throw new Error(`${who}: lr must be > 0, got ${lr}`);
+    this.adam = freshAdam(taskNames.length);
+  }
+  private get vectors(): Record<string, number[]> { return this as unknown as Record<string, number[]>; }
+  /** Copies of the learned vectors (by field name) and of the Adam state. */
+  stateDict(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const k of this.saved) out[k] = [...this.vectors[k]];
+    out.adam = saveAdam(this.adam);
+    return out;
+  }
+  /** Everything is checked before anything changes. */
+  loadStateDict(state: Record<string, unknown>): void {
+    const n = this.taskNames.length, who = (this as unknown as { name: string }).name;
+    const vals = this.saved.map((k) => [...checkNumbers(who, k, state[k], n)]);
+    const adam = loadAdam(who, state.adam, n);
+    this.saved.forEach((k, i) => { this.vectors[k] = vals[i]; });
+    this.adam = adam;
+  }
 }

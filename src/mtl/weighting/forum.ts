@@ -16,8 +16,8 @@ import type { WeightingContext } from "./context.js";
 import { vaxpy, vcombine, vdot, vflatten, vnorm2, vscatter } from "../../ops/vector.js";
 import { pow, softmax } from "./fmath.js";
 import { forumWeights } from "./solvers.js";
-import { adamActive, bilevelOf, flatGrad, freshAdam, loadAdam, saveAdam, softmaxJT, weightedLoss, withValues, type WeightAdam } from "./bilevel.js";
-import { checkNumbers, checkOptions, lossValues, taskIndex } from "./plugin.js";
+import { adamActive, bilevelOf, BilevelWeighting, flatGrad, softmaxJT, weightedLoss, withValues } from "./bilevel.js";
+import { checkOptions, lossValues, taskIndex } from "./plugin.js";
 import { registerWeighting } from "./registry.js";
 
 /** Options of FORUM. */
@@ -32,26 +32,23 @@ export interface ForumOptions {
 }
 
 /** FORUM. @example new Trainer(model, { tasks, weighting: new FORUM(names) }) */
-export class FORUM implements Weighting {
+export class FORUM extends BilevelWeighting implements Weighting {
   readonly name = "FORUM";
-  readonly needsValidation = true;
-  readonly needsLookahead = true;
-  readonly phi: number; readonly innerSteps: number; readonly innerLr: number; readonly lr: number;
+  protected readonly saved = ["alpha", "lambda"];
+  readonly phi: number; readonly innerSteps: number; readonly innerLr: number;
   alpha: number[];
   /** The running average of the validation gradients' weights. */
   lambda: number[];
-  adam: WeightAdam;
-  constructor(readonly taskNames: string[], opts: ForumOptions = {}) {
+  constructor(taskNames: string[], opts: ForumOptions = {}) {
     checkOptions("FORUM", opts, ["phi", "innerSteps", "innerLr", "lr"]);
-    this.phi = opts.phi ?? 0.1; this.innerSteps = opts.innerSteps ?? 5; this.innerLr = opts.innerLr ?? 0.1; this.lr = opts.lr ?? 1e-3;
+    super("FORUM", taskNames, opts.lr ?? 1e-3);
+    this.phi = opts.phi ?? 0.1; this.innerSteps = opts.innerSteps ?? 5; this.innerLr = opts.innerLr ?? 0.1;
     if (!(this.phi > 0)) throw new Error(`FORUM: phi must be > 0, got ${this.phi}`);
     if (!(Number.isInteger(this.innerSteps) && this.innerSteps >= 1)) throw new Error(`FORUM: innerSteps must be an integer >= 1, got ${this.innerSteps}`);
     if (!(this.innerLr > 0)) throw new Error(`FORUM: innerLr must be > 0, got ${this.innerLr}`);
-    if (!(this.lr > 0)) throw new Error(`FORUM: lr must be > 0, got ${this.lr}`);
     if (taskNames.length > 10) throw new Error(`FORUM: at most 10 tasks (its QP is solved exactly), got ${taskNames.length}`);
     this.alpha = taskNames.map(() => 1 / taskNames.length);
     this.lambda = taskNames.map(() => 0);
-    this.adam = freshAdam(taskNames.length);
   }
 
   backward(ctx: WeightingContext): number[] {
@@ -115,17 +112,6 @@ export class FORUM implements Weighting {
     // the training losses' effective weights: ν softmax(α)
     for (let k = 0; k < idx.length; k++) w[k] = nu * s[k];
     return w;
-  }
-
-  stateDict(): Record<string, unknown> {
-    return { alpha: [...this.alpha], lambda: [...this.lambda], adam: saveAdam(this.adam) };
-  }
-  loadStateDict(state: Record<string, unknown>): void {
-    const n = this.taskNames.length;
-    const alpha = [...checkNumbers("FORUM", "alpha", state.alpha, n)];
-    const lambda = [...checkNumbers("FORUM", "lambda", state.lambda, n)];
-    const adam = loadAdam("FORUM", state.adam, n);
-    this.alpha = alpha; this.lambda = lambda; this.adam = adam;
   }
 }
 

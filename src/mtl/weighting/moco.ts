@@ -6,20 +6,16 @@
 // Multi-objective Learning: A Provably Convergent Approach", ICLR 2023 (Algorithm 1).
 // polyhead follows the paper (simplex projection; constant beta, gamma, rho); LibMTL
 // replaces the projection by a softmax and scales unit gradients by the loss (METHODS.md).
-import { checkGram, matVec, projectSimplex, type Matrix } from "./solvers.js";
+import type { Matrix } from "./solvers.js";
 import { tensor } from "../../ops/creation.js";
-import { checkNumbers, checkOptions, checkSpace, taskIndex } from "./plugin.js";
+import { checkNumbers, checkOptions, checkSimplexStep, checkSpace, simplexStep, stepActiveShare, taskIndex } from "./plugin.js";
 import { saveBuffers, loadBuffers } from "./buffers.js";
 import type { WeightingContext } from "./context.js";
 import type { Weighting } from "./base.js";
 import { registerWeighting } from "./registry.js";
 
 /** MoCo's weight update from the Gram of the tracked gradients Y. */
-export function mocoLambda(Gy: Matrix, lambda: number[], gamma: number, rho = 0): number[] {
-  checkGram(Gy, "MoCo");
-  const Gl = matVec(Gy, lambda);
-  return projectSimplex(lambda.map((l, i) => l - gamma * (Gl[i] + rho * l)));
-}
+export function mocoLambda(Gy: Matrix, lambda: number[], gamma: number, rho = 0): number[] { return simplexStep("MoCo", Gy, lambda, gamma, rho); }
 
 /**
  * MoCo on the shared parameters (its tracked gradients persist across steps). A task's
@@ -35,8 +31,7 @@ export class MoCo implements Weighting {
     checkSpace("MoCo", opts.on, ["shared"]);
     this.beta = opts.beta ?? 0.5; this.gamma = opts.gamma ?? 0.1; this.rho = opts.rho ?? 0;
     if (!(this.beta > 0 && this.beta <= 1)) throw new Error(`MoCo: beta must be in (0, 1], got ${this.beta}`);
-    if (!(this.gamma > 0)) throw new Error(`MoCo: gamma must be > 0, got ${this.gamma}`);
-    if (!(this.rho >= 0)) throw new Error(`MoCo: rho must be >= 0, got ${this.rho}`);
+    checkSimplexStep("MoCo", this.gamma, this.rho);
     this.tracked = taskNames.map(() => null);
     this.lambda = taskNames.map(() => 1 / taskNames.length);
   }
@@ -52,11 +47,7 @@ export class MoCo implements Weighting {
       return y;
     });
     const Gy = Y.map((a) => Y.map((b) => { let s = 0; for (let p = 0; p < P; p++) s += a[p] * b[p]; return s; }));
-    let sl = 0;
-    for (const i of idx) sl += this.lambda[i];
-    const l0 = idx.map((i) => (sl > 0 ? this.lambda[i] / sl : 1 / idx.length)); // the active tasks' share, on the simplex
-    const lam = mocoLambda(Gy, l0, this.gamma, this.rho);
-    idx.forEach((i, k) => { this.lambda[i] = lam[k] * (sl > 0 ? sl : 1); });
+    const lam = stepActiveShare(this.lambda, idx, (l0) => mocoLambda(Gy, l0, this.gamma, this.rho));
     const d = new Float32Array(P);
     for (let p = 0; p < P; p++) { let v = 0; for (let k = 0; k < Y.length; k++) v += lam[k] * Y[k][p]; d[p] = v; }
     ctx.applySharedUpdate(tensor(d), ctx.tasks.map(() => 1));

@@ -7,18 +7,14 @@
 // With one batch per step polyhead uses the same gradients for all three (the
 // deterministic version the paper analyses first); `cross` may pass G1'G2 when the
 // caller has two batches.
-import { checkGram, matVec, projectSimplex, type Matrix } from "./solvers.js";
-import { applyWeights, checkNumbers, checkOptions, checkSpace, taskIndex, type GradientSpace } from "./plugin.js";
+import type { Matrix } from "./solvers.js";
+import { applyWeights, checkNumbers, checkOptions, checkSimplexStep, checkSpace, simplexStep, stepActiveShare, taskIndex, type GradientSpace } from "./plugin.js";
 import type { WeightingContext } from "./context.js";
 import type { Weighting } from "./base.js";
 import { registerWeighting } from "./registry.js";
 
 /** One MoDo step on the task weights: a projected gradient step on the cross Gram matrix. */
-export function modoLambda(cross: Matrix, lambda: number[], gamma: number, rho = 0): number[] {
-  checkGram(cross, "MoDo");
-  const Gl = matVec(cross, lambda);
-  return projectSimplex(lambda.map((l, i) => l - gamma * (Gl[i] + rho * l)));
-}
+export function modoLambda(cross: Matrix, lambda: number[], gamma: number, rho = 0): number[] { return simplexStep("MoDo", cross, lambda, gamma, rho); }
 
 /** MoDo (one batch per step). @example new MoDo(["a", "b"], { gamma: 0.1 }) */
 export class MoDo implements Weighting {
@@ -30,17 +26,12 @@ export class MoDo implements Weighting {
     checkOptions("MoDo", opts, ["gamma", "rho", "on"]);
     this.on = checkSpace("MoDo", opts.on);
     this.gamma = opts.gamma ?? 0.1; this.rho = opts.rho ?? 0;
-    if (!(this.gamma > 0)) throw new Error(`MoDo: gamma must be > 0, got ${this.gamma}`);
-    if (!(this.rho >= 0)) throw new Error(`MoDo: rho must be >= 0, got ${this.rho}`);
+    checkSimplexStep("MoDo", this.gamma, this.rho);
     this.lambda = taskNames.map(() => 1 / taskNames.length);
   }
   backward(ctx: WeightingContext): number[] {
     const idx = taskIndex(this.name, this.taskNames, ctx.tasks);
-    let sl = 0;
-    for (const i of idx) sl += this.lambda[i];
-    const l0 = idx.map((i) => (sl > 0 ? this.lambda[i] / sl : 1 / idx.length));
-    const lam = modoLambda(ctx.gram(this.on), l0, this.gamma, this.rho);
-    idx.forEach((i, k) => { this.lambda[i] = lam[k] * (sl > 0 ? sl : 1); });
+    const lam = stepActiveShare(this.lambda, idx, (l0) => modoLambda(ctx.gram(this.on), l0, this.gamma, this.rho));
     applyWeights(ctx, this.on, lam);
     return lam;
   }

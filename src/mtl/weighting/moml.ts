@@ -11,8 +11,8 @@ import type { WeightingContext } from "./context.js";
 import { vcombine, vdot, vflatten, vaxpy } from "../../ops/vector.js";
 import { softmax } from "./fmath.js";
 import { minNormPoint } from "./solvers.js";
-import { adamActive, bilevelOf, flatGrad, freshAdam, loadAdam, saveAdam, softmaxJT, withValues, type WeightAdam } from "./bilevel.js";
-import { checkNumbers, checkOptions, taskIndex } from "./plugin.js";
+import { adamActive, bilevelOf, BilevelWeighting, flatGrad, softmaxJT, withValues } from "./bilevel.js";
+import { checkOptions, taskIndex } from "./plugin.js";
 import { registerWeighting } from "./registry.js";
 
 /** Options of MOML. */
@@ -45,20 +45,17 @@ export function momlDirection(rows: number[][]): number[] {
 }
 
 /** MOML. @example new Trainer(model, { tasks, weighting: new MOML(names) }) */
-export class MOML implements Weighting {
+export class MOML extends BilevelWeighting implements Weighting {
   readonly name = "MOML";
-  readonly needsValidation = true;
-  readonly needsLookahead = true;
-  readonly innerLr: number; readonly lr: number;
+  protected readonly saved = ["alpha"];
+  readonly innerLr: number;
   alpha: number[];
-  adam: WeightAdam;
-  constructor(readonly taskNames: string[], opts: MomlOptions = {}) {
+  constructor(taskNames: string[], opts: MomlOptions = {}) {
     checkOptions("MOML", opts, ["innerLr", "lr"]);
-    this.innerLr = opts.innerLr ?? 0.1; this.lr = opts.lr ?? 1e-3;
+    super("MOML", taskNames, opts.lr ?? 1e-3);
+    this.innerLr = opts.innerLr ?? 0.1;
     if (!(this.innerLr > 0)) throw new Error(`MOML: innerLr must be > 0, got ${this.innerLr}`);
-    if (!(this.lr > 0)) throw new Error(`MOML: lr must be > 0, got ${this.lr}`);
     this.alpha = taskNames.map(() => 1 / taskNames.length);
-    this.adam = freshAdam(taskNames.length);
   }
 
   backward(ctx: WeightingContext): number[] {
@@ -84,14 +81,6 @@ export class MOML implements Weighting {
     const w = softmax(idx.map((i) => this.alpha[i]));
     ctx.backwardWeighted(w);
     return w;
-  }
-
-  stateDict(): Record<string, unknown> { return { alpha: [...this.alpha], adam: saveAdam(this.adam) }; }
-  loadStateDict(state: Record<string, unknown>): void {
-    const n = this.taskNames.length;
-    const alpha = [...checkNumbers("MOML", "alpha", state.alpha, n)];
-    const adam = loadAdam("MOML", state.adam, n);
-    this.alpha = alpha; this.adam = adam;
   }
 }
 

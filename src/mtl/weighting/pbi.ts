@@ -4,8 +4,7 @@
 // be negative: moving back towards the preference ray) are p-hat + theta (r - d1 p-hat) / d2.
 // Zhang and Li, "MOEA/D: A Multiobjective Evolutionary Algorithm Based on
 // Decomposition", IEEE TEC 2007 (eq. 8-9).
-import { checkOptions, lossValues, taskIndex } from "./plugin.js";
-import type { WeightingContext } from "./context.js";
+import { checkOptions, PreferenceScalarisation } from "./plugin.js";
 import type { Weighting } from "./base.js";
 import { registerWeighting } from "./registry.js";
 
@@ -30,24 +29,16 @@ export function pbiWeights(losses: number[], pref: number[], theta = 5, ideal?: 
 }
 
 /** PBI over the task losses. @example new PBI(["a", "b"], { theta: 5 }) */
-export class PBI implements Weighting {
+export class PBI extends PreferenceScalarisation implements Weighting {
   readonly name = "PBI";
-  readonly theta: number; readonly pref: number[]; readonly ideal: number[];
-  constructor(readonly taskNames: string[], opts: { theta?: number; pref?: number[]; ideal?: number[] } = {}) {
+  readonly theta: number;
+  constructor(taskNames: string[], opts: { theta?: number; pref?: number[]; ideal?: number[] } = {}) {
     checkOptions("PBI", opts, ["theta", "pref", "ideal"]);
+    super("PBI", taskNames, opts.pref, opts.ideal);
     this.theta = opts.theta ?? 5;
     if (!(this.theta >= 0)) throw new Error(`PBI: theta must be >= 0, got ${this.theta}`);
-    this.pref = opts.pref ?? taskNames.map(() => 1);
-    this.ideal = opts.ideal ?? taskNames.map(() => 0);
-    if (this.pref.length !== taskNames.length) throw new Error(`PBI: pref must have ${taskNames.length} values`);
-    if (this.ideal.length !== taskNames.length) throw new Error(`PBI: ideal must have ${taskNames.length} values`);
   }
-  backward(ctx: WeightingContext): number[] {
-    const idx = taskIndex(this.name, this.taskNames, ctx.tasks);
-    const { weights } = pbiWeights(lossValues(ctx), idx.map((i) => this.pref[i]), this.theta, idx.map((i) => this.ideal[i]));
-    ctx.backwardWeighted(weights);
-    return weights;
-  }
+  protected weightsAt(losses: number[], pref: number[], ideal: number[]): number[] { return pbiWeights(losses, pref, this.theta, ideal).weights; }
 }
 
 registerWeighting("PBI", (names) => new PBI(names));

@@ -6,7 +6,7 @@
 import type { Tensor } from "../../tensor.js";
 import { vcombine } from "../../ops/vector.js";
 import type { WeightingContext } from "./context.js";
-import type { Matrix } from "./solvers.js";
+import { checkGram, matVec, projectSimplex, type Matrix } from "./solvers.js";
 import { applyWeightsOnePass, layerwiseGram } from "./autogram.js";
 
 /** Where per-task gradients are taken: the shared parameters or the shared representation. */
@@ -50,6 +50,56 @@ export function taskIndex(who: string, names: string[], active: string[]): numbe
     if (i < 0) throw new Error(`${who}: task "${t}" was not declared (${names.join(", ")})`);
     return i;
   });
+}
+
+/**
+ * A scalarisation of the losses with a preference vector and an ideal point (STCH, PBI):
+ * the update is sum_i w_i L_i with w its gradient weights at the active tasks' losses.
+ */
+export abstract class PreferenceScalarisation {
+  abstract readonly name: string;
+  readonly pref: number[]; readonly ideal: number[];
+  constructor(who: string, readonly taskNames: string[], pref: number[] | undefined, ideal: number[] | undefined) {
+    this.pref = pref ?? taskNames.map(() => 1);
+    this.ideal = ideal ?? taskNames.map(() => 0);
+    if (this.pref.length !== taskNames.length || this.pref.some((x) => !(x >= 0))) throw new Error(`${who}: pref must have ${taskNames.length} values >= 0`);
+    if (this.ideal.length !== taskNames.length || this.ideal.some((x) => !Number.isFinite(x))) throw new Error(`${who}: ideal must have ${taskNames.length} finite values`);
+  }
+  /** The weights at the active tasks' losses, preferences and ideal point. */
+  protected abstract weightsAt(losses: number[], pref: number[], ideal: number[]): number[];
+  /** Backprop sum_i w_i L_i over the active tasks; returns w. */
+  backward(ctx: WeightingContext): number[] {
+    const idx = taskIndex(this.name, this.taskNames, ctx.tasks);
+    const w = this.weightsAt(lossValues(ctx), idx.map((i) => this.pref[i]), idx.map((i) => this.ideal[i]));
+    ctx.backwardWeighted(w);
+    return w;
+  }
+}
+
+/** One projected gradient step of simplex weights, P_simplex(lambda - gamma (M lambda + rho lambda)) (MoCo, MoDo). */
+export function simplexStep(who: string, M: Matrix, lambda: number[], gamma: number, rho = 0): number[] {
+  checkGram(M, who);
+  const Ml = matVec(M, lambda);
+  return projectSimplex(lambda.map((l, i) => l - gamma * (Ml[i] + rho * l)));
+}
+
+/** Checks simplexStep's step size gamma (> 0) and ridge rho (>= 0). */
+export function checkSimplexStep(who: string, gamma: number, rho: number): void {
+  if (!(gamma > 0)) throw new Error(`${who}: gamma must be > 0, got ${gamma}`);
+  if (!(rho >= 0)) throw new Error(`${who}: rho must be >= 0, got ${rho}`);
+}
+
+/**
+ * Moves the active tasks' share of simplex weights kept over all declared tasks: their
+ * weights renormalised to the simplex go through `step`, and come back at the total they
+ * had (the absent tasks keep theirs). Returns the active tasks' new weights (on the simplex).
+ */
+export function stepActiveShare(lambda: number[], idx: number[], step: (share: number[]) => number[]): number[] {
+  let sl = 0;
+  for (const i of idx) sl += lambda[i];
+  const lam = step(idx.map((i) => (sl > 0 ? lambda[i] / sl : 1 / idx.length)));
+  idx.forEach((i, k) => { lambda[i] = lam[k] * (sl > 0 ? sl : 1); });
+  return lam;
 }
 
 /** Loss values of the step (numbers). */

@@ -6,8 +6,7 @@
 // polyhead follows the paper (ideal point given, default 0); LibMTL additionally
 // normalises by a nadir point fixed after a warm-up epoch (METHODS.md).
 import { logSumExp, softmax } from "./fmath.js";
-import { checkOptions, lossValues, taskIndex } from "./plugin.js";
-import type { WeightingContext } from "./context.js";
+import { checkOptions, PreferenceScalarisation } from "./plugin.js";
 import type { Weighting } from "./base.js";
 import { registerWeighting } from "./registry.js";
 
@@ -21,24 +20,16 @@ export function stchWeights(losses: number[], pref: number[], mu: number, ideal?
 }
 
 /** STCH over the task losses. @example new STCH(["a", "b"], { mu: 0.5 }) */
-export class STCH implements Weighting {
+export class STCH extends PreferenceScalarisation implements Weighting {
   readonly name = "STCH";
-  readonly mu: number; readonly pref: number[]; readonly ideal: number[];
-  constructor(readonly taskNames: string[], opts: { mu?: number; pref?: number[]; ideal?: number[] } = {}) {
+  readonly mu: number;
+  constructor(taskNames: string[], opts: { mu?: number; pref?: number[]; ideal?: number[] } = {}) {
     checkOptions("STCH", opts, ["mu", "pref", "ideal"]);
+    super("STCH", taskNames, opts.pref, opts.ideal);
     this.mu = opts.mu ?? 1;
     if (!(this.mu > 0)) throw new Error(`STCH: mu must be > 0, got ${this.mu}`);
-    this.pref = opts.pref ?? taskNames.map(() => 1);
-    this.ideal = opts.ideal ?? taskNames.map(() => 0);
-    if (this.pref.length !== taskNames.length || this.pref.some((x) => !(x >= 0))) throw new Error(`STCH: pref must have ${taskNames.length} values >= 0`);
-    if (this.ideal.length !== taskNames.length) throw new Error(`STCH: ideal must have ${taskNames.length} values`);
   }
-  backward(ctx: WeightingContext): number[] {
-    const idx = taskIndex(this.name, this.taskNames, ctx.tasks);
-    const { weights } = stchWeights(lossValues(ctx), idx.map((i) => this.pref[i]), this.mu, idx.map((i) => this.ideal[i]));
-    ctx.backwardWeighted(weights);
-    return weights;
-  }
+  protected weightsAt(losses: number[], pref: number[], ideal: number[]): number[] { return stchWeights(losses, pref, this.mu, ideal).weights; }
 }
 
 registerWeighting("STCH", (names) => new STCH(names));
