@@ -3,7 +3,7 @@
 // a small memory limit). The training loop's flat steady state is checked in
 // engine.test.ts, optim.test.ts and mtl.test.ts.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { init, memoryStats, randn, scope, noGrad, zeros, Sequential, Linear, ReLU, Rng, Tensor, sum, tensor } from "../src/index.js";
+import { init, memoryStats, resetMemoryPeak, randn, scope, noGrad, zeros, Sequential, Linear, ReLU, Rng, Tensor, sum, tensor } from "../src/index.js";
 import { alloc, free, I32 } from "../src/engine/engine.js";
 
 beforeAll(async () => { await init({ maxMemoryMB: 64 }); });
@@ -52,6 +52,16 @@ describe("allocator", () => {
     free(all, after.highWater - before.highWater);
   });
 
+  it("peakBytesInUse counts a block reused from the exact-size lists like a fresh one", () => {
+    const a = alloc(1 << 16);
+    free(a, 1 << 16); // kept for its size
+    resetMemoryPeak();
+    const before = memoryStats().bytesInUse;
+    const b = alloc(1 << 16); // served from the exact-size list
+    expect(memoryStats().bytesInUse - before).toBe(1 << 16);
+    expect(memoryStats().peakBytesInUse - before).toBe(1 << 16);
+    free(b, 1 << 16);
+  });
   it("memory freed in any sizes serves a request of any size (15 x 1 MB freed, then 4 MB and 15 MB)", () => {
     const mb = 1 << 18; // floats in 1 MiB
     const parts = Array.from({ length: 15 }, () => zeros([mb]).keep());

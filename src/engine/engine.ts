@@ -199,7 +199,6 @@ export function alloc(bytes: number): number {
     if (top > peak) peak = top;
   }
   inUse += size;
-  if (inUse > peakInUse) peakInUse = inUse;
   live++;
   return ptr;
 }
@@ -207,6 +206,9 @@ export function alloc(bytes: number): number {
 /** @internal Return a block from `alloc`: kept for its size, merged with its neighbours when a request needs it. */
 export function free(ptr: number, bytes: number): void {
   const size = align(Math.max(bytes, 1));
+  // inUse peaks just before a free (or now: memoryStats), so the peak is tracked here,
+  // one place instead of each of alloc's paths (a reused exact-size block, a fresh one)
+  peakInUse = Math.max(peakInUse, inUse);
   inUse -= size;
   live--;
   let list = exact.get(size);
@@ -261,7 +263,7 @@ export interface MemoryStats {
  * @example const { highWater } = memoryStats(); // stops growing after a training loop's first step
  */
 export function memoryStats(): MemoryStats {
-  return { bytesInUse: inUse, highWater: peak - base, bytesFree: freeTotal + exactBytes, freeBlocks: freeAt.size + exactCount, peakBytesInUse: peakInUse, liveAllocations: live, wasmBytes: memory ? memory.buffer.byteLength : 0 };
+  return { bytesInUse: inUse, highWater: peak - base, bytesFree: freeTotal + exactBytes, freeBlocks: freeAt.size + exactCount, peakBytesInUse: Math.max(peakInUse, inUse), liveAllocations: live, wasmBytes: memory ? memory.buffer.byteLength : 0 };
 }
 
 /** Restart memoryStats().peakBytesInUse from the bytes in use now (to measure one step's peak). */
