@@ -10,12 +10,14 @@
 //    the step allocates at its peak (polyhead: Wasm bytes in use above the level before the
 //    method ran; torch: the profiler's CPU allocation events over the same part), and the
 //    ratio polyhead / torch. Each Gram method also runs with { autogram: true } ("+autogram",
-//    beside the same torch row).
+//    beside the same torch row). The torch side is one process that takes the jobs one by
+//    one, and polyhead's timing of a job follows torch's at once (the same load on both).
 //   npm run bench:methods                 all, writes bench/results/methods.json
 //   npm run bench:methods -- --quick      CI: the checks only (T = 2 and 5), no timing, no file
 //   node bench/methods.mjs --only MGDA,CAGrad
 //   npm run bench:methods -- --mnist     the per-method MNIST table (./methods-mnist.mjs)
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -130,6 +132,7 @@ for (const T of TASKS) {
 
 const methods = ph.weightingNames().filter((n) => !only || only.includes(n));
 const gramOnly = (name) => { const w = ph.createWeighting(name, ["a", "b"]); return "autogram" in w && w.on === "shared"; };
+// first every check run on polyhead's side (their random draws go into the torch side's inputs)
 const jobs = [], ours = [];
 for (const name of methods) {
   for (const T of TASKS) {
@@ -139,17 +142,7 @@ for (const name of methods) {
     const job = { id, method: name, T, time: !quick };
     if (!c.error) job.draws = drawsOf(name, T, c.rngStates);
     jobs.push(job);
-    const row = { method: name, tasks: T, check: c, job: id };
-    ours.push(row);
-    if (!quick) {
-      for (const autogram of gramOnly(name) ? [false, true] : [false]) {
-        let t;
-        try { t = timeRun(name, T, autogram); } catch (e) { t = { error: String(e.message ?? e).slice(0, 160) }; }
-        if (autogram) ours.push({ method: `${name}+autogram`, tasks: T, job: id, ...t, check: null });
-        else Object.assign(row, t);
-      }
-    }
-    console.error(`polyhead ${name.padEnd(12)} T=${String(T).padStart(2)} ${c.error ? "error: " + c.error : "checked"}${row.ms ? ` ${row.ms.toFixed(2)} ms` : ""}`);
+    ours.push({ method: name, tasks: T, check: c, job: id });
   }
 }
 
@@ -163,10 +156,28 @@ for (const [k, a] of Object.entries(arrays)) buf.set(a.data, manifest.arrays[k].
 for (const j of jobs) for (const d of j.draws ?? []) for (const [k, v] of Object.entries(d)) if (typeof v === "string" && v.startsWith("@")) d[k] = { array: v.slice(1) };
 writeFileSync(path.join(dir, "inputs.bin"), new Uint8Array(buf.buffer));
 writeFileSync(path.join(dir, "inputs.json"), JSON.stringify(manifest));
-const r = spawnSync(PY, [path.join(here, "methods_torch.py"), dir], { encoding: "utf8", env: { ...process.env, GLOG_minloglevel: "2" }, maxBuffer: 64 << 20, stdio: ["ignore", "pipe", "inherit"] });
-const line = (r.stdout ?? "").split("\n").reverse().find((l) => l.startsWith("RESULT "));
-if (r.status !== 0 || !line) { console.error(`bench:methods: the torch side failed (exit ${r.status})${r.error ? ": " + r.error.message : ""}`); process.exit(1); }
-const theirs = JSON.parse(line.slice(7));
+
+// then job by job: the torch side's check and timing, and right after polyhead's timing of the same step
+const py = spawn(PY, [path.join(here, "methods_torch.py"), dir], { env: { ...process.env, GLOG_minloglevel: "2" }, stdio: ["pipe", "pipe", "inherit"] });
+const replies = createInterface({ input: py.stdout })[Symbol.asyncIterator]();
+const theirs = [];
+for (const row of [...ours]) {
+  py.stdin.write(`${row.job}\n`);
+  let line;
+  do { line = (await replies.next()).value; } while (line !== undefined && !line.startsWith("RESULT "));
+  if (line === undefined) { console.error("bench:methods: the torch side stopped"); process.exit(1); }
+  const t = theirs[row.job] = JSON.parse(line.slice(7));
+  if (!quick) {
+    for (const autogram of gramOnly(row.method) ? [false, true] : [false]) {
+      let r;
+      try { r = timeRun(row.method, row.tasks, autogram); } catch (e) { r = { error: String(e.message ?? e).slice(0, 160) }; }
+      if (autogram) ours.splice(ours.indexOf(row) + 1, 0, { method: `${row.method}+autogram`, tasks: row.tasks, job: row.job, ...r, check: null });
+      else Object.assign(row, r);
+    }
+  }
+  console.error(`${row.method.padEnd(12)} T=${String(row.tasks).padStart(2)}${row.ms ? `  polyhead ${row.ms.toFixed(2)} ms` : ""}${t.ms ? `  torch ${t.ms.toFixed(2)} ms` : ""}${row.check.error ? "  polyhead: " + row.check.error : ""}${t.error ? "  torch: " + t.error : ""}`);
+}
+py.stdin.end();
 
 // ------------------------------------------------------------------ compare, table
 const problems = [];
@@ -212,7 +223,7 @@ if (quick) {
       : `| ${r.method} | ${r.tasks} | ${r.ms ?? "-"} | ${r.torchMs ?? "-"} | ${r.ratio ?? "-"} | ${r.peakMB ?? "-"} (${r.peakOverP ?? "-"}) | ${r.torchPeakMB ?? "-"} | ${r.agree ? r.agree.update.toExponential(1) : "(as above)"} |`),
   ];
   console.log(`\n${lines.join("\n")}\n`);
-  console.log(`${cpu}; polyhead and torch 1.13 each on one thread, one process after the other; a shared machine: figures are noisy, ratios from this one run`);
+  console.log(`${cpu}; polyhead and torch 1.13 each on one thread, a row's two timings one right after the other; a shared, loaded machine: figures are noisy, ratios from this one run`);
   if (!only) {
     mkdirSync(path.join(here, "results"), { recursive: true });
     writeFileSync(path.join(here, "results", "methods.json"), JSON.stringify({ workload: "shared-bottom 100-256-256, towers 64, batch 256, SGD 1e-3; one step", cpu, node: process.version, torch: "Debian python3-torch 1.13, 1 thread", rows, table: lines }, null, 1) + "\n");

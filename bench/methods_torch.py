@@ -10,7 +10,7 @@
 #  - timing: warm-up, then the median of the timed steps (torch on 1 thread, as polyhead),
 #    and the peak bytes the method's part of one step allocates (the profiler's CPU memory
 #    events, from after the forward pass to the update in .grad).
-#   /usr/bin/python3 bench/methods_torch.py <dir>      prints one line `RESULT <json>`
+#   /usr/bin/python3 bench/methods_torch.py <dir>   then a job id per line on stdin, a `RESULT <json>` line back for each
 import json
 import math
 import os
@@ -659,8 +659,7 @@ def run(name, T, draws, profile_one=False):
     return float(np.median(times)), peak
 
 
-rows = []
-for job in man["jobs"]:
+def do(job):
     name, T = job["method"], job["T"]
     row = {"method": name, "tasks": T}
     try:
@@ -674,6 +673,11 @@ for job in man["jobs"]:
             row.update(ms=ms, peakBytes=peak)
     except Exception as e:  # noqa: BLE001 - reported beside polyhead's row
         row["error"] = f"{type(e).__name__}: {e}"[:200]
-    rows.append(row)
-    print(f"torch {name:<12} T={T:>2} {row.get('ms', float('nan')):8.2f} ms" + (f"  error: {row['error']}" if "error" in row else ""), file=sys.stderr)
-print("RESULT " + json.dumps(rows))
+    return row
+
+
+# one job per line on stdin (its id), one `RESULT <json>` line back: methods.mjs times polyhead's
+# step of the same job right after, so both sides of a row see the same load
+jobs = {j["id"]: j for j in man["jobs"]}
+for line in sys.stdin:
+    print("RESULT " + json.dumps(do(jobs[int(line)])), flush=True)
