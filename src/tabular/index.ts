@@ -3,7 +3,7 @@
 // DatasetSpec for MultiTaskDataset. No engine here: it only makes typed arrays.
 /**
  * Tabular data in: CSV/TSV, Arrow tables, row objects; fitted column specs; out as a MultiTaskDataset spec.
- * Runnable example: examples/census.mjs in the repository.
+ * Runnable example: [census.mjs](../../examples/census.mjs) (a census survey from CSV to two tasks and back).
  * @module polyhead/tabular
  */
 export { parseCsv, readCsv, type CsvOptions, type CsvSource, type Table } from "./csv.js";
