@@ -126,7 +126,7 @@ describe("TabularSpec", () => {
 
   it("labels per kind (missing masked), decode inverts them, and the spec survives JSON", () => {
     const spec = TabularSpec.fit(rows, opts);
-    const { labels } = spec.transform(rows);
+    const labels = spec.transform(rows).labels as Record<string, Float32Array | Int32Array>; // no weight column: bare arrays
     expect(Array.from(labels!.k)).toEqual([1, 0, 1, 0]);
     expect(Array.from(labels!.c)).toEqual([2, 0, 2, 1]);  // classes sorted: blue, green, red
     expect(spec.classes("c")).toEqual(["blue", "green", "red"]);
@@ -212,4 +212,76 @@ describe("the census survey (CPS 1985, from Debian's r-cran-aer) from CSV to pre
     expect(readFileSync(path, "utf8")).toContain('"format":"polyhead-tabular"');
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
+});
+
+describe("a weight column: CSV -> per-example weights -> the weighted loss", () => {
+  // y: row 2 unlabelled; b: row 4 unlabelled; the weight of row 3 is 0
+  const csv = "x,y,b,w\n0.5,1.0,yes,1\n-1,2.5,no,2.5\n2,,yes,0.5\n0,-1,no,0\n1.5,0.5,,3\n";
+  const weights = [1, 2.5, 0.5, 0, 3];
+  const labels = { y: { kind: "regression" as const }, b: { kind: "binary" as const, positive: "yes" } };
+
+  it("flows into every label's weights, and the trainer's and evaluate's losses are sum(w l) / sum(w) over labelled rows", () => {
+    const table = parseCsv(csv);
+    const spec = TabularSpec.fit(table, { features: { x: "numeric" }, labels, weight: "w" });
+    const t = spec.transform(table);
+    for (const k of ["y", "b"]) expect(Array.from((t.labels![k] as { weight: Float32Array }).weight)).toEqual(weights);
+    const ds = new MultiTaskDataset({ ...t, labels: t.labels! });
+    const tasks = [task("y", { kind: "regression", outputs: 1 }), task("b", { kind: "binary", outputs: 1 })];
+    const tr = new Trainer(new SharedBottom({ tasks, inputs: 1, trunk: [4], rng: new Rng(5) }), { tasks, seed: 1 });
+    // the loss computed here in float64 from the model's outputs, one labelled row at a time
+    const manual = () => scope(() => {
+      const out = tr.predict(tensor(t.x, [5, 1]));
+      const py = out.y.data(), pb = out.b.data(), y = [1, 2.5, NaN, -1, 0.5], b = [1, 0, 1, 0, NaN];
+      const mean = (l: (i: number) => number, lab: number[]) => {
+        let s = 0, sw = 0;
+        for (let i = 0; i < 5; i++) if (!Number.isNaN(lab[i])) { s += weights[i] * l(i); sw += weights[i]; }
+        return s / sw;
+      };
+      return {
+        y: mean((i) => (py[i] - y[i]) ** 2, y),
+        b: mean((i) => Math.max(pb[i], 0) - pb[i] * b[i] + Math.log1p(Math.exp(-Math.abs(pb[i]))), b),
+      };
+    });
+    const want = manual();
+    const e = tr.evaluate(ds, { batchSize: 2 });
+    expect(e.y.loss).toBeCloseTo(want.y, 6);
+    expect(e.b.loss).toBeCloseTo(want.b, 6);
+    const step = tr.trainStep([{ tasks: ["y", "b"], batch: ds.batch([0, 1, 2, 3, 4]) }]);
+    expect(step.losses.y).toBeCloseTo(want.y, 6);
+    expect(step.losses.b).toBeCloseTo(want.b, 6);
+    // and the weights matter: without the column, evaluate gives the plain mean, another number
+    const plain = TabularSpec.fit(table, { features: { x: "numeric" }, labels }).transform(table);
+    expect(plain.labels!.y).toBeInstanceOf(Float32Array);
+    const py = scope(() => Array.from(tr.predict(tensor(t.x, [5, 1])).y.data()));
+    const unweighted = [0, 1, 3, 4].reduce((s, i) => s + (py[i] - [1, 2.5, NaN, -1, 0.5][i]) ** 2, 0) / 4;
+    expect(tr.evaluate(new MultiTaskDataset({ ...plain, labels: plain.labels! })).y.loss).toBeCloseTo(unweighted, 6);
+    expect(Math.abs(unweighted - manual().y)).toBeGreaterThan(1e-3);
+  });
+
+  it("a label's own weight column or null overrides; the spec keeps it through JSON; prediction needs no weight column", () => {
+    const table = parseCsv("x,y,b,w,v\n0.5,1.0,yes,1,4\n-1,2.5,no,2.5,5\n2,,yes,0.5,6\n");
+    const spec = TabularSpec.fit(table, { features: { x: "numeric" }, labels: { y: { ...labels.y, weight: null }, b: { ...labels.b, weight: "v" } }, weight: "w" });
+    const t = spec.transform(table);
+    expect(t.labels!.y).toBeInstanceOf(Float32Array);
+    expect(Array.from((t.labels!.b as { weight: Float32Array }).weight)).toEqual([4, 5, 6]);
+    const back = TabularSpec.fromJSON(JSON.parse(JSON.stringify(spec.toJSON())));
+    expect(back.transform(table)).toEqual(t);
+    expect(back.transform([{ x: 1 }], { labels: false }).x).toEqual(spec.transform([{ x: 1 }], { labels: false }).x);
+  });
+
+  it("bad weight columns and values are named", () => {
+    const table = parseCsv(csv);
+    const fit = (o: object) => () => TabularSpec.fit(table, { features: { x: "numeric" }, labels, ...o });
+    expect(fit({ weight: "nope" })).toThrow(/no column "nope"/);
+    expect(fit({ weight: 3 })).toThrow(/TabularSpec.fit: weight must name a column, got 3/);
+    expect(fit({ labels: { y: { kind: "regression", weight: 1 } } })).toThrow(/label "y": weight must name a column or be null, got 1/);
+    expect(fit({ labels: undefined, weight: "w" })).toThrow(/weight "w" given, but no labels to weigh/);
+    for (const [bad, shown] of [["-1", '"-1"'], ["", '""'], ["NA", '"NA"'], ["abc", '"abc"'], ["1e999", '"1e999"']]) {
+      const t2 = parseCsv(csv.replace("0.5,1.0,yes,1", `0.5,1.0,yes,${bad}`));
+      expect(() => TabularSpec.fit(t2, { features: { x: "numeric" }, labels, weight: "w" }))
+        .toThrow(`TabularSpec: label "y": weight column "w", row 0: ${shown} is not a weight (a finite number >= 0)`);
+    }
+    const spec = TabularSpec.fit(table, { features: { x: "numeric" }, labels, weight: "w" });
+    expect(() => spec.transform(parseCsv(csv.replace(",yes,0.5", ",yes,-2")))).toThrow(/weight column "w", row 2: "-2" is not a weight/);
+  });
 });

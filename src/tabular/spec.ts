@@ -52,12 +52,19 @@ export interface LabelSpec {
   scale?: Scale;
   /** Extra values meaning "missing" (masked out of the task's loss). */
   missing?: (string | number)[];
+  /** This task's per-example weight column, or null for none (default: TabularOptions.weight). */
+  weight?: string | null;
 }
 
 /** What TabularSpec.fit takes: the features and labels. */
 export interface TabularOptions {
   features: Record<string, ColumnSpec>;
   labels?: Record<string, LabelSpec>;
+  /**
+   * A column of per-example weights for every label (a survey's instance weights; finite,
+   * >= 0): each task's loss becomes the weighted mean sum(w l) / sum(w) over its labelled rows.
+   */
+  weight?: string;
 }
 
 /** A fitted numeric feature: its transform and statistics. */
@@ -68,7 +75,9 @@ export interface FittedCategorical { name: string; type: "categorical"; encode: 
 export type FittedFeature = FittedNumeric | FittedCategorical;
 /** A fitted label column: its task, kind and transform. */
 export interface FittedLabel { task: string; kind: LabelSpec["kind"]; column: string; missing: (string | number)[];
-  log?: LogTransform | null; center?: number; div?: number; positive?: string; negative?: string; classes?: string[] }
+  log?: LogTransform | null; center?: number; div?: number; positive?: string; negative?: string; classes?: string[];
+  /** The per-example weight column, if any. */
+  weight?: string }
 
 /** The serialised form: TabularSpec.toJSON() / TabularSpec.fromJSON(). */
 export interface TabularSpecJSON { format: "polyhead-tabular"; version: 1; features: FittedFeature[]; labels: FittedLabel[] }
@@ -77,12 +86,13 @@ export interface TabularSpecJSON { format: "polyhead-tabular"; version: 1; featu
 export interface Transformed {
   x: Float32Array;
   xShape: [number];
-  labels?: Record<string, Float32Array | Int32Array>;
+  /** A task's label values, with its per-example weights when the spec has a weight column. */
+  labels?: Record<string, Float32Array | Int32Array | { values: Float32Array | Int32Array; weight: Float32Array }>;
 }
 
 const ALWAYS_MISSING = ["", "NA", "NaN"];
 const FEATURE_KEYS = { numeric: ["type", "scale", "log", "missing", "fill", "indicator"], categorical: ["type", "encode", "minFrequency", "missing"] };
-const LABEL_KEYS = ["kind", "column", "positive", "log", "scale", "missing"];
+const LABEL_KEYS = ["kind", "column", "positive", "log", "scale", "missing", "weight"];
 
 function isMissing(v: unknown, extra: readonly (string | number)[]): boolean {
   if (v === null || v === undefined) return true;
@@ -156,14 +166,18 @@ export class TabularSpec {
   /** Fit column specs on data (a CSV table, an Arrow table, row objects or column arrays). */
   static fit(data: TabularInput, opts: TabularOptions): TabularSpec {
     if (!opts || typeof opts !== "object") throw new Error("TabularSpec.fit: options { features, labels? } are required");
-    checkKeys(opts, ["features", "labels"], "TabularSpec.fit");
+    checkKeys(opts, ["features", "labels", "weight"], "TabularSpec.fit");
+    if (opts.weight !== undefined && (typeof opts.weight !== "string" || !opts.weight)) {
+      throw new Error(`TabularSpec.fit: weight must name a column, got ${JSON.stringify(opts.weight)}`);
+    }
     if (!opts.features || typeof opts.features !== "object" || Object.keys(opts.features).length === 0) {
       throw new Error("TabularSpec.fit: features must name at least one column");
     }
     const cols = columnsOf(data, "TabularSpec.fit");
     if (cols.rows === 0) throw new Error("TabularSpec.fit: no rows to fit on");
     const features = Object.entries(opts.features).map(([name, spec]) => fitFeature(cols, name, spec));
-    const labels = Object.entries(opts.labels ?? {}).map(([task, spec]) => fitLabel(cols, task, spec));
+    const labels = Object.entries(opts.labels ?? {}).map(([task, spec]) => fitLabel(cols, task, spec, opts.weight));
+    if (opts.weight !== undefined && labels.length === 0) throw new Error(`TabularSpec.fit: weight "${opts.weight}" given, but no labels to weigh`);
     return new TabularSpec(features, labels);
   }
 
@@ -179,7 +193,8 @@ export class TabularSpec {
         : f.type === "categorical" && Array.isArray(f.categories) && (f.encode === "onehot" || f.encode === "index"));
       if (!ok) throw new Error(`TabularSpec.fromJSON: feature ${JSON.stringify((f as FittedFeature)?.name)} is malformed`);
     }
-    for (const l of j.labels) if (!l || typeof l.task !== "string" || !["regression", "binary", "classification"].includes(l.kind)) {
+    for (const l of j.labels) if (!l || typeof l.task !== "string" || !["regression", "binary", "classification"].includes(l.kind) ||
+      (l.weight !== undefined && typeof l.weight !== "string")) {
       throw new Error(`TabularSpec.fromJSON: label ${JSON.stringify((l as FittedLabel)?.task)} is malformed`);
     }
     return new TabularSpec(j.features.map((f) => ({ ...f })), j.labels.map((l) => ({ ...l })));
@@ -225,7 +240,10 @@ export class TabularSpec {
     const out: Transformed = { x, xShape: [w] };
     if (this.labels.length && opts.labels !== false) {
       out.labels = {};
-      for (const l of this.labels) out.labels[l.task] = labelValues(l, cols);
+      for (const l of this.labels) {
+        const values = labelValues(l, cols);
+        out.labels[l.task] = l.weight === undefined ? values : { values, weight: weightValues(l, cols) };
+      }
     }
     return out;
   }
@@ -302,7 +320,18 @@ function fitFeature(cols: Columns, name: string, spec: ColumnSpec): FittedFeatur
   return { name, type: "categorical", encode, categories, missing };
 }
 
-function fitLabel(cols: Columns, task: string, spec: LabelSpec): FittedLabel {
+function fitLabel(cols: Columns, task: string, spec: LabelSpec, weight0: string | undefined): FittedLabel {
+  const fitted = fitLabelKind(cols, task, spec);
+  if (spec.weight !== undefined && spec.weight !== null && (typeof spec.weight !== "string" || !spec.weight)) {
+    throw new Error(`TabularSpec: label "${task}": weight must name a column or be null, got ${JSON.stringify(spec.weight)}`);
+  }
+  const weight = spec.weight === undefined ? weight0 : spec.weight ?? undefined;
+  if (weight === undefined) return fitted;
+  weightValues({ ...fitted, weight }, cols); // a bad weight is named at fit time, not first at transform
+  return { ...fitted, weight };
+}
+
+function fitLabelKind(cols: Columns, task: string, spec: LabelSpec): FittedLabel {
   const who = `TabularSpec: label "${task}"`;
   if (!spec || typeof spec !== "object") throw new Error(`${who}: expected { kind, column?, ... }`);
   checkKeys(spec, LABEL_KEYS, who);
@@ -386,4 +415,16 @@ function labelValues(l: FittedLabel, cols: Columns): Float32Array | Int32Array {
   }
   return Float32Array.from({ length: values.length }, (_, i) =>
     isMissing(values[i], l.missing) ? NaN : (applyLog(toNumber(values[i], who, i), l.log, who, i) - l.center!) / l.div!);
+}
+
+/** A label's per-example weights: a finite number >= 0 on every row (no missing ones: a weight of 0 drops a row). */
+function weightValues(l: FittedLabel, cols: Columns): Float32Array {
+  const who = `TabularSpec: label "${l.task}": weight column "${l.weight}"`;
+  const values = cols.column(l.weight!);
+  return Float32Array.from({ length: values.length }, (_, i) => {
+    const v = values[i];
+    const w = typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : typeof v === "string" && v.trim() !== "" ? Number(v.trim()) : NaN;
+    if (!(w >= 0 && w < Infinity)) throw new Error(`${who}, row ${i}: ${JSON.stringify(typeof v === "bigint" ? String(v) : v)} is not a weight (a finite number >= 0)`);
+    return w;
+  });
 }
