@@ -224,7 +224,8 @@ const PLATEAU_OPTIONS = ["mode", "factor", "patience", "threshold", "thresholdMo
 /**
  * Reduce the lr when a metric stops improving, as torch.optim.lr_scheduler.ReduceLROnPlateau.
  * @example
- * const sched = new ReduceLROnPlateau(opt, { patience: 5 }); ... sched.step(valLoss);
+ * const sched = new ReduceLROnPlateau(opt, { patience: 5 });
+ * sched.step(valLoss); // after each epoch, with the validation loss
  */
 export class ReduceLROnPlateau {
   readonly type = "ReduceLROnPlateau";

@@ -109,7 +109,9 @@ export class AdaptedModel extends MultiTaskModel {
   /**
    * Add a task with a new head reading the shared representation (at: "trunk") or the
    * output of any layer of the base (at: "trunk.1"). Nothing changes if anything is wrong.
-   * @example m.addTask(task("odd", { kind: "binary", outputs: 1 }), { at: "trunk.1", hidden: [32] })
+   * @example
+   * // trunk.1: the ReLU after the trunk's first Linear (256 wide); a layer without weights needs inputs
+   * m.addTask(task("odd", { kind: "binary", outputs: 1 }), { at: "trunk.1", inputs: 256, hidden: [32] })
    */
   addTask(t: Task, opts: HeadOptions = {}): this {
     if (this.declared.has(t?.name)) throw new Error(`addTask "${t.name}": the model has this task already (removeTask it first, or replaceTask)`);

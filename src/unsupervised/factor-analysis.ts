@@ -23,22 +23,22 @@ const SMALL = 1e-12; // scikit-learn's floor on psi and its offset on sqrt(psi)
 const LOG_2PI = 1.8378770664093453;
 
 /**
+ * Factor analysis. Sign convention as PCA's: each row of `components` has its entry of
+ * largest magnitude positive (scikit-learn's signs follow LAPACK's SVD; compare after
+ * applying this).
  * @example
  * const fa = new FactorAnalysis({ components: 2 }).fit(x);
  * fa.components;      // [2, features] loadings W
  * fa.noiseVariance;   // psi, per feature
  * fa.transform(x);    // posterior means of the factors, [samples, 2]
- *
- * Sign convention as PCA's: each row of `components` has its entry of largest magnitude
- * positive (scikit-learn's signs follow LAPACK's SVD; compare after applying this).
  */
 export class FactorAnalysis {
   readonly options: { components: number | undefined; tol: number; maxIter: number; noiseVarianceInit: Float64Array | null };
-  mean = new Float64Array(0);
+  mean: Float64Array = new Float64Array(0);
   /** Loadings W, [components, features] row-major. */
-  components = new Float64Array(0);
+  components: Float64Array = new Float64Array(0);
   /** Per-feature noise variance psi. */
-  noiseVariance = new Float64Array(0);
+  noiseVariance: Float64Array = new Float64Array(0);
   /** The log-likelihood after each iteration. */
   loglike: number[] = [];
   nIter = 0;

@@ -14,27 +14,27 @@ export interface PCAOptions {
 }
 
 /**
+ * Principal component analysis. Sign convention: each component (a row of `components`)
+ * has its entry of largest magnitude positive (the first such on ties). scikit-learn's
+ * svd_flip picks signs from the left singular vectors instead, so compare with it after
+ * applying this convention.
  * @example
  * const pca = new PCA({ components: 2 }).fit(x);   // x: [samples, features]
  * const z = pca.transform(x);                      // [samples, 2]
  * pca.explainedVarianceRatio;                      // Float64Array(2)
- *
- * Sign convention: each component (a row of `components`) has its entry of largest
- * magnitude positive (the first such on ties). scikit-learn's svd_flip picks signs from
- * the left singular vectors instead, so compare with it after applying this convention.
  */
 export class PCA {
   readonly options: { components: number | undefined; whiten: boolean };
   /** Per-feature means of the fitted data. */
-  mean = new Float64Array(0);
+  mean: Float64Array = new Float64Array(0);
   /** The principal axes, [components, features] row-major, by decreasing variance. */
-  components = new Float64Array(0);
+  components: Float64Array = new Float64Array(0);
   /** Variance along each component (eigenvalues of the covariance, divisor n - 1). */
-  explainedVariance = new Float64Array(0);
+  explainedVariance: Float64Array = new Float64Array(0);
   /** explainedVariance / total variance of the data. */
-  explainedVarianceRatio = new Float64Array(0);
+  explainedVarianceRatio: Float64Array = new Float64Array(0);
   /** Singular values of the centred data: sqrt(explainedVariance * (n - 1)). */
-  singularValues = new Float64Array(0);
+  singularValues: Float64Array = new Float64Array(0);
   nComponents = 0;
   nFeatures = 0;
   nSamples = 0;

@@ -51,11 +51,14 @@ const OWN_KEYS = ["data", "validation", "onProgress", "workerUrl"];
 /**
  * Run `Trainer.fit` in a worker from a serialisable description.
  * @example
- * const job = trainInWorker({
+ * const description = {
  *   model: { architecture: "MMoE", options: { inputs: 8, experts: 4, expertWidths: [16], towers: [8] }, seed: 1 },
  *   tasks: [{ name: "kind", kind: "classification", outputs: 3 }, { name: "score", kind: "regression", outputs: 1 }],
  *   weighting: { method: "PCGrad" }, optimizer: { name: "Adam", options: { lr: 3e-3 } }, seed: 1,
  *   fit: { epochs: 10, batchSize: 32 },
+ * };
+ * const job = trainInWorker({
+ *   ...description,
  *   data: { x, xShape: [8], labels: { kind, score } },
  *   onProgress: (e) => e.type === "epoch" && console.log(e.logs.loss),
  * });

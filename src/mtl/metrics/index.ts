@@ -27,7 +27,7 @@ export function registerMetric(m: Metric): void {
  * added with registerMetric.
  * @example
  * const m = getMetric("f1"); const acc = m.create();
- * for (const b of val.batches(256)) scope(() => acc.update(model.forward(b.x), b.labels.topic, b.masks.topic));
+ * for (const b of val.batches(256)) scope(() => acc.update(model.forward(b.x).outputs.topic, b.labels.topic, b.masks.topic));
  * const score = acc.compute(); // compare with m.higherIsBetter
  */
 export function getMetric(name: string): Metric {

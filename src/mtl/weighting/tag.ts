@@ -67,7 +67,10 @@ class Sums {
 
 /**
  * Any method, with the lookahead inter-task affinities recorded.
- * @example const tag = new TaskAffinity(new EqualWeighting(), { every: 5 }); ... suggestTaskGroups(tag.affinity(), 2)
+ * @example
+ * const tag = new TaskAffinity(new EqualWeighting(), { every: 5 });
+ * await new Trainer(model, { tasks, weighting: tag }).fit(train, { epochs: 10 });
+ * suggestTaskGroups(tag.affinity(), 2)
  */
 export class TaskAffinity implements Weighting {
   readonly name: string;

@@ -30,7 +30,8 @@ export interface PaddedBatch {
 /**
  * @example
  * const { ids, mask, lengths } = padBatch([[5, 9, 2], [7]]); // ids [[5, 9, 2], [7, 0, 0]]
- * gru.forward(embedding.forward(ids), { lengths });
+ * const emb = new Embedding(10, 8), gru = new GRU(8, 16, { batchFirst: true });
+ * gru.forward(emb.forward(ids), { lengths });
  */
 export function padBatch(seqs: readonly ArrayLike<number>[], options?: PadOptions): PaddedBatch {
   const o = checkSpec("padBatch", options, { padId: "any", maxLength: "int", keep: "any", fixedLength: "bool" });
