@@ -211,7 +211,8 @@ function setOwn(out: Record<string, unknown>, k: string, v: unknown): void {
  * Redraws one line in place on a TTY; otherwise prints one plain line per epoch (CI logs).
  * @example await trainer.fit(train, { epochs: 5, validation: val, onProgress: terminalProgress() })
  */
-export function terminalProgress(opts: { width?: number; stream?: NodeJS.WriteStream } = {}): (p: Progress) => void {
+export function terminalProgress(opts: { width?: number; stream?: { write(text: string): unknown; isTTY?: boolean } } = {}): (p: Progress) => void {
+  // stream is typed by what it uses, not NodeJS.WriteStream: the declarations must not need @types/node (Deno, Bun)
   for (const k of Object.keys(opts)) if (k !== "width" && k !== "stream") throw new Error(`terminalProgress: unknown option "${k}" (known: width, stream)`);
   const stream = opts.stream ?? process.stderr;
   const width = opts.width ?? 24;

@@ -89,6 +89,15 @@ describe("the packed tarball", () => {
     expect(out).toMatch(/^<svg xmlns=/);
   });
 
+  it("the declarations type-check in a strict TypeScript project without @types/node (Deno's and Bun's case)", () => {
+    const entries = Object.keys(pkg.exports).filter((e) => !e.endsWith(".wasm")).map((e) => `polyhead${e.slice(1)}`);
+    writeFileSync(join(dir, "types.mts"), entries.map((e, i) => `import * as e${i} from "${e}";\n`).join("") +
+      `export const all = [${entries.map((_, i) => `e${i}`).join(", ")}];\n`);
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ files: ["types.mts"], compilerOptions: {
+      target: "es2022", module: "nodenext", moduleResolution: "nodenext", strict: true, noEmit: true, skipLibCheck: false, types: [] } }));
+    try { sh(bin("tsc"), ["-p", "tsconfig.json"]); } catch (e) { throw new Error(`tsc on the installed package:\n${(e as { stdout?: string }).stdout}`); }
+  });
+
   it("every example is run here and imports the package by name", () => {
     const files = readdirSync(join(root, "examples")).filter((f) => f.endsWith(".mjs")).sort();
     expect(files).toEqual(Object.keys(EXAMPLES).sort());
