@@ -218,7 +218,7 @@ const lib: Record<string, unknown> = Object.assign({}, node, io, methods, archit
 let tmp: string, cwd: string;
 /** What givens use: writeFileSync, a quiet terminal, the built worker (npm test builds first). */
 const HELPERS = () => ({
-  writeFileSync, quietStream: { isTTY: false, write: () => true },
+  claim, writeFileSync, quietStream: { isTTY: false, write: () => true },
   trainInWorker: (o: object) => (distWorker as { trainInWorker(o: object): unknown }).trainInWorker(o),
 });
 beforeAll(async () => {
@@ -233,10 +233,36 @@ afterAll(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
+/**
+ * A line ending in an expression and a comment that is a number or a list of numbers
+ * (`df(tensor([1, 2, 3])) // [2, 4, 6]`, `deltaM(...) // ≈ 6.44`) claims its value: the
+ * line becomes a check. A tensor matches by its values or its shape (`// [2, 64]`); "≈"
+ * allows half a unit of the claim's last digit.
+ */
+function checkClaims(code: string): string {
+  return code.split("\n").map((line) => {
+    const m = /^(.*?;\s*)?([^;]*[^;\s][^;]*?);?\s*\/\/\s*(≈\s*)?(\[[-\d.,\s]+\]|-?\d+(?:\.\d+)?)\s*$/.exec(line);
+    if (!m || /^\s*(const|let|var|for|if|await|return)\b/.test(m[2])) return line;
+    return `${m[1] ?? ""}__x.claim(${m[2].trim()}, ${JSON.stringify(m[4])}, ${!!m[3]});`;
+  }).join("\n");
+}
+
+function claim(value: unknown, text: string, approx: boolean): void {
+  const want = JSON.parse(text) as number | number[];
+  const decimals = (text.split(",").map((t) => t.split(".")[1]?.replace(/\D/g, "").length ?? 0)).reduce((a, b) => Math.max(a, b), 0);
+  const close = (a: unknown, b: unknown): boolean => Array.isArray(b)
+    ? Array.isArray(a) && a.length === b.length && a.every((v, i) => close(v, b[i]))
+    : typeof a === "number" && (approx ? Math.abs(a - (b as number)) <= 0.5 * 10 ** -decimals : a === b);
+  const t = value as { data?: () => ArrayLike<number>; shape?: number[] };
+  const seen = value instanceof node.Tensor ? [Array.from(t.data!()), [...t.shape!]]
+    : [ArrayBuffer.isView(value) ? Array.from(value as unknown as ArrayLike<number>) : value];
+  if (!seen.some((v) => close(v, want))) throw new Error(`the example claims ${approx ? "≈ " : ""}${text}, it gives ${JSON.stringify(seen)}`);
+}
+
 async function run(ex: DocExample): Promise<void> {
   const own = ex.file.endsWith(".ts") ? await import(/* @vite-ignore */ join(root, ex.file)) : {};
   const names = Object.keys({ ...lib, ...own }).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n));
-  const src = `async function example(__lib, __x) {\nconst { ${names.join(", ")} } = __lib;\n${WORLD}\n{\n${GIVEN[ex.key] ?? ""}\n{\n${ex.code}\n}\n}\n}`;
+  const src = `async function example(__lib, __x) {\nconst { ${names.join(", ")} } = __lib;\n${WORLD}\n{\n${GIVEN[ex.key] ?? ""}\n{\n${checkClaims(ex.code)}\n}\n}\n}`;
   const js = transformSync(src, { loader: "ts", target: "es2022" }).code;
   const fn = new Function(`${js}\nreturn example;`)() as (l: Record<string, unknown>, x: Record<string, unknown>) => Promise<void>;
   await fn({ ...lib, ...own }, HELPERS());
@@ -251,6 +277,9 @@ describe("doc-comment @examples run", () => {
     const ex = (code: string): DocExample => ({ key: "stale", file: "README.md", line: 0, code });
     await expect(run(ex("matmull(x, x)"))).rejects.toThrow(/matmull is not defined/);
     await expect(run(ex("matmul(x, x)"))).rejects.toThrow(/inner dimensions differ/);
+    await expect(run(ex("add(tensor([1, 2]), 1) // [2, 4]"))).rejects.toThrow(/claims \[2, 4\], it gives \[\[2,3\],\[2\]\]/);
+    await expect(run(ex("deltaM({ a: 0.52 }, { a: 0.5 }, { a: true }) // ≈ 4.1"))).rejects.toThrow(/claims ≈ 4.1, it gives \[4/);
+    await run(ex("deltaM({ a: 0.52 }, { a: 0.5 }, { a: true }) // ≈ 4.0"));
   });
   it("every key in GIVEN names an example", () => {
     const keys = new Set(EXAMPLES.map((e) => e.key));

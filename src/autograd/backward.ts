@@ -141,7 +141,8 @@ export function accumulateGrad(t: Tensor, g: Tensor): void {
  * Arguments are marked as requiring gradients for the call (their flags are restored).
  * @example
  * const df = grad((x) => sum(mul(x, x)));
- * df(tensor([1, 2, 3])) // [2, 4, 6]
+ * const [dx] = df(tensor([1, 2, 3])); // one gradient per argument
+ * dx // [2, 4, 6]
  */
 export function grad(f: (...args: Tensor[]) => Tensor): (...args: Tensor[]) => Tensor[] {
   const vg = valueAndGrad(f);
