@@ -5,6 +5,9 @@
 // treats as an error: add the folder below. Doc comments' own `@category` tags win.
 import { Comment, CommentTag, Converter, ReflectionKind } from "typedoc";
 import { relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url)); // the repository, wherever typedoc runs from
 
 /** Source path (relative to the repository, "/"-separated) prefix -> family. First match wins. */
 const FAMILIES = [
@@ -26,7 +29,7 @@ export function load(app) {
     const sym = context.getSymbolFromReflection(refl);
     const file = sym?.declarations?.[0]?.getSourceFile().fileName;
     if (!file) return;
-    const path = relative(process.cwd(), file).split(sep).join("/");
+    const path = relative(ROOT, file).split(sep).join("/");
     const hit = FAMILIES.find(([prefix]) => path === prefix || (prefix.endsWith("/") && path.startsWith(prefix)));
     if (hit) family.set(refl, hit[1]);
     else app.logger.warn(`typedoc-families: ${refl.getFriendlyFullName()} comes from ${path}, which has no family (build/typedoc-families.mjs)`);
