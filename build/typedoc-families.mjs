@@ -20,6 +20,8 @@ const FAMILIES = [
   ["src/io/", "Saving and loading"], ["src/node.ts", "Saving and loading"],
   ["src/plot/", "Plots"],
   ["src/worker/", "Workers"],
+  ["src/transfer/", "Transfer"],
+  ["src/fast/", "Kernels"], ["src/threads/", "Kernels"],
 ];
 
 export function load(app) {

@@ -7,6 +7,12 @@
 // @example
 // import { initFast, fastModeActive } from "polyhead/fast";
 // await initFast();
+/**
+ * The fast kernels (relaxed-SIMD fused multiply-add in matmul): `initFast()` in place of
+ * `init()`, falling back to the default kernels with one warning where the runtime lacks them.
+ * Not bit-identical across machines.
+ * @module polyhead/fast
+ */
 import bytes from "../../build/polyhead-fast.wasm";
 import { init, isReady, setWasmSource, type InitOptions } from "../engine/engine.js";
 

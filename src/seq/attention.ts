@@ -21,7 +21,7 @@ import { checkOptions, show } from "../validate.js";
 export interface AttentionMasks {
   /** [Lq, Lk], or one per batch item and head ([...q's leading axes, Lq, Lk]). */
   attnMask?: Tensor | null;
-  /** [B, Lk]: the keys of batch item b that are padding (B is q's first axis). */
+  /** `[B, Lk]`: the keys of batch item b that are padding (B is q's first axis). */
   keyPaddingMask?: Tensor | null;
   /** Mask every key after its query (key j > query i), as torch's is_causal / a square subsequent mask. */
   isCausal?: boolean;

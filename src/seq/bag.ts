@@ -71,7 +71,7 @@ function bagsOf(input: Tensor | ArrayLike<number>, o: EmbeddingBagFunctionalOpti
 }
 
 /**
- * Embedding bags over `weight` [num, dim]: [bags, dim], a zero row for an empty bag.
+ * Embedding bags over `weight` [num, dim]: `[bags, dim]`, a zero row for an empty bag.
  * @example embeddingBag([1, 2, 4, 5, 4], table, { offsets: [0, 2], mode: "mean" }) // [2, dim]
  */
 export function embeddingBag(input: Tensor | ArrayLike<number>, weight: Tensor, options?: EmbeddingBagFunctionalOptions): Tensor {

@@ -3,6 +3,12 @@
 // (scaled dot-product, multi-head in nn.MultiheadAttention's layout), transformer encoders
 // and positional encodings, with the ops they run on (masked softmax, matmul batched over
 // heads). A subpath entry so the universal bundle stays under its size budget.
+/**
+ * Sequence layers in PyTorch's layouts (GRU, LSTM, EmbeddingBag, attention, transformer
+ * encoders, positions) and a text pipeline (tokenizers, vocabulary, padding).
+ * Runnable example: [austen.mjs](../../examples/austen.mjs) (three tasks on sentences, a GRU and a transformer encoder).
+ * @module polyhead/seq
+ */
 export { GRU, LSTM, gru, lstm, type RNNOptions, type RNNCallOptions, type RNNOutput, type LSTMOutput, type RNNFunctionalOptions } from "./rnn.js";
 export { type LengthsOrMask } from "./mask.js";
 export { EmbeddingBag, embeddingBag, type BagMode, type EmbeddingBagOptions, type EmbeddingBagCallOptions, type EmbeddingBagFunctionalOptions } from "./bag.js";

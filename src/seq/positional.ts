@@ -35,7 +35,7 @@ export interface LearnedPositionalOptions extends PositionalOptions {
 }
 
 /**
- * A learned position table, `weight` [maxLen, dim]: x + weight[0:L].
+ * A learned position table, `weight` [maxLen, dim]: `x + weight[0:L]`.
  * @example const pos = new LearnedPositionalEmbedding(512, 64); h = pos.forward(tokensEmbedded)
  */
 export class LearnedPositionalEmbedding extends Module {

@@ -242,6 +242,7 @@ abstract class RNNBase extends Module {
     }
   }
 
+  /** The forward pass both layers share; `keys` are the call options this layer accepts. */
   protected run(x: Tensor, options: RNNCallOptions | undefined, keys: string[]): RNNOutput | LSTMOutput {
     const owner = this.label(this.kind.toUpperCase());
     const o = checkOptions(owner, options, keys);

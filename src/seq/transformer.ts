@@ -34,7 +34,7 @@ const LAYER_KEYS = ["dimFeedforward", "dropout", "activation", "layerNormEps", "
 export interface EncoderMasks {
   /** [L, L] (or [B * H, L, L]): float additive or int32 (nonzero masks out). */
   mask?: Tensor | null;
-  /** [B, L]: nonzero (int32) or -Infinity (float32) marks padding. */
+  /** `[B, L]`: nonzero (int32) or -Infinity (float32) marks padding. */
   srcKeyPaddingMask?: Tensor | null;
   isCausal?: boolean;
   fullyMasked?: AttentionMasks["fullyMasked"];

@@ -23,6 +23,7 @@ function fromTaskConfig(c: ModelConfig["tasks"][number]): Task {
 /** Where a head reads from: the base's shared representation, or the output of a named layer of the base. */
 export const TRUNK = "trunk";
 
+/** Where a new head reads from and what it is made of (addTask, replaceTask). */
 export interface HeadOptions {
   /** "trunk" (default: the shared representation), or a module path inside the base ("trunk.1"). */
   at?: string;

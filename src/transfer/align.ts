@@ -46,6 +46,7 @@ export function coralLoss(source: Tensor, target: Tensor): Tensor {
   return affine(sum(square(sub(covariance(source), covariance(target)))), 1 / (4 * d * d));
 }
 
+/** The Gaussian kernels of mmdLoss and mmdTask. */
 export interface MmdOptions {
   /** Number of Gaussian kernels (default 5). */
   kernels?: number;
@@ -122,6 +123,7 @@ function byDomain(who: string, features: Tensor, labels: Tensor, mask: Tensor, m
 // a batch with too few rows of one domain contributes nothing (0, still on the graph)
 const nothing = (features: Tensor): Tensor => affine(sum(features), 0);
 
+/** What coralTask and mmdTask take: the aligned features' width and the term's weight. */
 export interface AlignmentTaskOptions {
   /** Width of the features the task's head passes on (an identity head: addTask(..., { identity: true })). */
   features: number;

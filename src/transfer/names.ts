@@ -115,6 +115,7 @@ export function paramGroups<O>(from: Module | Tensor[], groups: GroupSpec[]): Pa
   return out;
 }
 
+/** Options of gradualUnfreezing. */
 export interface GradualUnfreezingOptions {
   /** Epochs between one stage joining and the next (default 1). */
   every?: number;

@@ -45,6 +45,7 @@ export function dannLambda(p: number, gamma = 10, max = 1): number {
   return max * (2 / (1 + e) - 1);
 }
 
+/** Options of dannSchedule: lambda = max (2 / (1 + exp(-gamma p)) - 1). */
 export interface DannScheduleOptions {
   /** Steps over which lambda rises (progress p = step / totalSteps); required. */
   totalSteps: number;

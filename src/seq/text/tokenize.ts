@@ -39,15 +39,18 @@ export class WordTokenizer {
     this.lowercase = o.lowercase ?? true;
     this.normalize = o.normalize ?? "NFC";
   }
+  /** The text's tokens: normalised, lowercased (by default), then the pattern's matches in order. */
   tokenize(text: string): string[] {
     if (typeof text !== "string") throw new Error(`WordTokenizer.tokenize: expected a string, got ${show(text)}`);
     let s = this.normalize === "none" ? text : text.normalize(this.normalize);
     if (this.lowercase) s = s.toLowerCase();
     return s.match(this.pattern) ?? [];
   }
+  /** The settings as JSON (saved beside the model; fromJSON reads them). */
   toJSON(): WordTokenizerJSON {
     return { type: "word", lowercase: this.lowercase, pattern: this.pattern.source, flags: this.pattern.flags, normalize: this.normalize };
   }
+  /** A tokenizer from toJSON()'s object, checked. */
   static fromJSON(json: WordTokenizerJSON): WordTokenizer {
     const j = checkOptions("WordTokenizer.fromJSON", json, ["type", "lowercase", "pattern", "flags", "normalize"]);
     if (j.type !== "word") throw new Error(`WordTokenizer.fromJSON: type is ${show(j.type)}, expected "word"`);
@@ -88,6 +91,7 @@ export class ByteTokenizer {
     if (i < 0) throw new Error(`ByteTokenizer: no special "${special}" (specials: ${this.specials.join(", ")})`);
     return i;
   }
+  /** The text's UTF-8 bytes as ids (each byte plus the number of specials). */
   encode(text: string): number[] {
     if (typeof text !== "string") throw new Error(`ByteTokenizer.encode: expected a string, got ${show(text)}`);
     const n = this.specials.length;
@@ -103,7 +107,9 @@ export class ByteTokenizer {
     }
     return new TextDecoder().decode(new Uint8Array(bytes));
   }
+  /** The settings as JSON (saved beside the model; fromJSON reads them). */
   toJSON(): ByteTokenizerJSON { return { type: "byte", specials: [...this.specials] }; }
+  /** A tokenizer from toJSON()'s object, checked. */
   static fromJSON(json: ByteTokenizerJSON): ByteTokenizer {
     const j = checkOptions("ByteTokenizer.fromJSON", json, ["type", "specials"]);
     if (j.type !== "byte") throw new Error(`ByteTokenizer.fromJSON: type is ${show(j.type)}, expected "byte"`);

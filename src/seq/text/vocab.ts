@@ -70,18 +70,22 @@ export class Vocabulary {
   get size(): number { return this.tokens.length; }
   /** A token's id (unk's id when it is not in the vocabulary). */
   id(token: string): number { return this.index.get(token) ?? this.unkId; }
+  /** Whether the token has an id of its own (not unk's). */
   has(token: string): boolean { return this.index.has(token); }
   /** The token of an id. */
   token(id: number): string {
     if (!(Number.isInteger(id) && id >= 0 && id < this.tokens.length)) throw new Error(`Vocabulary: id ${show(id)} is not in [0, ${this.tokens.length})`);
     return this.tokens[id];
   }
+  /** The tokens' ids (unk's for unknown tokens). */
   encode(tokens: readonly string[]): number[] {
     if (!Array.isArray(tokens)) throw new Error(`Vocabulary.encode: expected a list of tokens, got ${show(tokens)}`);
     return tokens.map((t) => this.id(t));
   }
+  /** The ids' tokens. */
   decode(ids: ArrayLike<number>): string[] { return Array.from(ids, (i) => this.token(i)); }
 
+  /** The vocabulary as JSON (its tokens in id order; fromJSON reads it). */
   toJSON(): VocabularyJSON {
     return { format: VOCABULARY_FORMAT, version: 1, tokens: [...this.tokens], pad: this.pad, unk: this.unk, specials: [...this.specials] };
   }
