@@ -11,7 +11,7 @@ export { sampled, samplingProbabilities, type SampledOptions } from "./schedules
 export { curriculum } from "./schedules/curriculum.js";
 export { averageParameters, trainWithAveraging, type AveragingOptions } from "./schedules/averaging.js";
 export type { Schedule, ScheduleContext, StepPlan, StepPart, TrainData } from "./schedules/base.js";
-export { Trainer, type TrainerOptions, type FitOptions, type Progress, type EpochLogs, type Callback, type TaskMetrics, type StreamSource, type TrainerState } from "./trainer.js";
+export { Trainer, type TrainerOptions, type FitOptions, type Progress, type EpochLogs, type Callback, type TaskMetrics, type StreamSource, type TrainerState, type EpochPosition } from "./trainer.js";
 export { earlyStopping, checkpoint, lrSchedule, type EarlyStoppingOptions, type CheckpointOptions, type SteppableSchedule } from "./callbacks.js";
 export { singleTaskBaselines, compareWithBaselines, type BaselineOptions, type Comparison } from "./baselines.js";
 export { type ArchitectureOptions } from "./architectures/base.js";

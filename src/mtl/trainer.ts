@@ -92,7 +92,7 @@ export interface Progress {
 }
 
 export type { TaskMetrics } from "./evaluate.js";
-export type { TrainerState } from "./trainer-state.js";
+export type { TrainerState, EpochPosition } from "./trainer-state.js";
 
 /** One epoch of a training history: losses, task weights, validation metrics, diagnostics. */
 export interface EpochLogs {
