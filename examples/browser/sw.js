@@ -1,7 +1,7 @@
 // The demo's service worker: caches the page, its scripts and the data on install and
 // answers from the cache first, so the demo works offline after the first visit.
-const CACHE = "polyhead-demo-v1";
-const ASSETS = ["./", "index.html", "app.js", "train-worker.js", "mnist.bin"];
+const CACHE = "polyhead-demo-v2";
+const ASSETS = ["./", "index.html", "app.js", "demo-worker.js", "train-worker.js", "mnist.bin"];
 
 self.addEventListener("install", (e) => {
   e.waitUntil(caches.open(CACHE).then((c) => c.addAll(ASSETS)).then(() => self.skipWaiting()));
