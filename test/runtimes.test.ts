@@ -2,7 +2,8 @@
 // in Node (in process), Deno, Bun and real workerd (through dist/edge.js), and match the
 // pinned checksums; that includes the trained MMoE's safetensors bytes (the same file in
 // every runtime) and the predictions of Node's saved file loaded in each runtime. Uses the built dist/ (`npm test` builds first); spawns the runtimes
-// from node_modules. Browsers (Chromium, Firefox, WebKit) are in browsers.test.ts.
+// from node_modules. test/runtimes/kernel-coverage.mjs checks the workload reaches every
+// kernel. Browsers (Chromium, Firefox, WebKit) are in browsers.test.ts.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -61,6 +62,13 @@ describe("cross-runtime identity", () => {
   it("node in a child process (the runner) gives the in-process checksums", async () => {
     const r = await runJson(process.execPath, [RUNNER]);
     expectSameChecksums(r.checksums, node.checksums, `${r.runtime} (child)`);
+  });
+
+  it("the workload reaches every kernel of polyhead.wasm but the scalar matmul reference and the unused axpby", async () => {
+    const { kernels, uncalled } = await runJson(process.execPath, ["test/runtimes/kernel-coverage.mjs"]) as unknown as { kernels: string[]; uncalled: string[] };
+    expect(kernels.length).toBeGreaterThan(90);
+    // matmul_ref is what test/matmul.test.ts checks matmul against; no src/ code calls axpby
+    expect(uncalled, "kernels no runtime is checked on: add them to moreKernels in test/runtimes/workload.mjs").toEqual(["axpby", "matmul_ref"]);
   });
 
   it("save -> load: Node's saved MMoE (the committed file, byte for byte what Node saves now) loads into a fresh model that predicts the trained bits", () => {

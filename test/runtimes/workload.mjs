@@ -16,11 +16,15 @@ export const BUNDLE_URL = new URL("../../dist/index.js", import.meta.url);
 /** The polyhead/io entry of the same build (the universal one's; shares its engine chunk). */
 export const IO_URL = new URL("../../dist/io.js", import.meta.url);
 
-/** Import the built library (the universal bundle unless another entry is given) and polyhead/io, and run. */
-export async function run(entry = BUNDLE_URL, ioEntry = IO_URL) {
+/** The polyhead/seq entry of the same build (its kernels: masked softmax, sinusoidal positions). */
+export const SEQ_URL = new URL("../../dist/seq.js", import.meta.url);
+
+/** Import the built library (the universal bundle unless another entry is given), polyhead/io and polyhead/seq, and run. */
+export async function run(entry = BUNDLE_URL, ioEntry = IO_URL, seqEntry = SEQ_URL) {
   const ph = await import(String(entry));
   const io = await import(String(ioEntry));
-  return workload(ph, io);
+  const seq = await import(String(seqEntry));
+  return workload(ph, io, seq);
 }
 
 /** base64 to bytes in plain JS (atob is not everywhere the workload runs). */
@@ -87,10 +91,10 @@ function runtimeName() {
 
 /**
  * Run everything on the library namespace `ph` (any entry: index.js, edge.js, node.js)
- * and, when given, polyhead/io's `io` of the same build (the save/load entries).
+ * and, when given, polyhead/io's `io` and polyhead/seq's `seq` of the same build.
  * Returns { runtime, checksums: { name: "[shape]:hex" }, losses: number[], mmoeLosses, mmoeSaved? }.
  */
-export async function workload(ph, io) {
+export async function workload(ph, io, seq) {
   await ph.init();
   const sums = {};
   const put = (name, t) => { sums[name] = checksum(t); };
@@ -188,7 +192,84 @@ export async function workload(ph, io) {
 
   for (const t of [...params, inputs.grid, inputs.gauss, data.x, data.y1, data.y2]) t.dispose();
   const { mmoeLosses, mmoeSaved } = await trainMMoE(ph, sums, io);
+  moreKernels(ph, sums, seq);
   return { runtime: runtimeName(), checksums: sums, losses, mmoeLosses, ...(mmoeSaved ? { mmoeSaved } : {}) };
+}
+
+/**
+ * The kernels the sections above leave out (test/runtimes/kernel-coverage.mjs lists which
+ * each run reaches): elementwise max/min/equal, reductions and softmaxes along an axis,
+ * losses, normalisation, convolution and pooling, embedding, transposes and slices,
+ * batched matmul, truncated normals, the other optimisers and gradient clipping, and with
+ * polyhead/seq its masked softmax and sinusoidal positions, each forward and, where it has
+ * one, backward. A stream of its own, so nothing above moves.
+ * Adds "k.*" checksums to `sums`.
+ */
+function moreKernels(ph, sums, seq) {
+  const put = (name, t) => { sums[name] = checksum(t); };
+  const rng = new ph.Rng(20241202);
+  const leaf = (shape, lo = -2, hi = 2) => { const t = ph.rand(shape, lo, hi, rng); t.requiresGrad = true; return t; };
+  // y = f(...xs) and the gradients of sum(y * w) for a random w, so every backward sees a non-uniform seed
+  const both = (name, xs, f) => ph.scope(() => {
+    const y = f(...xs);
+    put(`k.${name}`, y);
+    const w = ph.rand(y.shape, -1, 1, rng);
+    ph.gradients(ph.sum(ph.mul(y, w)), xs).forEach((g, i) => put(`k.${name}.grad${i}`, g));
+  });
+  ph.scope(() => {
+    both("maximum", [leaf([5, 7]), leaf([7])], (a, b) => ph.maximum(a, b));
+    both("minimum", [leaf([5, 7]), leaf([5, 1])], (a, b) => ph.minimum(a, b));
+    const ints = (n) => ph.tensor(Array.from({ length: n }, (_, i) => (i * 7) % 5));
+    put("k.equal", ph.equal(ints(12), ph.tensor(Array.from({ length: 12 }, (_, i) => i % 3))));
+    put("k.full.int32", ph.full([3, 5], -7, "int32"));
+    both("max.axis1", [leaf([6, 9])], (a) => ph.max(a, 1));
+    both("logSoftmax", [leaf([6, 11], -5, 5)], (a) => ph.logSoftmax(a, 1));
+    both("logsumexp", [leaf([6, 11], -5, 5)], (a) => ph.logsumexp(a, 1));
+    both("l1Loss", [leaf([8, 3]), leaf([8, 3])], (p, t) => ph.l1Loss(p, t));
+    both("huberLoss", [leaf([8, 3]), leaf([8, 3])], (p, t) => ph.huberLoss(p, t, { delta: 0.5 }));
+    both("layerNorm", [leaf([4, 10]), leaf([10]), leaf([10])], (x, w, b) => ph.layerNorm(x, 10, w, b));
+    both("batchNorm", [leaf([8, 3, 2]), leaf([3]), leaf([3])], (x, w, b) => ph.batchNorm(x, { weight: w, bias: b, training: true }));
+    both("conv2d", [leaf([2, 3, 7, 6]), leaf([4, 3, 3, 2]), leaf([4])], (x, w, b) => ph.conv2d(x, w, b, { stride: [2, 1], padding: 1, dilation: [1, 2] }));
+    both("maxPool2d", [leaf([2, 3, 7, 6])], (x) => ph.maxPool2d(x, 3, { stride: 2, padding: 1 }));
+    both("avgPool2d", [leaf([2, 3, 7, 6])], (x) => ph.avgPool2d(x, [2, 3], { stride: [2, 1], padding: 1, countIncludePad: false }));
+    both("embedding", [leaf([9, 4])], (w) => ph.embedding([3, 0, 8, 3, 5], w));
+    both("transpose", [leaf([2, 3, 4, 5])], (x) => ph.transpose(x, [0, 2, 1, 3]));
+    both("slice", [leaf([4, 6, 3])], (x) => ph.slice(x, 1, 2, 5));
+    both("bmm", [leaf([3, 4, 5]), leaf([3, 6, 5])], (a, b) => ph.bmm(a, b, { transB: true }));
+    put("k.truncatedNormal", ph.truncatedNormal([300], 0.5, 2, 2, rng));
+    sums["k.vnorm2"] = checksumNumbers([ph.vnorm2(ph.rand([77], -3, 3, rng))]);
+    if (seq) {
+      both("maskedSoftmax.causal", [leaf([2, 3, 5, 5], -4, 4)], (x) => seq.maskedSoftmax(x, seq.causalMask(5)));
+      const keys = [[0, 0, 1, 0, 1], [0, 0, 0, 0, 1]]; // key padding per batch (nonzero masks out), the same for every head and query
+      const pad = ph.tensor(keys.flatMap((k) => [k, k, k, k].flat()), [2, 1, 4, 5], "int32");
+      both("maskedSoftmax.padding", [leaf([2, 3, 4, 5], -4, 4)], (x) => seq.maskedSoftmax(x, pad));
+      put("k.sinusoidalPositions", seq.sinusoidalPositions(37, 18));
+    }
+  });
+  // three steps of each optimiser on a quadratic, the gradient clipped to norm 1 before each
+  const optimisers = {
+    SGD: (p) => new ph.SGD(p, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01 }),
+    RMSprop: (p) => new ph.RMSprop(p, { lr: 0.01, momentum: 0.5, centered: true, weightDecay: 0.01 }),
+    Adagrad: (p) => new ph.Adagrad(p, { lr: 0.1, lrDecay: 0.01, weightDecay: 0.01 }),
+  };
+  for (const [name, make] of Object.entries(optimisers)) {
+    const p = ph.rand([13], -1, 1, rng).keep();
+    p.requiresGrad = true;
+    const target = ph.rand([13], -1, 1, rng).keep();
+    const opt = make([p]);
+    const norms = [];
+    for (let step = 0; step < 3; step++) {
+      ph.scope(() => {
+        opt.zeroGrad();
+        ph.backward(ph.sum(ph.square(ph.sub(p, target))));
+        norms.push(ph.clipGradNorm([p], 1));
+        opt.step();
+      });
+    }
+    put(`k.${name}.param`, p);
+    sums[`k.${name}.gradNorms`] = checksumNumbers(norms);
+    p.dispose(); target.dispose();
+  }
 }
 
 /**
