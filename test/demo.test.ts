@@ -1,7 +1,7 @@
 // The offline browser demo (examples/browser/) in real Chromium: train in the worker,
 // check the charts moved and accuracy rose, draw a "1" and read every head, save to
 // IndexedDB, reload with the network cut (the service worker serves the page), load the
-// model and get the same predictions. While it trains and while it predicts, the page's
+// model and get the same predictions (also from the downloaded model file, loaded back). While it trains and while it predicts, the page's
 // main thread may have no long task over 50 ms (PerformanceObserver "longtask"), and no
 // script there may run over 50 ms (long-animation-frame entries name each script).
 // Long tasks are wall time: on a box whose cores are oversubscribed (CI's parallel test
@@ -19,7 +19,7 @@ import { setPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Server } from "node:http";
-import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import puppeteer, { type Browser, type ElementHandle, type Page } from "puppeteer-core";
 // @ts-ignore -- plain ESM build script of the example
 import { buildDemo } from "../examples/browser/build.mjs";
 // @ts-ignore -- plain ESM
@@ -179,8 +179,7 @@ describe("browser demo (examples/browser)", () => {
     let t0 = await now(page);
     await drawOne(page);
     windows.push([t0, await now(page)]);
-    const afterDrawing = await state(page);
-    const before = afterDrawing.predictions!;
+    const before = (await state(page)).predictions!;
     expect(before.digit).toBe(1);
     expect(before.odd).toBeGreaterThan(0.5);
     expect(before.large).toBeLessThan(0.5);
@@ -189,6 +188,18 @@ describe("browser demo (examples/browser)", () => {
     await page.click("#save");
     await page.waitForFunction(() => document.getElementById("status")!.textContent === "saved to IndexedDB", { timeout: 10_000 });
 
+    // the file Download saves, loaded back through the file input, predicts the same
+    const json = await page.evaluate(async () => (await (window as unknown as { demo: { modelFile(): Promise<Blob> } }).demo.modelFile()).text());
+    const modelFile = join(userDataDir, "polyhead-mnist.json");
+    writeFileSync(modelFile, json);
+    t0 = await now(page);
+    await (await page.$("input#file") as ElementHandle<HTMLInputElement>).uploadFile(modelFile);
+    await waitState(page, ["loaded"], 10_000);
+    await drawOne(page);
+    windows.push([t0, await now(page)]);
+    expect((await state(page)).predictions, "the downloaded model file, loaded back").toEqual(before);
+
+    const afterDrawing = await state(page);
     await page.setOfflineMode(true);
     await page.reload({ waitUntil: "load" });
     prioritise(browser.process()!.pid!);

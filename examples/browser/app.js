@@ -184,9 +184,11 @@ demo.load = async () => {
 };
 $("save").onclick = () => demo.save();
 $("load").onclick = () => demo.load();
+/** The model as the JSON file Download saves (a Blob made in the worker). */
+demo.modelFile = () => call("download");
 $("download").onclick = async () => {
   const a = document.createElement("a");
-  a.href = URL.createObjectURL(await call("download"));
+  a.href = URL.createObjectURL(await demo.modelFile());
   a.download = "polyhead-mnist.json"; a.click(); URL.revokeObjectURL(a.href);
 };
 $("file").onchange = async () => {
