@@ -72,7 +72,7 @@ describe("threaded matmul", () => {
     const threaded = { ...ph, init: async () => {} }; // initThreads already loaded the kernels
     for (const t of [3, 2, 1]) {
       setThreads(t);
-      const r = await workload(threaded, io, seq); // seq: the workload draws its inputs from one stream, so leaving its part out shifts the rest
+      const r = await workload(threaded, io, seq); // with polyhead/seq, its kernels' entries too (the workload's other entries do not depend on it)
       expectSameChecksums(r.checksums, pinned, `the threaded kernels on ${t} threads vs test/runtimes/checksums.json`);
     }
   });

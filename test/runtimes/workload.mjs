@@ -210,10 +210,10 @@ function moreKernels(ph, sums, seq) {
   const rng = new ph.Rng(20241202);
   const leaf = (shape, lo = -2, hi = 2) => { const t = ph.rand(shape, lo, hi, rng); t.requiresGrad = true; return t; };
   // y = f(...xs) and the gradients of sum(y * w) for a random w, so every backward sees a non-uniform seed
-  const both = (name, xs, f) => ph.scope(() => {
+  const both = (name, xs, f, stream = rng) => ph.scope(() => {
     const y = f(...xs);
     put(`k.${name}`, y);
-    const w = ph.rand(y.shape, -1, 1, rng);
+    const w = ph.rand(y.shape, -1, 1, stream);
     ph.gradients(ph.sum(ph.mul(y, w)), xs).forEach((g, i) => put(`k.${name}.grad${i}`, g));
   });
   ph.scope(() => {
@@ -238,13 +238,6 @@ function moreKernels(ph, sums, seq) {
     both("bmm", [leaf([3, 4, 5]), leaf([3, 6, 5])], (a, b) => ph.bmm(a, b, { transB: true }));
     put("k.truncatedNormal", ph.truncatedNormal([300], 0.5, 2, 2, rng));
     sums["k.vnorm2"] = checksumNumbers([ph.vnorm2(ph.rand([77], -3, 3, rng))]);
-    if (seq) {
-      both("maskedSoftmax.causal", [leaf([2, 3, 5, 5], -4, 4)], (x) => seq.maskedSoftmax(x, seq.causalMask(5)));
-      const keys = [[0, 0, 1, 0, 1], [0, 0, 0, 0, 1]]; // key padding per batch (nonzero masks out), the same for every head and query
-      const pad = ph.tensor(keys.flatMap((k) => [k, k, k, k].flat()), [2, 1, 4, 5], "int32");
-      both("maskedSoftmax.padding", [leaf([2, 3, 4, 5], -4, 4)], (x) => seq.maskedSoftmax(x, pad));
-      put("k.sinusoidalPositions", seq.sinusoidalPositions(37, 18));
-    }
   });
   // three steps of each optimiser on a quadratic, the gradient clipped to norm 1 before each
   const optimisers = {
@@ -269,6 +262,18 @@ function moreKernels(ph, sums, seq) {
     put(`k.${name}.param`, p);
     sums[`k.${name}.gradNorms`] = checksumNumbers(norms);
     p.dispose(); target.dispose();
+  }
+  // polyhead/seq's kernels, on a stream of their own (a run without seq moves nothing else)
+  if (seq) {
+    const stream = new ph.Rng(20241203);
+    const x = (shape) => { const t = ph.rand(shape, -4, 4, stream); t.requiresGrad = true; return t; };
+    ph.scope(() => {
+      both("maskedSoftmax.causal", [x([2, 3, 5, 5])], (s) => seq.maskedSoftmax(s, seq.causalMask(5)), stream);
+      const keys = [[0, 0, 1, 0, 1], [0, 0, 0, 0, 1]]; // key padding per batch (nonzero masks out), the same for every head and query
+      const pad = ph.tensor(keys.flatMap((k) => [k, k, k, k].flat()), [2, 1, 4, 5], "int32");
+      both("maskedSoftmax.padding", [x([2, 3, 4, 5])], (s) => seq.maskedSoftmax(s, pad), stream);
+      put("k.sinusoidalPositions", seq.sinusoidalPositions(37, 18));
+    });
   }
 }
 
