@@ -3,7 +3,9 @@
 // downloaded browser), and WebKitGTK (Safari's engine) through WebKitWebDriver on Xvfb
 // (test/runtimes/webkit.ts). The repository is served on 127.0.0.1; the workload runs on
 // the page's main thread and in a module Web Worker and must give Node's checksums, and
-// trainInWorker's fixed run must give the weights it gives in Node.
+// trainInWorker's fixed run must give the weights it gives in Node. In Chromium and Firefox the
+// workload also runs on polyhead/threads: on 3 threads in a cross-origin isolated page, on
+// one after a warning in a page that is not.
 // Playwright is not used: it drives Firefox only through its own patched build (Juggler),
 // and stock firefox-esr exits at once when launched by it.
 // A missing browser fails the suite; POLYHEAD_SKIP_BROWSERS=1 skips it, visibly.
@@ -44,7 +46,10 @@ function serve(): Promise<{ server: Server; origin: string }> {
       res.writeHead(404).end("not found");
       return;
     }
-    res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream", "cache-control": "no-store" });
+    // ?coi=1: cross-origin isolated (shared memory, so polyhead/threads can start its pool)
+    const coi = new URL(req.url ?? "/", "http://x").searchParams.has("coi")
+      ? { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" } : {};
+    res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream", "cache-control": "no-store", ...coi });
     res.end(readFileSync(path));
   });
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => {
@@ -55,21 +60,27 @@ function serve(): Promise<{ server: Server; origin: string }> {
 
 interface PageResults { ua: string; page: WorkloadResult; worker: WorkloadResult; trainInWorker: { checksums: Record<string, string> } }
 
-/** Launch one browser, open the workload page, return { page, worker } results. */
-async function inBrowser(b: (typeof BROWSERS)[number], origin: string): Promise<PageResults> {
+type ThreadedResult = WorkloadResult & { threads: number; isolated: boolean; warnings: string[] };
+
+/** Launch one browser, open the workload page, return { page, worker } results, then the threaded page's, isolated and not. */
+async function inBrowser(b: (typeof BROWSERS)[number], origin: string): Promise<PageResults & { threaded: ThreadedResult[] }> {
   const userDataDir = mkdtempSync(join(tmpdir(), `polyhead-${b.name}-`));
   const browser = await puppeteer.launch({ browser: b.browser, executablePath: b.exe, userDataDir, headless: true, args: b.args, timeout: 60_000 });
-  try {
+  const results = async <T>(url: string): Promise<T> => {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(String(e)));
-    await page.goto(`${origin}/test/runtimes/index.html`, { waitUntil: "load" });
+    await page.goto(url, { waitUntil: "load" });
     try {
-      const r = await page.evaluate(() => (window as unknown as { results: Promise<Omit<PageResults, "ua">> }).results);
-      return { ua: await browser.version(), ...r };
+      return await page.evaluate(() => (window as unknown as { results: Promise<T> }).results);
     } catch (e) {
-      throw new Error(`${b.name}: the workload failed in the page: ${String(e)}${errors.length ? `\npage errors:\n${errors.join("\n")}` : ""}`);
-    }
+      throw new Error(`${b.name}: the workload failed in ${url}: ${String(e)}${errors.length ? `\npage errors:\n${errors.join("\n")}` : ""}`);
+    } finally { await page.close(); }
+  };
+  try {
+    const r = await results<Omit<PageResults, "ua">>(`${origin}/test/runtimes/index.html`);
+    const threaded = [await results<ThreadedResult>(`${origin}/test/runtimes/threads.html?coi=1`), await results<ThreadedResult>(`${origin}/test/runtimes/threads.html`)];
+    return { ua: await browser.version(), ...r, threaded };
   } finally {
     await browser.close();
     rmSync(userDataDir, { recursive: true, force: true });
@@ -115,12 +126,22 @@ describe("browsers", () => {
   afterAll(() => new Promise<void>((r) => { server?.close(() => r()); server?.closeAllConnections(); }));
 
   for (const b of BROWSERS) {
-    it(`${b.name}: main thread, module Web Worker and trainInWorker give node's checksums`, async () => {
+    it(`${b.name}: main thread, module Web Worker, trainInWorker and polyhead/threads (isolated: 3 threads; not: 1) give node's checksums`, async () => {
       if (!existsSync(b.exe)) {
         throw new Error(`${b.exe} is missing: install it with \`apt-get update && apt-get install -y ${b.pkg}\` ` +
           "(as root; .ci/run does this), or set POLYHEAD_SKIP_BROWSERS=1 to skip the browser suite");
       }
-      expectPageAndWorker(b.name, await inBrowser(b, origin), node, nodeTrained);
+      const r = await inBrowser(b, origin);
+      expectPageAndWorker(b.name, r, node, nodeTrained);
+      const [isolated, plain] = r.threaded;
+      if (!(isolated.isolated && isolated.threads === 3 && isolated.warnings.length === 0)) {
+        throw new Error(`${b.name}: the isolated page did not run 3 threads: ${JSON.stringify({ ...isolated, checksums: undefined })}`);
+      }
+      expectSameChecksums(isolated.checksums, node.checksums, `${b.name} ${r.ua} polyhead/threads on 3 threads`);
+      if (!(!plain.isolated && plain.threads === 1 && plain.warnings.length === 1 && /cross-origin isolation/.test(plain.warnings[0]))) {
+        throw new Error(`${b.name}: the page without isolation did not fall back to one thread with one warning: ${JSON.stringify({ ...plain, checksums: undefined })}`);
+      }
+      expectSameChecksums(plain.checksums, node.checksums, `${b.name} ${r.ua} polyhead/threads without isolation (one thread)`);
     }, 120_000);
   }
 
