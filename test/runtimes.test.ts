@@ -59,6 +59,14 @@ describe("cross-runtime identity", () => {
     expectSameChecksums(r.checksums, node.checksums, r.runtime);
   });
 
+  // polyhead/threads: 3 threads, every matmul split (test/threads.test.ts does Node in process)
+  it("deno and bun on polyhead/threads (3 threads) give node's checksums", async () => {
+    for (const [cmd, argv] of [[bin("deno"), ["run", "--allow-read", RUNNER, "--threads"]], [bin("bun"), [RUNNER, "--threads"]]] as const) {
+      const r = await runJson(cmd, [...argv]);
+      expectSameChecksums(r.checksums, node.checksums, `${r.runtime} on polyhead/threads`);
+    }
+  });
+
   it("node in a child process (the runner) gives the in-process checksums", async () => {
     const r = await runJson(process.execPath, [RUNNER]);
     expectSameChecksums(r.checksums, node.checksums, `${r.runtime} (child)`);

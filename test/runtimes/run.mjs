@@ -3,13 +3,22 @@
 // relative to the repository root). `node test/runtimes/run.mjs --write` adds the
 // checksums that test/runtimes/checksums.json lacks (new workload entries) and refuses to
 // change pinned ones; `--write --replace` rewrites them all: do that only when a kernel
-// change is meant to alter results, and say so in the commit.
-import { run } from "./workload.mjs";
+// change is meant to alter results, and say so in the commit. `--threads` runs it on
+// polyhead/threads (dist/threads.js) with 3 threads and every matmul split (minWork 0).
+import { run, workload, BUNDLE_URL, IO_URL } from "./workload.mjs";
 
 const args = globalThis.Deno ? Deno.args : process.argv.slice(2);
 const write = args.includes("--write");
 const entry = args.find((a) => !a.startsWith("--"));
-const result = await run(entry ? new URL(`../../${entry}`, import.meta.url) : undefined);
+const result = args.includes("--threads") ? await threaded() : await run(entry ? new URL(`../../${entry}`, import.meta.url) : undefined);
+
+async function threaded() {
+  const { initThreads, threadCount } = await import(new URL("../../dist/threads.js", import.meta.url));
+  await initThreads({ threads: 3, minWork: 0 });
+  if (threadCount() !== 3) throw new Error(`run.mjs --threads: the pool runs ${threadCount()} threads, not 3`);
+  const ph = await import(BUNDLE_URL), io = await import(IO_URL);
+  return workload({ ...ph, init: async () => {} }, io); // initThreads loaded the kernels
+}
 
 if (write) {
   const { readFileSync, writeFileSync } = await import("node:fs");
