@@ -1,5 +1,6 @@
 // polyhead/threads: matmul split over a pool gives the default kernels' bits for 1, 2 and
-// 3 threads (every transpose, odd edges, alpha/beta blends, row and column splits); the
+// 3 threads (every transpose, odd edges, alpha/beta blends, row and column splits), and so
+// does bmm split over its batch; the
 // cross-runtime identity workload (every kernel, a hand-trained MLP, the MMoE Trainer run)
 // reproduces the pinned checksums on 1, 2 and 3 threads with every matmul split; options
 // are checked by name; a process using the pool exits by itself; without shared memory it
@@ -42,8 +43,7 @@ describe("threaded matmul", () => {
   });
 
   it("every shape and transpose, alpha/beta blends included, gives the default build's bits on 1, 2 and 3 threads", async () => {
-    const plain = (await WebAssembly.instantiate(readFileSync(`${root}build/polyhead.wasm`), {})).instance.exports as unknown as {
-      memory: WebAssembly.Memory; heap_base(): number; matmul(...args: number[]): void };
+    const plain = (await WebAssembly.instantiate(readFileSync(`${root}build/polyhead.wasm`), {})).instance.exports as unknown as PlainKernels;
     const shapes = [[1, 1, 1], [2, 3, 1], [4, 8, 4], [5, 7, 9], [13, 300, 3], [3, 40, 100], [37, 53, 29], [64, 64, 64],
       [33, 257, 17], [130, 70, 521], [7, 600, 1030], [256, 96, 64]];
     let cases = 0;
@@ -52,7 +52,7 @@ describe("threaded matmul", () => {
         ph.scope(() => {
           const rng = new ph.Rng(m * 1000 + k + n);
           const a = ph.randn([m * k], 0, 1, rng), b = ph.randn([k * n], 0, 1, rng), c0 = ph.randn([m * n], 0, 1, rng);
-          const want = defaultMatmul(plain, a.f32(), b.f32(), c0.f32(), m, n, k, tA, tB, alpha, beta);
+          const want = inPlain(plain, [a.f32(), b.f32(), c0.f32()], ([pa, pb, pc]) => plain.matmul(pc, pa, pb, m, n, k, tA, tB, alpha, beta));
           for (const t of [1, 2, 3]) {
             setThreads(t);
             const c = ph.mul(c0, 1);
@@ -65,6 +65,25 @@ describe("threaded matmul", () => {
       }
     }
     expect(cases).toBe(shapes.length * 12);
+  });
+
+  it("bmm (attention's heads) gives the default build's bits on 1, 2 and 3 threads", async () => {
+    const plain = (await WebAssembly.instantiate(readFileSync(`${root}build/polyhead.wasm`), {})).instance.exports as unknown as PlainKernels;
+    for (const [batch, m, k, n] of [[1, 5, 7, 3], [2, 16, 8, 16], [7, 33, 17, 9], [12, 64, 16, 64]]) {
+      for (const tA of [0, 1]) for (const tB of [0, 1]) {
+        ph.scope(() => {
+          const rng = new ph.Rng(batch * 7 + m);
+          const a = ph.randn([batch * m * k], 0, 1, rng), b = ph.randn([batch * k * n], 0, 1, rng);
+          const want = inPlain(plain, [a.f32(), b.f32(), new Float32Array(batch * m * n)], ([pa, pb, pc]) => plain.bmm(pc, pa, pb, batch, m, n, k, tA, tB));
+          for (const t of [1, 2, 3]) {
+            setThreads(t);
+            const c = ph.zeros([batch * m * n]);
+            K().bmm(c.ptr, a.ptr, b.ptr, batch, m, n, k, tA, tB);
+            if (!bitsEqual(c.f32(), want)) throw new Error(`bmm ${batch}x${m}x${k}x${n} tA=${tA} tB=${tB} on ${t} threads differs from the default build`);
+          }
+        });
+      }
+    }
   });
 
   it("the identity workload (every kernel, the MLP, the MMoE Trainer with PCGrad and dropout) reproduces the pinned checksums on 1, 2 and 3 threads", async () => {
@@ -124,15 +143,18 @@ describe("threads in a process of their own", () => {
   });
 });
 
-/** C = alpha op(A) op(B) + beta C by the default build's kernel, in a module of its own. */
-function defaultMatmul(ex: { memory: WebAssembly.Memory; heap_base(): number; matmul(...args: number[]): void },
-  a: Float32Array, b: Float32Array, c0: Float32Array, m: number, n: number, k: number, tA: number, tB: number, alpha: number, beta: number): Float32Array {
-  const pa = Math.ceil(ex.heap_base() / 64) * 64, pb = pa + 4 * a.length, pc = pb + 4 * b.length, end = pc + 4 * c0.length;
-  if (ex.memory.buffer.byteLength < end) ex.memory.grow(Math.ceil((end - ex.memory.buffer.byteLength) / 65536));
-  const f = new Float32Array(ex.memory.buffer);
-  f.set(a, pa / 4); f.set(b, pb / 4); f.set(c0, pc / 4);
-  ex.matmul(pc, pa, pb, m, n, k, tA, tB, alpha, beta);
-  return new Float32Array(ex.memory.buffer).slice(pc / 4, pc / 4 + c0.length);
+interface PlainKernels { memory: WebAssembly.Memory; heap_base(): number; matmul(...args: number[]): void; bmm(...args: number[]): void }
+
+/** Run `kernel` on copies of `arrays` in the default build's own module (a separate instance); the last array's bytes after it. */
+function inPlain(ex: PlainKernels, arrays: Float32Array[], kernel: (ptrs: number[]) => void): Float32Array {
+  const ptrs: number[] = [];
+  let top = Math.ceil(ex.heap_base() / 64) * 64;
+  for (const x of arrays) { ptrs.push(top); top += Math.ceil((4 * x.length) / 64) * 64; }
+  if (ex.memory.buffer.byteLength < top) ex.memory.grow(Math.ceil((top - ex.memory.buffer.byteLength) / 65536));
+  arrays.forEach((x, i) => new Float32Array(ex.memory.buffer).set(x, ptrs[i] / 4));
+  kernel(ptrs);
+  const last = ptrs[ptrs.length - 1];
+  return new Float32Array(ex.memory.buffer).slice(last / 4, last / 4 + arrays[arrays.length - 1].length);
 }
 
 function bitsEqual(x: Float32Array, y: Float32Array): boolean {

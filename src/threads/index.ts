@@ -2,7 +2,8 @@
 // second Wasm build (build/polyhead-threads.wasm: the same kernels on an imported shared
 // memory, inlined here, never in the universal bundle) and starts a pool of workers that
 // instantiate that module on the same memory. A large matmul is cut into blocks of rows
-// (or columns) of C, one per thread; no reduction is ever split, so every element is summed
+// (or columns) of C, one per thread, and a batched one (bmm: attention's heads) into runs of
+// its products; no reduction is ever split, so every element is summed
 // in the same order as on one thread: the bits are those of the default kernels for any
 // thread count. Idle workers sleep in Atomics.wait (no spinning) and never keep a process
 // alive. Where there is no shared memory (a page without cross-origin isolation, workerd)
@@ -40,8 +41,10 @@ const MR = 4, NR = 8; // matmul's register tile (assembly/kernels/matmul.ts): bl
 
 // The control block, an Int32Array over its own SharedArrayBuffer: the job (pointers,
 // sizes, alpha and beta as float bits), how many parts are still running, a failure flag,
-// a quit flag, then per worker its block of C and the word it sleeps on (a job counter).
-const JOB = 0, PENDING = 10, FAILED = 11, QUIT = 12, BLOCK = 16;
+// a quit flag, the job's kind, then per worker its block (of C's rows and columns, or of
+// bmm's batch) and the word it sleeps on (a job counter).
+const JOB = 0, PENDING = 10, FAILED = 11, QUIT = 12, KIND = 13, BLOCK = 16;
+const MATMUL = 0, BMM = 1;
 const wakeAt = (w: number, n: number) => BLOCK + 4 * n + w;
 
 // What a worker runs, given `port` (its parent: self, or worker_threads' parentPort; see
@@ -60,8 +63,10 @@ on(({ module, memory, ctl, index, pool, scratch }) => {
     const now = Atomics.load(ctl, wake);
     if (now === seen) continue;
     seen = now;
+    const [c, a, b, m, n, k, tA, tB] = ctl.subarray(0, 8), from = ctl[blk], to = ctl[blk + 1];
     try {
-      ex.matmul_part(ctl[0], ctl[1], ctl[2], ctl[3], ctl[4], ctl[5], ctl[6], ctl[7], f[8], f[9], ctl[blk], ctl[blk + 1], ctl[blk + 2], ctl[blk + 3]);
+      if (ctl[${KIND}] === ${BMM}) ex.bmm(c + from * m * n * 4, a + from * m * k * 4, b + from * k * n * 4, to - from, m, n, k, tA, tB);
+      else ex.matmul_part(c, a, b, m, n, k, tA, tB, f[8], f[9], from, to, ctl[blk + 2], ctl[blk + 3]);
     } catch (e) { Atomics.store(ctl, ${FAILED}, 1); }
     if (Atomics.sub(ctl, ${PENDING}, 1) === 1) Atomics.notify(ctl, ${PENDING});
   }
@@ -153,7 +158,7 @@ export async function initThreads(options: ThreadsOptions = {}): Promise<void> {
     per = ex.matmul_scratch_bytes();
     const end = scratch + pool * per;
     if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
-    return { exports: { ...ex, heap_base: () => end, matmul: threadedMatmul(ex) } };
+    return { exports: { ...ex, heap_base: () => end, matmul: threadedMatmul(ex), bmm: threadedBmm(ex) } };
   });
   await init(initOptions);
   ctl = new Int32Array(new SharedArrayBuffer(4 * wakeAt(pool, pool)));
@@ -174,7 +179,7 @@ export async function initThreads(options: ThreadsOptions = {}): Promise<void> {
 /**
  * The engine's matmul: on the calling thread below minWork (or with one thread); above it,
  * C cut into `used` blocks of whole register tiles, rows when there are enough, columns
- * otherwise. The calling thread computes block 0 and then waits for the rest.
+ * otherwise.
  */
 function threadedMatmul(ex: ThreadKernels): Kernels["matmul"] {
   return function matmul(c, a, b, m, n, k, transA, transB, alpha, beta) {
@@ -183,22 +188,45 @@ function threadedMatmul(ex: ThreadKernels): Kernels["matmul"] {
     const byRows = rowTiles >= t && (m >= n || colTiles < t);
     const parts = Math.min(t, byRows ? rowTiles : colTiles);
     if (parts < 2 || k <= 0 || m * n * k < minWork) return ex.matmul(c, a, b, m, n, k, transA, transB, alpha, beta);
-    ctl.set([c, a, b, m, n, k, transA, transB], JOB);
-    ctlF[JOB + 8] = alpha; ctlF[JOB + 9] = beta;
     const tiles = byRows ? rowTiles : colTiles, edge = byRows ? MR : NR, size = byRows ? m : n;
     const cut = (q: number) => Math.min(size, Math.floor((q * tiles) / parts) * edge);
-    Atomics.store(ctl, FAILED, 0);
-    Atomics.store(ctl, PENDING, parts - 1);
-    for (let w = 0; w < parts - 1; w++) {
-      const blk = BLOCK + 4 * w, from = cut(w + 1), to = cut(w + 2);
-      if (byRows) ctl.set([from, to, 0, n], blk); else ctl.set([0, m, from, to], blk);
-      const wake = wakeAt(w, workers.length);
-      Atomics.add(ctl, wake, 1);
-      Atomics.notify(ctl, wake);
-    }
-    if (byRows) ex.matmul_part(c, a, b, m, n, k, transA, transB, alpha, beta, 0, cut(1), 0, n);
-    else ex.matmul_part(c, a, b, m, n, k, transA, transB, alpha, beta, 0, m, 0, cut(1));
-    for (let v; (v = Atomics.load(ctl, PENDING)) !== 0;) if (canBlock) Atomics.wait(ctl, PENDING, v);
-    if (ctl[FAILED]) throw new Error("polyhead: a worker thread failed in matmul (its kernel trapped)");
+    const block = (q: number) => (byRows ? [cut(q), cut(q + 1), 0, n] : [0, m, cut(q), cut(q + 1)]);
+    const mine = block(0);
+    spread(MATMUL, [c, a, b, m, n, k, transA, transB], alpha, beta, parts, block,
+      () => ex.matmul_part(c, a, b, m, n, k, transA, transB, alpha, beta, mine[0], mine[1], mine[2], mine[3]));
   };
+}
+
+/** The engine's bmm (attention's heads): the batch cut into `used` runs of whole products. */
+function threadedBmm(ex: ThreadKernels): Kernels["bmm"] {
+  return function bmm(c, a, b, batch, m, n, k, transA, transB) {
+    const parts = Math.min(used, workers.length + 1, batch);
+    if (parts < 2 || batch * m * n * k < minWork) return ex.bmm(c, a, b, batch, m, n, k, transA, transB);
+    const cut = (q: number) => Math.floor((q * batch) / parts);
+    spread(BMM, [c, a, b, m, n, k, transA, transB], 1, 0, parts, (q) => [cut(q), cut(q + 1), 0, 0],
+      () => ex.bmm(c, a, b, cut(1), m, n, k, transA, transB));
+  };
+}
+
+/**
+ * Post a job of `kind` to workers 0 .. parts-2 (worker w computes `block(w + 1)`), run
+ * block 0 here (`mine`), and wait for the rest; a kernel that trapped in a worker throws here.
+ */
+function spread(kind: number, job: number[], alpha: number, beta: number, parts: number,
+  block: (q: number) => number[], mine: () => void): void {
+  ctl.set(job, JOB);
+  ctlF[JOB + 8] = alpha; ctlF[JOB + 9] = beta;
+  ctl[KIND] = kind;
+  Atomics.store(ctl, FAILED, 0);
+  Atomics.store(ctl, PENDING, parts - 1);
+  for (let w = 0; w < parts - 1; w++) {
+    ctl.set(block(w + 1), BLOCK + 4 * w);
+    const wake = wakeAt(w, workers.length);
+    Atomics.add(ctl, wake, 1);
+    Atomics.notify(ctl, wake);
+  }
+  try { mine(); } finally {
+    for (let v; (v = Atomics.load(ctl, PENDING)) !== 0;) if (canBlock) Atomics.wait(ctl, PENDING, v);
+  }
+  if (ctl[FAILED]) throw new Error(`polyhead: a worker thread failed in ${kind === MATMUL ? "matmul" : "bmm"} (its kernel trapped)`);
 }
