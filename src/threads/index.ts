@@ -2,10 +2,10 @@
 // second Wasm build (build/polyhead-threads.wasm: the same kernels on an imported shared
 // memory, inlined here, never in the universal bundle) and starts a pool of workers that
 // instantiate that module on the same memory. A large matmul is cut into blocks of rows
-// (or columns) of C, one per thread, and a batched one (bmm: attention's heads) into runs of
-// its products; no reduction is ever split, so every element is summed
-// in the same order as on one thread: the bits are those of the default kernels for any
-// thread count. Idle workers sleep in Atomics.wait (no spinning) and never keep a process
+// (or columns) of C, one per thread, and a batched one (bmm: attention's heads) into runs
+// of its products; no reduction is ever split, so every element is summed in the same
+// order as on one thread: the bits are those of the default kernels for any thread count.
+// Idle workers sleep in Atomics.wait (no spinning) and never keep a process
 // alive. Where there is no shared memory (a page without cross-origin isolation, workerd)
 // it says so once and runs the default kernels on one thread.
 // @example
@@ -78,7 +78,7 @@ let ctl: Int32Array<ArrayBufferLike> = new Int32Array(0), ctlF: Float32Array<Arr
 let used = 1;            // threads a matmul may use now, the calling one included
 let minWork = 262144;
 let canBlock = false;    // Atomics.wait is allowed on this thread (not a browser's main thread)
-let chosen = false;      // an initThreads() picked the kernels
+let starting: Promise<void> | null = null; // the first initThreads(), which picks the kernels
 let warned = false;
 
 /** Threads a large matmul runs on now, the calling one included (1 without a pool). */
@@ -137,16 +137,23 @@ export async function initThreads(options: ThreadsOptions = {}): Promise<void> {
   // init() checks it too, but only after this sized the shared memory by it
   const mb = initOptions.maxMemoryMB;
   if (mb !== undefined && !(typeof mb === "number" && mb > 0 && mb <= 4096)) throw new RangeError(`initThreads: maxMemoryMB must be a number in (0, 4096], got ${show(mb)}`);
-  if (isReady() && !chosen) throw new Error("initThreads: polyhead was already initialised with the default kernels (init() ran first); the kernels are chosen once");
+  if (isReady() && !starting) throw new Error("initThreads: polyhead was already initialised with the default kernels (init() ran first); the kernels are chosen once");
   if (min !== undefined) minWork = min;
-  if (chosen) return init(initOptions);
-  chosen = true;
+  if (starting) { await starting; return init(initOptions); }
+  starting = start(threads, initOptions).catch((e) => { starting = null; throw e; });
+  return starting;
+}
+
+async function start(threads: number | undefined, initOptions: InitOptions): Promise<void> {
   const want = threads ?? Math.min(16, await availableCores());
   const why = want > 1 ? unsupported() : null;
   if (why) warnOnce(why);
   if (want === 1 || why) return init(initOptions);
-
-  const module = await WebAssembly.compile(bytes as BufferSource);
+  let module: WebAssembly.Module;
+  try { module = await WebAssembly.compile(bytes as BufferSource); } catch (e) { // workerd compiles no Wasm from bytes
+    warnOnce(`the threaded kernels did not compile here (${(e as Error).message})`);
+    return init(initOptions);
+  }
   const maxPages = Math.min(65536, Math.ceil((initOptions.maxMemoryMB ?? 2048) * 16));
   const memory = new WebAssembly.Memory({ initial: Math.min(FIRST_PAGES, maxPages), maximum: maxPages, shared: true });
   const pool = want - 1;
