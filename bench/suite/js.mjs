@@ -34,7 +34,7 @@ const BUDGET_MS = quick ? 300 : 4000, MIN_REPEATS = quick ? 2 : 5, MAX_REPEATS =
 // --fast: polyhead alone, on the fast kernels (polyhead/fast), as the row "polyhead-fast"
 const fastMode = args.includes("--fast");
 // --threads N: polyhead alone, on polyhead/threads, timed on 1 and on N threads of one pool
-// (setThreads between them), as the rows "polyhead-threads"
+// in turn (setThreads before each call), as the rows "polyhead-threads"
 const threadsAt = args.indexOf("--threads"), nThreads = threadsAt >= 0 ? Number(args[threadsAt + 1]) : 0;
 const pool = nThreads ? await import("../../dist/threads.js") : null;
 if (pool) {
@@ -120,16 +120,21 @@ const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const h = s.le
 async function call(f) { const v = f(); return v instanceof Promise ? await v : v; }
 
 /** Check values, then timed calls within the budget: { check, median, min, max, n }. */
-async function measure(run, checkCalls) {
-  const check = [];
-  for (let i = 0; i < checkCalls; i++) check.push(await call(run));
-  const times = [], start = now();
-  for (let r = 0; r < MAX_REPEATS && (r < MIN_REPEATS || now() - start < BUDGET_MS); r++) {
-    const s = now();
-    await call(run);
-    times.push(now() - s);
+async function measure(run, checkCalls) { return (await measureInTurn([run], checkCalls))[0]; }
+
+/** measure() of several runs whose timed calls take turns (a b a b ...): a shared machine's load falls on each alike. */
+async function measureInTurn(runs, checkCalls) {
+  const checks = [];
+  for (const run of runs) { const check = []; for (let i = 0; i < checkCalls; i++) check.push(await call(run)); checks.push(check); }
+  const times = runs.map(() => []), start = now();
+  for (let r = 0; r < MAX_REPEATS && (r < MIN_REPEATS || now() - start < BUDGET_MS * runs.length); r++) {
+    for (let i = 0; i < runs.length; i++) {
+      const s = now();
+      await call(runs[i]);
+      times[i].push(now() - s);
+    }
   }
-  return { check, median: median(times), min: Math.min(...times), max: Math.max(...times), n: times.length };
+  return times.map((ts, i) => ({ check: checks[i], median: median(ts), min: Math.min(...ts), max: Math.max(...ts), n: ts.length }));
 }
 
 const P = (k) => arrays[`p.${k}`];
@@ -402,23 +407,26 @@ async function matmulRows() {
       const workload = `matmul ${m}x${k}@${k}x${n} ${comboTag(combo)}`;
       const flop = 2 * m * n * k;
       let ref = null;
-      for (const I of impls) {
-        if (only && !only.includes(I.impl)) continue;
-        const r = I.setup(shape, combo, av, bv);
-        r.run();
-        const c = r.result();
-        ref ??= c;
-        // fingerprint for the peers: the sum of |c| and an alternating-weight sum
-        let s1 = 0, s2 = 0, dmax = 0, smax = 0;
-        for (let i = 0; i < c.length; i++) { s1 += Math.abs(c[i]); s2 += c[i] * ((i % 7) - 3); dmax = Math.max(dmax, Math.abs(c[i] - ref[i])); smax = Math.max(smax, Math.abs(ref[i])); }
+      // --threads: 1 and N threads timed in turn, so a shared machine's load falls on both alike
+      for (const group of pool ? [impls] : impls.filter((I) => !only || only.includes(I.impl)).map((I) => [I])) {
+        const rs = group.map((I) => I.setup(shape, combo, av, bv));
+        const marks = rs.map((r) => {
+          r.run();
+          const c = r.result();
+          ref ??= c;
+          // fingerprint for the peers: the sum of |c| and an alternating-weight sum
+          let s1 = 0, s2 = 0, dmax = 0, smax = 0;
+          for (let i = 0; i < c.length; i++) { s1 += Math.abs(c[i]); s2 += c[i] * ((i % 7) - 3); dmax = Math.max(dmax, Math.abs(c[i] - ref[i])); smax = Math.max(smax, Math.abs(ref[i])); }
+          return { check: [s1, s2], agree: dmax / (smax || 1) };
+        });
         // calls per sample so that a sample takes ~20 ms
-        let t = now(); r.run(); const once = Math.max(now() - t, 1e-3);
+        let t = now(); rs[0].run(); const once = Math.max(now() - t, 1e-3);
         const batch = Math.max(1, Math.round((quick ? 5 : 20) / once));
-        const res = await measure(() => { for (let i = 0; i < batch; i++) r.run(); }, 0);
-        r.free();
+        const res = await measureInTurn(rs.map((r) => () => { for (let i = 0; i < batch; i++) r.run(); }), 0);
+        rs.forEach((r) => r.free());
         const gf = (ms) => flop / (ms / batch) / 1e6;
-        out.push({ workload, impl: I.impl, threads: I.threads ?? 1, metric: "GFLOP/s", median: gf(res.median), min: gf(res.max), max: gf(res.min), n: res.n,
-          check: [s1, s2], agree: dmax / (smax || 1) });
+        group.forEach((I, g) => out.push({ workload, impl: I.impl, threads: I.threads ?? 1, metric: "GFLOP/s",
+          median: gf(res[g].median), min: gf(res[g].max), max: gf(res[g].min), n: res[g].n, ...marks[g] }));
       }
     }
   }
@@ -470,15 +478,17 @@ if (W.kind === "matmul") {
     if (quick && d.impl === "tfjs-cpu") continue;  // seconds a step: left out of the CI run
     if (only && !only.includes(d.impl)) continue;
     if ((fastMode || pool) && d.impl !== "polyhead") continue;
-    for (const t of pool ? [1, nThreads] : [1]) {
-      pool?.setThreads(t);
-      const impl = fastMode ? "polyhead-fast" : pool ? "polyhead-threads" : d.impl;
-      const run = await d.setup();
-      const res = await measure(run, W.kind === "train" ? CHECK_STEPS : 2);
-      const check = W.kind === "train" ? res.check : res.check[0];
-      process.stderr.write(`${name}: ${impl}${pool ? ` (${t} thread${t > 1 ? "s" : ""})` : ""} ${res.median.toFixed(3)} ${metric} (${res.n} timed)\n`);
-      rows.push({ workload: name, impl, threads: t, metric, median: res.median, min: res.min, max: res.max, n: res.n, check: d.noCheck ? undefined : check });
-    }
+    // --threads: a trainer per thread count, their steps timed in turn
+    const ts = pool ? [1, nThreads] : [1];
+    const runs = [];
+    for (const t of ts) { const run = await d.setup(); runs.push(pool ? () => { pool.setThreads(t); return run(); } : run); }
+    const res = await measureInTurn(runs, W.kind === "train" ? CHECK_STEPS : 2);
+    ts.forEach((t, i) => {
+      const impl = fastMode ? "polyhead-fast" : pool ? "polyhead-threads" : d.impl, r = res[i];
+      const check = W.kind === "train" ? r.check : r.check[0];
+      process.stderr.write(`${name}: ${impl}${pool ? ` (${t} thread${t > 1 ? "s" : ""})` : ""} ${r.median.toFixed(3)} ${metric} (${r.n} timed)\n`);
+      rows.push({ workload: name, impl, threads: t, metric, median: r.median, min: r.min, max: r.max, n: r.n, check: d.noCheck ? undefined : check });
+    });
   }
 }
 console.log("RESULT " + JSON.stringify(rows));
