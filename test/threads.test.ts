@@ -14,7 +14,7 @@ import * as ph from "../src/index.js";
 import * as io from "../src/io/index.js";
 import * as seq from "../src/seq/index.js";
 import { K, F32, isReady } from "../src/engine/engine.js";
-import { initThreads, setThreads, stopThreads, threadCount } from "../src/threads/index.js";
+import { chunksOnWorkers, initThreads, setThreads, stopThreads, threadCount } from "../src/threads/index.js";
 import { expectSameChecksums } from "./runtimes/compare.js";
 // @ts-ignore -- plain ESM shared with every runtime
 import { workload } from "./runtimes/workload.mjs";
@@ -65,6 +65,7 @@ describe("threaded matmul", () => {
       }
     }
     expect(cases).toBe(shapes.length * 12);
+    expect(chunksOnWorkers(), "the workers computed part of the products").toBeGreaterThan(0);
   });
 
   it("bmm (attention's heads) gives the default build's bits on 1, 2 and 3 threads", async () => {

@@ -1,10 +1,11 @@
 // polyhead/threads: the kernels on several cores. initThreads() in place of init() loads a
 // second Wasm build (build/polyhead-threads.wasm: the same kernels on an imported shared
 // memory, inlined here, never in the universal bundle) and starts a pool of workers that
-// instantiate that module on the same memory. A large matmul is cut into blocks of rows
-// (or columns) of C, one per thread, and a batched one (bmm: attention's heads) into runs
-// of its products; no reduction is ever split, so every element is summed in the same
-// order as on one thread: the bits are those of the default kernels for any thread count.
+// instantiate that module on the same memory. A large matmul is cut into chunks of rows
+// (or columns) of C, and a batched one (bmm: attention's heads) into runs of its products,
+// which the threads claim one at a time; no reduction is ever split, so every element is
+// summed in the same order as on one thread: the bits are those of the default kernels
+// for any thread count and any claiming.
 // Idle workers sleep in Atomics.wait (no spinning) and never keep a process
 // alive. Where there is no shared memory (a page without cross-origin isolation, workerd)
 // it says so once and runs the default kernels on one thread.
@@ -40,35 +41,49 @@ const FIRST_PAGES = 32;
 const MR = 4, NR = 8; // matmul's register tile (assembly/kernels/matmul.ts): blocks start on its edges
 
 // The control block, an Int32Array over its own SharedArrayBuffer: the job (pointers,
-// sizes, alpha and beta as float bits), how many parts are still running, a failure flag,
-// a quit flag, the job's kind, then per worker its block (of C's rows and columns, or of
-// bmm's batch) and the word it sleeps on (a job counter).
-const JOB = 0, PENDING = 10, FAILED = 11, QUIT = 12, KIND = 13, BLOCK = 16;
+// sizes, alpha and beta as float bits), its kind and number, the chunk counter (chunks in
+// the high half, the next unclaimed one in the low half, one word so a claim is one
+// compare-and-swap), chunks done, a failure flag, the word workers sleep on (bumped per
+// job), a quit flag, chunks workers have done (for the tests), then each chunk's block (of
+// C's rows and columns, or of bmm's batch).
+const JOB = 0, KIND = 10, JOB_ID = 11, NEXT = 12, DONE = 13, FAILED = 14, WAKE = 15, QUIT = 16, BY_WORKERS = 17, BLOCKS = 20;
 const MATMUL = 0, BMM = 1;
-const wakeAt = (w: number, n: number) => BLOCK + 4 * n + w;
+// Chunks per thread: more than one, so that a thread the OS has not scheduled (a loaded
+// machine, a busy browser) leaves its share to the others instead of holding up the job;
+// few, since every chunk of rows packs B again.
+const CHUNKS_PER_THREAD = 3, MAX_CHUNKS = 3 * 64;
 
 // What a worker runs, given `port` (its parent: self, or worker_threads' parentPort; see
 // platform.ts): no import of its own, so one text serves a Node worker thread and a module
-// Web Worker (Deno, Bun, browsers) alike.
+// Web Worker (Deno, Bun, browsers) alike. Woken, it claims chunks until none is left. A
+// claim is always of the job in progress (that job cannot end before the chunk is done),
+// so a worker that slept through jobs reads the job again when its number has changed.
 const WORKER_SOURCE = `
 const on = (f) => port.on ? port.once("message", f) : (port.onmessage = (e) => f(e.data));
-on(({ module, memory, ctl, index, pool, scratch }) => {
+on(({ module, memory, ctl, scratch }) => {
   const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
   ex.matmul_scratch(scratch);
-  const f = new Float32Array(ctl.buffer), blk = ${BLOCK} + 4 * index, wake = ${BLOCK} + 4 * pool + index;
+  const f = new Float32Array(ctl.buffer);
+  let job = -1, c, a, b, m, n, k, tA, tB, alpha, beta, kind;
   port.postMessage("ready");
   for (let seen = 0;;) {
-    Atomics.wait(ctl, wake, seen);
+    Atomics.wait(ctl, ${WAKE}, seen);
     if (Atomics.load(ctl, ${QUIT})) break;
-    const now = Atomics.load(ctl, wake);
-    if (now === seen) continue;
-    seen = now;
-    const [c, a, b, m, n, k, tA, tB] = ctl.subarray(0, 8), from = ctl[blk], to = ctl[blk + 1];
-    try {
-      if (ctl[${KIND}] === ${BMM}) ex.bmm(c + from * m * n * 4, a + from * m * k * 4, b + from * k * n * 4, to - from, m, n, k, tA, tB);
-      else ex.matmul_part(c, a, b, m, n, k, tA, tB, f[8], f[9], from, to, ctl[blk + 2], ctl[blk + 3]);
-    } catch (e) { Atomics.store(ctl, ${FAILED}, 1); }
-    if (Atomics.sub(ctl, ${PENDING}, 1) === 1) Atomics.notify(ctl, ${PENDING});
+    seen = Atomics.load(ctl, ${WAKE});
+    for (;;) {
+      const w = Atomics.load(ctl, ${NEXT}), chunks = w >>> 16, q = w & 0xffff;
+      if (q >= chunks) break;
+      if (Atomics.compareExchange(ctl, ${NEXT}, w, w + 1) !== w) continue;
+      const id = Atomics.load(ctl, ${JOB_ID});
+      if (id !== job) { job = id; [c, a, b, m, n, k, tA, tB] = ctl.subarray(0, 8); alpha = f[8]; beta = f[9]; kind = ctl[${KIND}]; }
+      const blk = ${BLOCKS} + 4 * q, from = ctl[blk], to = ctl[blk + 1];
+      try {
+        if (kind === ${BMM}) ex.bmm(c + from * m * n * 4, a + from * m * k * 4, b + from * k * n * 4, to - from, m, n, k, tA, tB);
+        else ex.matmul_part(c, a, b, m, n, k, tA, tB, alpha, beta, from, to, ctl[blk + 2], ctl[blk + 3]);
+      } catch (e) { Atomics.store(ctl, ${FAILED}, 1); }
+      Atomics.add(ctl, ${BY_WORKERS}, 1);
+      if (Atomics.add(ctl, ${DONE}, 1) + 1 === chunks) Atomics.notify(ctl, ${DONE});
+    }
   }
 });
 `;
@@ -78,11 +93,15 @@ let ctl: Int32Array<ArrayBufferLike> = new Int32Array(0), ctlF: Float32Array<Arr
 let used = 1;            // threads a matmul may use now, the calling one included
 let minWork = 262144;
 let canBlock = false;    // Atomics.wait is allowed on this thread (not a browser's main thread)
+let jobs = 0;
 let starting: Promise<void> | null = null; // the first initThreads(), which picks the kernels
 let warned = false;
 
 /** Threads a large matmul runs on now, the calling one included (1 without a pool). */
 export function threadCount(): number { return used; }
+
+/** @internal Chunks of work the pool's workers (not the calling thread) have computed so far. */
+export function chunksOnWorkers(): number { return ctl.length ? Atomics.load(ctl, BY_WORKERS) : 0; }
 
 /**
  * Use `n` threads from now on (1 up to the number initThreads started): results are the
@@ -97,8 +116,8 @@ export function setThreads(n: number): void {
 
 /** End the pool's workers; matmul then runs on the calling thread (the same bits). */
 export function stopThreads(): void {
-  if (workers.length) Atomics.store(ctl, QUIT, 1);
-  workers.forEach((w, i) => { Atomics.notify(ctl, wakeAt(i, workers.length)); w.terminate(); });
+  if (workers.length) { Atomics.store(ctl, QUIT, 1); Atomics.notify(ctl, WAKE); }
+  workers.forEach((w) => w.terminate());
   workers = [];
   used = 1;
 }
@@ -168,12 +187,12 @@ async function start(threads: number | undefined, initOptions: InitOptions): Pro
     return { exports: { ...ex, heap_base: () => end, matmul: threadedMatmul(ex), bmm: threadedBmm(ex) } };
   });
   await init(initOptions);
-  ctl = new Int32Array(new SharedArrayBuffer(4 * wakeAt(pool, pool)));
+  ctl = new Int32Array(new SharedArrayBuffer(4 * (BLOCKS + 4 * MAX_CHUNKS)));
   ctlF = new Float32Array(ctl.buffer);
-  try { Atomics.wait(ctl, PENDING, 1, 0); canBlock = true; } catch { canBlock = false; }
+  try { Atomics.wait(ctl, DONE, 1, 0); canBlock = true; } catch { canBlock = false; }
   try {
     workers = await Promise.all(Array.from({ length: pool }, (_, index) =>
-      spawnPoolWorker(WORKER_SOURCE, { module, memory, ctl, index, pool, scratch: scratch + index * per })));
+      spawnPoolWorker(WORKER_SOURCE, { module, memory, ctl, scratch: scratch + index * per })));
     await Promise.all(workers.map((w) => w.ready));
   } catch (e) {
     stopThreads();
@@ -185,7 +204,7 @@ async function start(threads: number | undefined, initOptions: InitOptions): Pro
 
 /**
  * The engine's matmul: on the calling thread below minWork (or with one thread); above it,
- * C cut into `used` blocks of whole register tiles, rows when there are enough, columns
+ * C cut into chunks of whole register tiles, of rows when there are enough, of columns
  * otherwise.
  */
 function threadedMatmul(ex: ThreadKernels): Kernels["matmul"] {
@@ -193,47 +212,56 @@ function threadedMatmul(ex: ThreadKernels): Kernels["matmul"] {
     const t = Math.min(used, workers.length + 1);
     const rowTiles = Math.ceil(m / MR), colTiles = Math.ceil(n / NR);
     const byRows = rowTiles >= t && (m >= n || colTiles < t);
-    const parts = Math.min(t, byRows ? rowTiles : colTiles);
-    if (parts < 2 || k <= 0 || m * n * k < minWork) return ex.matmul(c, a, b, m, n, k, transA, transB, alpha, beta);
-    const tiles = byRows ? rowTiles : colTiles, edge = byRows ? MR : NR, size = byRows ? m : n;
-    const cut = (q: number) => Math.min(size, Math.floor((q * tiles) / parts) * edge);
-    const block = (q: number) => (byRows ? [cut(q), cut(q + 1), 0, n] : [0, m, cut(q), cut(q + 1)]);
-    const mine = block(0);
-    spread(MATMUL, [c, a, b, m, n, k, transA, transB], alpha, beta, parts, block,
-      () => ex.matmul_part(c, a, b, m, n, k, transA, transB, alpha, beta, mine[0], mine[1], mine[2], mine[3]));
+    const tiles = byRows ? rowTiles : colTiles, chunks = Math.min(tiles, CHUNKS_PER_THREAD * t);
+    if (t < 2 || chunks < 2 || k <= 0 || m * n * k < minWork) return ex.matmul(c, a, b, m, n, k, transA, transB, alpha, beta);
+    const edge = byRows ? MR : NR, size = byRows ? m : n;
+    const cut = (q: number) => Math.min(size, Math.floor((q * tiles) / chunks) * edge);
+    spread(MATMUL, [c, a, b, m, n, k, transA, transB], alpha, beta, t, chunks,
+      (q) => (byRows ? [cut(q), cut(q + 1), 0, n] : [0, m, cut(q), cut(q + 1)]),
+      (p) => ex.matmul_part(c, a, b, m, n, k, transA, transB, alpha, beta, p[0], p[1], p[2], p[3]));
   };
 }
 
-/** The engine's bmm (attention's heads): the batch cut into `used` runs of whole products. */
+/** The engine's bmm (attention's heads): the batch cut into chunks of whole products. */
 function threadedBmm(ex: ThreadKernels): Kernels["bmm"] {
   return function bmm(c, a, b, batch, m, n, k, transA, transB) {
-    const parts = Math.min(used, workers.length + 1, batch);
-    if (parts < 2 || batch * m * n * k < minWork) return ex.bmm(c, a, b, batch, m, n, k, transA, transB);
-    const cut = (q: number) => Math.floor((q * batch) / parts);
-    spread(BMM, [c, a, b, m, n, k, transA, transB], 1, 0, parts, (q) => [cut(q), cut(q + 1), 0, 0],
-      () => ex.bmm(c, a, b, cut(1), m, n, k, transA, transB));
+    const t = Math.min(used, workers.length + 1), chunks = Math.min(batch, CHUNKS_PER_THREAD * t);
+    if (t < 2 || chunks < 2 || batch * m * n * k < minWork) return ex.bmm(c, a, b, batch, m, n, k, transA, transB);
+    const cut = (q: number) => Math.floor((q * batch) / chunks);
+    const size = [m * k * 4, k * n * 4, m * n * 4];
+    spread(BMM, [c, a, b, m, n, k, transA, transB], 1, 0, t, chunks, (q) => [cut(q), cut(q + 1), 0, 0],
+      ([from, to]) => ex.bmm(c + from * size[2], a + from * size[0], b + from * size[1], to - from, m, n, k, transA, transB));
   };
 }
 
 /**
- * Post a job of `kind` to workers 0 .. parts-2 (worker w computes `block(w + 1)`), run
- * block 0 here (`mine`), and wait for the rest; a kernel that trapped in a worker throws here.
+ * Post a job of `kind` in `chunks` chunks (chunk q is `block(q)`), wake `threads - 1`
+ * workers, claim chunks here as well (`mine` runs one) and wait until all are done; a
+ * kernel that trapped in a worker throws here. Every chunk is computed alike wherever it
+ * runs, so who takes which changes no bit.
  */
-function spread(kind: number, job: number[], alpha: number, beta: number, parts: number,
-  block: (q: number) => number[], mine: () => void): void {
+function spread(kind: number, job: number[], alpha: number, beta: number, threads: number, chunks: number,
+  block: (q: number) => number[], mine: (block: number[]) => void): void {
   ctl.set(job, JOB);
   ctlF[JOB + 8] = alpha; ctlF[JOB + 9] = beta;
   ctl[KIND] = kind;
+  const blocks = Array.from({ length: chunks }, (_, q) => block(q));
+  blocks.forEach((blk, q) => ctl.set(blk, BLOCKS + 4 * q));
+  Atomics.store(ctl, DONE, 0);
   Atomics.store(ctl, FAILED, 0);
-  Atomics.store(ctl, PENDING, parts - 1);
-  for (let w = 0; w < parts - 1; w++) {
-    ctl.set(block(w + 1), BLOCK + 4 * w);
-    const wake = wakeAt(w, workers.length);
-    Atomics.add(ctl, wake, 1);
-    Atomics.notify(ctl, wake);
+  Atomics.store(ctl, JOB_ID, ++jobs | 0);
+  Atomics.store(ctl, NEXT, chunks << 16);
+  Atomics.add(ctl, WAKE, 1);
+  Atomics.notify(ctl, WAKE, threads - 1);
+  let error: unknown = null; // one failed chunk here leaves the others to finish (the workers may hold some)
+  for (;;) {
+    const w = Atomics.load(ctl, NEXT), q = w & 0xffff;
+    if (q >= chunks) break;
+    if (Atomics.compareExchange(ctl, NEXT, w, w + 1) !== w) continue;
+    try { mine(blocks[q]); } catch (e) { error ??= e; }
+    Atomics.add(ctl, DONE, 1);
   }
-  try { mine(); } finally {
-    for (let v; (v = Atomics.load(ctl, PENDING)) !== 0;) if (canBlock) Atomics.wait(ctl, PENDING, v);
-  }
+  for (let d; (d = Atomics.load(ctl, DONE)) !== chunks;) if (canBlock) Atomics.wait(ctl, DONE, d);
+  if (error) throw error;
   if (ctl[FAILED]) throw new Error(`polyhead: a worker thread failed in ${kind === MATMUL ? "matmul" : "bmm"} (its kernel trapped)`);
 }
