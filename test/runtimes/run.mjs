@@ -16,8 +16,8 @@ async function threaded() {
   const { initThreads, threadCount } = await import(new URL("../../dist/threads.js", import.meta.url));
   await initThreads({ threads: 3, minWork: 0 });
   if (threadCount() !== 3) throw new Error(`run.mjs --threads: the pool runs ${threadCount()} threads, not 3`);
-  const ph = await import(BUNDLE_URL), io = await import(IO_URL);
-  return workload({ ...ph, init: async () => {} }, io); // initThreads loaded the kernels
+  const ph = await import(BUNDLE_URL), io = await import(IO_URL), seq = await import(new URL("../../dist/seq.js", import.meta.url));
+  return workload({ ...ph, init: async () => {} }, io, seq); // initThreads loaded the kernels
 }
 
 if (write) {
