@@ -11,7 +11,12 @@ import { CGC, PLE } from "../mtl/architectures/ple.js";
 import { CrossStitch } from "../mtl/architectures/cross-stitch.js";
 import { SoftSharing } from "../mtl/architectures/soft-sharing.js";
 import { DSelectK } from "../mtl/architectures/dselect-k.js";
+import { ESMM } from "../mtl/architectures/esmm.js";
+import { MTAN } from "../mtl/architectures/mtan.js";
 import { ModelConfigError } from "./errors.js";
+import { registerArchitecture, architectureNames, architectureBuilder, type ArchitectureBuilder } from "./registry.js";
+
+export { registerArchitecture, architectureNames, type ArchitectureBuilder } from "./registry.js";
 
 /** The `format` field of a model config. */
 export const MODEL_CONFIG_FORMAT = "polyhead-model";
@@ -52,10 +57,18 @@ export interface ModelConfig {
   tensors: { [name: string]: number[] };
 }
 
-/** Builds an architecture from its options (tasks and rng included). */
-export type ArchitectureBuilder = (options: { tasks: Task[]; rng: Rng } & { [k: string]: unknown }) => MultiTaskModel;
+// plug-ins of other families register themselves when their entry is imported
+const REGISTERED_BY: Record<string, string> = { Adapted: "polyhead/transfer", MatrixFactorization: "polyhead/unsupervised" };
 
-const ARCHITECTURES = new Map<string, ArchitectureBuilder>([
+/** ESMM names its two tasks (ctr, ctcvr); a config lists them in that order as its tasks. */
+function esmmFromConfig(o: { tasks: Task[]; rng: Rng } & { [k: string]: unknown }): MultiTaskModel {
+  const { tasks, ...rest } = o;
+  for (const k of ["ctr", "ctcvr"]) if (k in rest) throw new Error(`option "${k}" is not for a config: its tasks are [ctr, ctcvr], in that order`);
+  if (tasks.length !== 2) throw new Error(`a config's tasks are [ctr, ctcvr], got ${tasks.length} task(s)`);
+  return new ESMM({ ...rest, ctr: tasks[0], ctcvr: tasks[1] } as never);
+}
+
+const BUILT_IN: [string, ArchitectureBuilder][] = [
   ["SharedBottom", (o) => new SharedBottom(o as never)],
   ["MMoE", (o) => new MMoE(o as never)],
   ["CGC", (o) => new CGC(o as never)],
@@ -63,18 +76,10 @@ const ARCHITECTURES = new Map<string, ArchitectureBuilder>([
   ["CrossStitch", (o) => new CrossStitch(o as never)],
   ["SoftSharing", (o) => new SoftSharing(o as never)],
   ["DSelectK", (o) => new DSelectK(o as never)],
-]);
-
-/** Make an architecture plug-in buildable from configs under `name`. */
-export function registerArchitecture(name: string, build: ArchitectureBuilder): void {
-  if (typeof name !== "string" || !name) throw new Error("registerArchitecture: name must be a non-empty string");
-  if (ARCHITECTURES.has(name)) throw new Error(`registerArchitecture: "${name}" is already registered`);
-  if (typeof build !== "function") throw new Error(`registerArchitecture: "${name}" needs a builder function`);
-  ARCHITECTURES.set(name, build);
-}
-
-/** Names of the architectures configs can name. */
-export function architectureNames(): string[] { return [...ARCHITECTURES.keys()]; }
+  ["ESMM", esmmFromConfig],
+  ["MTAN", (o) => new MTAN(o as never)],
+];
+for (const [n, b] of BUILT_IN) if (!architectureBuilder(n)) registerArchitecture(n, b);
 
 type Remembered = Pick<ModelConfig, "architecture" | "tasks" | "seed">;
 /** What a model that changes after it is built (an adapted model) reports as its config, when asked. */
@@ -146,9 +151,8 @@ export function createModel(architecture: string, options: { tasks: Task[]; seed
 }
 
 function build(name: string, options: { [k: string]: Json }, tasks: Task[], rng: Rng): MultiTaskModel {
-  const b = ARCHITECTURES.get(name);
-  // plug-ins register on import: an adapted model's builder comes with polyhead/transfer
-  if (!b) bad("UnknownArchitecture", `unknown architecture "${name}" (registered: ${architectureNames().join(", ")})${name === "Adapted" ? "; import polyhead/transfer, which registers it" : ""}`);
+  const b = architectureBuilder(name);
+  if (!b) bad("UnknownArchitecture", `unknown architecture "${name}" (registered: ${architectureNames().join(", ")})${Object.hasOwn(REGISTERED_BY, name) ? `; import ${REGISTERED_BY[name]}, which registers it` : ""}`);
   for (const k of ["tasks", "rng", "seed"]) if (k in options) bad("InvalidOptions", `architecture options must not hold "${k}" (it has a field of its own)`);
   try {
     return b!({ ...options, tasks, rng });

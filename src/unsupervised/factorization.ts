@@ -17,6 +17,7 @@ import type { Rng } from "../random.js";
 import type { Task } from "../mtl/tasks.js";
 import { MultiTaskModel, mlp, checkCount, checkOptions, checkTaskList, type Activation, type MultiTaskOutput } from "../mtl/architectures/base.js";
 import { show } from "../validate.js";
+import { architectureNames, registerArchitecture } from "../io/registry.js";
 
 export type Scorer = "dot" | "gmf" | "mlp";
 
@@ -72,6 +73,8 @@ class PairScorer extends Module {
  * const rating = task("rating", { kind: "regression", outputs: 1, metrics: ["rmse"] });
  * const click = task("click", { kind: "binary", outputs: 1 });
  * const mf = new MatrixFactorization({ tasks: [rating, click], users: 943, items: 1682, factors: 16, scorer: { rating: "dot", click: "mlp" } });
+ * // or, to save and load it by config (polyhead/io's saveModel / loadModel):
+ * const saved = createModel("MatrixFactorization", { tasks: [rating, click], users: 943, items: 1682, factors: 16 });
  */
 export class MatrixFactorization extends MultiTaskModel {
   readonly taskNames: string[];
@@ -112,3 +115,6 @@ export class MatrixFactorization extends MultiTaskModel {
     return { outputs, representation: concat([p, q], 1) };
   }
 }
+
+// configs name it (createModel / loadModel): registered when polyhead/unsupervised is imported
+if (!architectureNames().includes("MatrixFactorization")) registerArchitecture("MatrixFactorization", (o) => new MatrixFactorization(o as never));

@@ -48,6 +48,8 @@ export function productLogit(a: Tensor, b: Tensor): Tensor {
  * @example
  * const ctr = task("ctr", { kind: "binary", outputs: 1 }), ctcvr = task("ctcvr", { kind: "binary", outputs: 1 });
  * const model = new ESMM({ ctr, ctcvr, inputs: 32, bottom: [64], towers: [32] });
+ * // by config (polyhead/io's saveModel / loadModel), the tasks in the order [ctr, ctcvr]:
+ * const saved = createModel("ESMM", { tasks: [ctr, ctcvr], inputs: 32, bottom: [64], towers: [32] });
  */
 export class ESMM extends MultiTaskModel {
   readonly taskNames: string[];
