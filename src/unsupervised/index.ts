@@ -7,6 +7,7 @@ export { symmetricEigen, log64, type Eigen } from "./linalg.js";
 export { Autoencoder, type AutoencoderOptions } from "./autoencoder.js";
 export { VAE, vaeTask, vaeLoss, vaeTerms, type VAEOptions, type VAETask, type VAELossOptions, type Likelihood } from "./vae.js";
 export { corrupt, type Denoise } from "./corrupt.js";
+export { Consistency, type ConsistencyOptions } from "./consistency.js";
 export { MatrixFactorization, type MatrixFactorizationOptions, type Scorer } from "./factorization.js";
 export { recallAtK, ndcgAtK, rankItems, type RankingInput } from "./ranking.js";
 
