@@ -171,9 +171,9 @@ describe("examples against the installed package", { timeout: 240_000 }, () => {
     expect(out).toMatch(/reloaded: identical logits/);
   });
 
-  it("semi-supervised --quick: supervised alone, + denoising AE and + VAE on 1% of the digit labels", () => {
+  it("semi-supervised --quick: supervised alone, + denoising AE, + VAE and + consistency on 1% of the digit labels", () => {
     const out = example("semi-supervised.mjs");
-    for (const m of ["supervised", "\\+ denoising AE", "\\+ VAE"]) expect(out).toMatch(new RegExp(`^${m}\\s+\\d+\\.\\d\\d% ± \\d+\\.\\d\\d`, "m"));
+    for (const m of ["supervised", "\\+ denoising AE", "\\+ VAE", "\\+ consistency"]) expect(out).toMatch(new RegExp(`^${m}\\s+\\d+\\.\\d\\d% ± \\d+\\.\\d\\d`, "m"));
     const acc = Number(/^supervised\s+(\d+\.\d\d)%/m.exec(out)![1]);
     expect(acc).toBeGreaterThan(15); // 10 labelled images, one epoch: above chance (10%)
   });
