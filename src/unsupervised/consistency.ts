@@ -35,9 +35,12 @@ export interface ConsistencyOptions {
  * the trunk and the target head). Outside training (eval) both views are clean and the
  * output is zero.
  * @example
+ * const digit = task("digit", { kind: "classification", outputs: 10 });
  * const agree = task("agree", { kind: "regression", outputs: 10, loss: "mse_loss", weight: 10 });
+ * const base = new SharedBottom({ tasks: [digit], inputs: 784, trunk: [256, 64] });
  * const model = new Consistency({ model: base, task: agree, target: "digit", noise: { kind: "gaussian", std: 0.3 } });
- * trainer.fit({ digit: labelled, agree: unlabelled }, ...); // agree's labels: zeros [n, 10]
+ * const trainer = new Trainer(model, { tasks: [digit, agree] });
+ * // one dataset per task: trainer.fit({ digit: labelled, agree: unlabelled }, ...), agree's labels zeros [n, 10]
  */
 export class Consistency extends MultiTaskModel {
   readonly taskNames: string[];
