@@ -20,7 +20,7 @@ const FAMILIES = [
   ["src/io/", "Saving and loading"], ["src/node.ts", "Saving and loading"],
   ["src/plot/", "Plots"],
   ["src/worker/", "Workers"],
-  ["src/transfer/", "Transfer"],
+  ["src/transfer/", "Transfer"], ["src/unsupervised/", "Unsupervised"],
   ["src/fast/", "Kernels"], ["src/threads/", "Kernels"],
 ];
 

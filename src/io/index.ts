@@ -21,8 +21,8 @@ export {
   encodeCheckpoint, decodeCheckpoint, saveCheckpoint, loadLatestCheckpoint, CHECKPOINT_KEY, type SaveCheckpointOptions,
 } from "./checkpoint.js";
 
-// The universal API's modules, whole: an entry that reaches only some of them makes esbuild
-// cut the universal bundle's code into more chunks, each gzipped on its own (four family
-// entries doing so cost dist/index.js ~3 KB of its 60 KB budget). Users of this entry load
-// polyhead itself anyway (init).
+// The universal API's modules, whole, for their place in the module graph: in the edge set
+// (one esbuild run with chunk splitting) an entry that reaches only some of them cuts the
+// engine into more chunks, each gzipped on its own. In the universal set this is an import
+// of dist/index.js itself (build/core-split.mjs). Users of this entry load polyhead anyway.
 import "../api.js";

@@ -33,8 +33,8 @@ export {
   type PositionalOptions, type LearnedPositionalOptions, type SinusoidalOptions,
 } from "./positional.js";
 
-// The universal API's modules, whole (as every engine-using family entry): an entry that
-// reaches only some of them makes esbuild cut the universal bundle's code into more chunks,
-// each gzipped on its own (see src/methods/index.ts). Users of polyhead/seq load polyhead
-// itself anyway (init).
+// The universal API's modules, whole, for their place in the module graph: in the edge set
+// (one esbuild run with chunk splitting) an entry that reaches only some of them cuts the
+// engine into more chunks, each gzipped on its own. In the universal set this is an import
+// of dist/index.js itself (build/core-split.mjs). Users of this entry load polyhead anyway.
 import "../api.js";

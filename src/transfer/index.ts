@@ -9,9 +9,10 @@
  * [domain-adaptation.mjs](../../examples/domain-adaptation.mjs).
  * @module polyhead/transfer
  */
-// The whole universal API is imported for its place in the module graph, not its names:
-// an entry that reaches only part of it would split the universal entry's shared chunks
-// into more, smaller ones, which gzip worse (+1 KB of the bundle budget when measured).
+// The universal API's modules, whole, for their place in the module graph: in the edge set
+// (one esbuild run with chunk splitting) an entry that reaches only some of them cuts the
+// engine into more chunks, each gzipped on its own. In the universal set this is an import
+// of dist/index.js itself (build/core-split.mjs). Users of this entry load polyhead anyway.
 import "../api.js";
 export { AdaptedModel, adapt, TRUNK, type HeadOptions } from "./adapt.js";
 export {

@@ -40,7 +40,7 @@ export interface MatrixFactorizationOptions {
 }
 
 /** One task's scorer over (p_u, q_i), with its own biases. */
-class PairScorer extends Module {
+export class PairScorer extends Module {
   net: Sequential | Linear | null;
   userBias: Embedding | null;
   itemBias: Embedding | null;

@@ -87,6 +87,7 @@ export class PCA {
   /** The projections as a float32 tensor [samples, components]. */
   transform(x: Tensor | number[][]): Tensor { const z = this.project(x); return toTensor(z.a, z.rows, z.cols); }
 
+  /** fit, then transform, on the same samples. */
   fitTransform(x: Tensor | number[][]): Tensor { return this.fit(x).transform(x); }
 
   /** Back to feature space: z C + mean (undoing whitening), [samples, features]. */
