@@ -11,7 +11,6 @@
 # and int masks as ints), parameter names are state_dict names, every entry's random
 # inputs come from a generator seeded by a hash of its name.
 
-import json
 import math
 import os
 import sys
@@ -21,7 +20,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from golden_common import T, gen, seed_of  # noqa: E402
+from golden_common import T, gen, seed_of, write_fixture  # noqa: E402
 
 torch.manual_seed(0)
 torch.set_num_threads(1)
@@ -297,14 +296,5 @@ trajectory_case("classifier_adam_3_steps")
 
 fixture = {"magic": "polyhead-golden", "version": 1, "torch": torch.__version__,
            "generator": "build/golden_attention.py", "ops": OPS, "layers": LAYERS}
-if "--add" in sys.argv and os.path.exists(OUT_PATH):
-    with open(OUT_PATH, encoding="utf-8") as f:
-        committed = json.load(f)
-    for part in ("ops", "layers"):
-        for k, v in committed.get(part, {}).items():
-            if k in fixture[part]:
-                fixture[part][k] = v
-text = json.dumps(fixture, separators=(",", ":"), allow_nan=False)
-with open(OUT_PATH, "w", encoding="utf-8") as f:
-    f.write(text + "\n")
-print("wrote %s (%d bytes, %d ops, %d layers)" % (os.path.relpath(OUT_PATH, ROOT), len(text) + 1, len(OPS), len(LAYERS)))
+size = write_fixture(OUT_PATH, fixture, ("ops", "layers"), "--add" in sys.argv)
+print("wrote %s (%d bytes, %d ops, %d layers)" % (os.path.relpath(OUT_PATH, ROOT), size, len(OPS), len(LAYERS)))

@@ -11,7 +11,6 @@
 # {"shape", "data"} row-major, float32 values written exactly, state_dict names; each
 # entry's random draws come from a generator seeded by a hash of its name.
 
-import json
 import math
 import os
 import sys
@@ -21,7 +20,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from golden_common import T, gen, seed_of  # noqa: E402
+from golden_common import T, gen, seed_of, write_fixture  # noqa: E402
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 torch.set_num_threads(1)
@@ -207,19 +206,7 @@ fixture = {
     "trajectories": {c[0]: trajectory_case(*c) for c in TRAJ_CASES},
 }
 
-# `--add`: keep the committed entries (a full regeneration on another CPU may move the last
-# bit of a BLAS result), add only the new ones.
-if "--add" in sys.argv and os.path.exists(OUT_PATH):
-    with open(OUT_PATH, encoding="utf-8") as f:
-        committed = json.load(f)
-    for part in ("rnn", "bag", "pool", "trajectories"):
-        for k, v in committed.get(part, {}).items():
-            if k in fixture[part]:
-                fixture[part][k] = v
-
-text = json.dumps(fixture, separators=(",", ":"), allow_nan=False)
-with open(OUT_PATH, "w", encoding="utf-8") as f:
-    f.write(text + "\n")
+size = write_fixture(OUT_PATH, fixture, ("rnn", "bag", "pool", "trajectories"), "--add" in sys.argv)
 print("wrote %s (%d bytes, %d rnn, %d bag, %d pool, %d trajectory cases)" % (
-    os.path.relpath(OUT_PATH, ROOT), len(text) + 1, len(fixture["rnn"]), len(fixture["bag"]), len(fixture["pool"]),
+    os.path.relpath(OUT_PATH, ROOT), size, len(fixture["rnn"]), len(fixture["bag"]), len(fixture["pool"]),
     len(fixture["trajectories"])))
