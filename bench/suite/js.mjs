@@ -123,16 +123,26 @@ async function call(f) { const v = f(); return v instanceof Promise ? await v : 
 /** Check values, then timed calls within the budget: { check, median, min, max, n }. */
 async function measure(run, checkCalls) { return (await measureInTurn([run], checkCalls))[0]; }
 
-/** measure() of several runs whose timed calls take turns (a b a b ...): a shared machine's load falls on each alike. */
-async function measureInTurn(runs, checkCalls) {
+/**
+ * measure() of several runs whose timed calls take turns (a b a b ...): a shared machine's
+ * load falls on each alike. With `sampleMs`, each sample of a run is as many calls as take
+ * about that long (counted from one call after the checks) and its time is per call, so a
+ * fast run gets as much of every round as a slow one.
+ */
+async function measureInTurn(runs, checkCalls, { sampleMs = 0 } = {}) {
   const checks = [];
   for (const run of runs) { const check = []; for (let i = 0; i < checkCalls; i++) check.push(await call(run)); checks.push(check); }
+  const calls = [];
+  for (const run of runs) {
+    if (!sampleMs) { calls.push(1); continue; }
+    const s = now(); await call(run); calls.push(Math.max(1, Math.round(sampleMs / Math.max(now() - s, 1e-3))));
+  }
   const times = runs.map(() => []), start = now();
   for (let r = 0; r < MAX_REPEATS && (r < MIN_REPEATS || now() - start < BUDGET_MS * runs.length); r++) {
     for (let i = 0; i < runs.length; i++) {
       const s = now();
-      await call(runs[i]);
-      times[i].push(now() - s);
+      for (let c = 0; c < calls[i]; c++) await call(runs[i]);
+      times[i].push((now() - s) / calls[i]);
     }
   }
   return times.map((ts, i) => ({ check: checks[i], median: median(ts), min: Math.min(...ts), max: Math.max(...ts), n: ts.length }));
@@ -219,21 +229,23 @@ function summary(outs) {
 }
 
 // ------------------------------------------------------------------ TensorFlow.js
-function tfOps(denseOf) {
+function tfOps(w, denseOf) {
   return {
     ref: (t) => t, relu: (t) => tf.relu(t), softmax: (t) => tf.softmax(t),
     dense: denseOf,
     mix: (g, experts) => tf.addN(experts.map((e, i) => tf.mul(e, tf.slice(g, [0, i], [-1, 1])))),
     // NHWC inside tfjs (its conv kernels want it); back to NCHW before flattening so the fc weights match
-    conv: (h, l) => tf.add(tf.conv2d(h, tfw[`${l}.weight`], 1, "same"), tfw[`${l}.bias`]),
+    conv: (h, l) => tf.add(tf.conv2d(h, w[`${l}.weight`], 1, "same"), w[`${l}.bias`]),
     pool2: (h) => tf.maxPool(h, 2, 2, "valid"),
     flatten: (h) => tf.reshape(tf.transpose(h, [0, 3, 1, 2]), [h.shape[0], -1]),
   };
 }
-let tfw = {};
-/** The weights as tfjs variables: dense [in, out], conv [kh, kw, in, out]. */
+/**
+ * The weights as tfjs variables: dense [in, out], conv [kh, kw, in, out]; each trainer has
+ * its own (the peers take turns in one process).
+ */
 function tfWeights() {
-  tfw = {};
+  const tfw = {};
   for (const k of paramNames()) {
     const p = P(k);
     if (isDense(k)) { const t = transposed(p); tfw[k] = tf.variable(tf.tensor(t.data, t.shape)); } else if (p.shape.length === 4) {
@@ -253,12 +265,12 @@ function tfInput() {
   }
   return tf.tensor(x.data, x.shape);
 }
-const tfDenseStock = (h, l) => { const y = tf.matMul(h, tfw[`${l}.weight`]); return tfw[`${l}.bias`] ? tf.add(y, tfw[`${l}.bias`]) : y; };
+const tfDenseStock = (tfw) => (h, l) => { const y = tf.matMul(h, tfw[`${l}.weight`]); return tfw[`${l}.bias`] ? tf.add(y, tfw[`${l}.bias`]) : y; };
 /**
  * tfjs-wasm hands a matMul to XNNPACK only when neither operand is transposed; the stock
  * gradient asks for both transposes. This dense layer transposes explicitly instead.
  */
-function tfDenseTransposed() {
+function tfDenseTransposed(tfw) {
   const withBias = tf.customGrad((h, w, b, save) => {
     save([h, w]);
     return { value: tf.add(tf.matMul(h, w), b), gradFunc: (dy, [hs, ws]) => [tf.matMul(dy, tf.transpose(ws)), tf.matMul(tf.transpose(hs), dy), tf.sum(dy, 0)] };
@@ -280,16 +292,16 @@ function tfLoss(out, ys) {
 }
 async function tfTrain(backend, dense) {
   await tfBackend(tf, backend);
-  tfWeights();
+  const w = tfWeights(), vars = Object.values(w);
   const x = tfInput(), ys = Object.fromEntries(tasks.map((t) => [t.name, tf.tensor(arrays[`y.${t.name}`].data)]));
   const opt = tf.train.adam(ADAM.lr, ADAM.betas[0], ADAM.betas[1], ADAM.eps);
-  const o = tfOps(dense === "transposed" ? tfDenseTransposed() : tfDenseStock);
-  return () => { const c = opt.minimize(() => tfLoss(forwardGraph(o, x), ys), true); const v = c.dataSync()[0]; c.dispose(); return v; };
+  const o = tfOps(w, dense === "transposed" ? tfDenseTransposed(w) : tfDenseStock(w));
+  return () => { const c = opt.minimize(() => tfLoss(forwardGraph(o, x), ys), true, vars); const v = c.dataSync()[0]; c.dispose(); return v; };
 }
 async function tfInfer(backend) {
   await tfBackend(tf, backend);
-  tfWeights();
-  const x = tfInput(), o = tfOps(tfDenseStock);
+  const w = tfWeights();
+  const x = tfInput(), o = tfOps(w, tfDenseStock(w));
   return () => { const outs = tf.tidy(() => forwardGraph(o, x)); const v = tasks.map((t) => outs[t.name].dataSync()); tf.dispose(Object.values(outs)); return summary(v); };
 }
 
@@ -488,17 +500,22 @@ if (W.kind === "matmul") {
 } else {
   if (!fastMode && !pool) writeInputs();
   const metric = W.kind === "train" ? "ms/step" : "ms/call";
-  for (const d of IMPLS) {
-    if (d.impl !== "polyhead" && !d.impl.startsWith("polyhead-") && !W.peers.includes(d.impl)) continue;
-    if (quick && d.impl === "tfjs-cpu") continue;  // seconds a step: left out of the CI run
-    if (only && !only.includes(d.impl)) continue;
-    if ((fastMode || pool) && d.impl !== "polyhead") continue;
-    // --threads: a trainer per thread count, their steps timed in turn
-    const ts = pool ? [1, nThreads] : [1];
-    const runs = [];
-    for (const t of ts) { const run = await d.setup(); runs.push(pool ? () => { pool.setThreads(t); return run(); } : run); }
-    const res = await measureInTurn(runs, W.kind === "train" ? CHECK_STEPS : 2);
-    ts.forEach((t, i) => {
+  // polyhead and its JavaScript peers take turns, so that their ratios compare steps timed
+  // under the same load: one group, but for tfjs-cpu, whose backend would take the wasm
+  // peers' tensors (tfjs has one global backend) and which is timed after the others;
+  // --threads: a trainer per thread count, in turn
+  const chosen = IMPLS.filter((d) => (d.impl === "polyhead" || d.impl.startsWith("polyhead-") || W.peers.includes(d.impl))
+    && !(quick && d.impl === "tfjs-cpu")  // seconds a step: left out of the CI run
+    && !(only && !only.includes(d.impl)) && !((fastMode || pool) && d.impl !== "polyhead"));
+  for (const members of [chosen.filter((d) => d.impl !== "tfjs-cpu"), chosen.filter((d) => d.impl === "tfjs-cpu")]) {
+    const group = [];
+    for (const d of members) for (const t of pool ? [1, nThreads] : [1]) {
+      const run = await d.setup();
+      group.push({ d, t, run: pool ? () => { pool.setThreads(t); return run(); } : run });
+    }
+    // every run's check calls (a trainer's first steps) come first, then the timed rounds
+    const res = await measureInTurn(group.map((g) => g.run), W.kind === "train" ? CHECK_STEPS : 2, { sampleMs: quick ? 0 : 25 });
+    group.forEach(({ d, t }, i) => {
       const impl = fastMode ? "polyhead-fast" : pool ? "polyhead-threads" : d.impl, r = res[i];
       const check = W.kind === "train" ? r.check : r.check[0];
       process.stderr.write(`${name}: ${impl}${pool ? ` (${t} thread${t > 1 ? "s" : ""})` : ""} ${r.median.toFixed(3)} ${metric} (${r.n} timed)\n`);
