@@ -39,10 +39,15 @@ step("asc -> build/polyhead-fast.wasm", () => {
 // over a block of C and per-instance packing regions) on an imported shared memory, so one
 // instance per thread can run on it. Imported memory starts zeroed (new WebAssembly.Memory),
 // which spares the module its zero data segments.
+const THREADED = ["assembly/threads.ts", "--config", "asconfig.json", "--target", "release", "--enable", "threads",
+  "--importMemory", "--zeroFilledMemory", "--sharedMemory", "--maximumMemory", "65536"];
 step("asc -> build/polyhead-threads.wasm", () => {
-  execFileSync(bin("asc"), ["assembly/threads.ts", "--config", "asconfig.json", "--target", "release", "--enable", "threads",
-    "--importMemory", "--zeroFilledMemory", "--sharedMemory", "--maximumMemory", "65536",
-    "-o", "build/polyhead-threads.wasm", "--textFile", "build/polyhead-threads.wat"], { cwd: root, stdio: "inherit" });
+  execFileSync(bin("asc"), [...THREADED, "-o", "build/polyhead-threads.wasm", "--textFile", "build/polyhead-threads.wat"], { cwd: root, stdio: "inherit" });
+});
+// ... and with relaxed SIMD as well (polyhead/threads' `fast: true`): the fast build's
+// matmul on every thread
+step("asc -> build/polyhead-threads-fast.wasm", () => {
+  execFileSync(bin("asc"), [...THREADED, "--enable", "relaxed-simd", "-o", "build/polyhead-threads-fast.wasm"], { cwd: root, stdio: "inherit" });
 });
 // The scalar references of the SIMD kernels, for the kernel tests only (not shipped);
 // a config of its own, since asconfig.json's entries would pull every kernel in.

@@ -15,20 +15,11 @@
  */
 import bytes from "../../build/polyhead-fast.wasm";
 import { init, isReady, setWasmSource, type InitOptions } from "../engine/engine.js";
+import { markFastMode, relaxedSimdSupported } from "./relaxed.js";
 
-// Three v128.const, f32x4.relaxed_madd, drop: validates only where relaxed SIMD is on.
-const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 10, 62, 1, 60, 0,
-  ...[0, 1, 2].flatMap(() => [253, 12, ...new Array<number>(16).fill(0)]), 253, 133, 2, 26, 11]);
+export { relaxedSimdSupported, fastModeActive } from "./relaxed.js";
 
-/** True where WebAssembly relaxed SIMD is on (Chrome 114+, Node 22+, Deno; Node 20 with --experimental-wasm-relaxed-simd). */
-export function relaxedSimdSupported(): boolean {
-  return typeof WebAssembly === "object" && WebAssembly.validate(RELAXED_PROBE);
-}
-
-let active = false, chosen = false;  // chosen: an initFast() picked the kernels (fast or, failing that, default)
-
-/** True when the kernels loaded are the fast build. */
-export function fastModeActive(): boolean { return active; }
+let chosen = false;  // an initFast() picked the kernels (fast or, failing that, default)
 
 /**
  * `init(options)` with the fast kernels where this runtime runs them (relaxed SIMD, and Wasm
@@ -45,7 +36,7 @@ export async function initFast(options: InitOptions = {}): Promise<void> {
         console.warn(`polyhead: initFast: the fast kernels did not compile here (${(e as Error).message}); running the default kernels`);
       }
     }
-    if (mod && !isReady()) { const m = mod; setWasmSource(async () => m); active = true; }
+    if (mod && !isReady()) { const m = mod; setWasmSource(async () => m); markFastMode(); }
     chosen = true;
   }
   await init(options);

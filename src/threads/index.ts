@@ -9,21 +9,34 @@
 // Idle workers sleep in Atomics.wait (no spinning) and never keep a process
 // alive. Where there is no shared memory (a page without cross-origin isolation, workerd)
 // it says so once and runs the default kernels on one thread.
+// With `fast: true` the module is the same build with relaxed SIMD's fused multiply-add in
+// matmul (build/polyhead-threads-fast.wasm, loaded from a chunk of its own only then):
+// polyhead/fast's bits on any thread count, where relaxed SIMD validates.
 // @example
 // import { initThreads } from "polyhead/threads";
 // await initThreads({ threads: 4 });
 import bytes from "../../build/polyhead-threads.wasm";
+import { markFastMode, relaxedSimdSupported } from "../fast/relaxed.js";
 import { init, isReady, setWasmSource, type InitOptions } from "../engine/engine.js";
 import type { Kernels } from "../engine/kernels.js";
 import { checkOptions, show } from "../validate.js";
 import { availableCores, spawnPoolWorker, type PoolWorker } from "./platform.js";
 
+export { fastModeActive } from "../fast/relaxed.js";
+
 /** Options of initThreads(): init()'s, plus the pool's. */
 export interface ThreadsOptions extends InitOptions {
-  /** Threads in all, the calling one included (default: the cores the runtime reports, at most 16). 1 loads the default kernels and starts no worker. */
+  /** Threads in all, the calling one included (default: the cores the runtime reports, at most 16). 1 loads the default kernels (with `fast`, the fast ones) and starts no worker. */
   threads?: number;
   /** Multiply-adds (m·n·k) below which a matmul runs on the calling thread alone (default 262144): waking a worker costs tens of microseconds. */
   minWork?: number;
+  /**
+   * The fast kernels on every thread (default false): matmul with relaxed SIMD's fused
+   * multiply-add, as polyhead/fast, and the same bits as polyhead/fast for any thread count;
+   * not bit-identical across machines. Where relaxed SIMD is off it warns once and runs the
+   * default kernels (still threaded); `fastModeActive()` tells which run.
+   */
+  fast?: boolean;
 }
 
 /** The threaded build's exports beyond the default kernels (assembly/threads.ts). */
@@ -141,38 +154,57 @@ function unsupported(): string | null {
  * `init(options)` with the threaded kernels and a pool of `threads - 1` workers; elsewhere
  * (no shared memory, no workers) it warns once and loads the default kernels. Call it
  * first: the kernels are chosen once per process. The workers are started once and need no
- * shutting down (stopThreads() ends them early).
+ * shutting down (stopThreads() ends them early). `fast: true` loads the fast kernels
+ * (polyhead/fast's, threaded) where relaxed SIMD validates.
  * @example
  * await initThreads({ threads: 2 });
  * matmul(a, b); // 512 x 512 x 512: half the rows of C on each thread, the same bits as on one
  */
 export async function initThreads(options: ThreadsOptions = {}): Promise<void> {
-  checkOptions("initThreads", options, ["threads", "minWork", "maxMemoryMB"]);
-  const { threads, minWork: min, ...initOptions } = options;
+  checkOptions("initThreads", options, ["threads", "minWork", "fast", "maxMemoryMB"]);
+  const { threads, minWork: min, fast, ...initOptions } = options;
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
     throw new RangeError(`initThreads: threads must be an integer in [1, 64], got ${show(threads)}`);
   }
   if (min !== undefined && !(typeof min === "number" && min >= 0)) throw new RangeError(`initThreads: minWork must be a number >= 0, got ${show(min)}`);
+  if (fast !== undefined && typeof fast !== "boolean") throw new TypeError(`initThreads: fast must be a boolean, got ${show(fast)}`);
   // init() checks it too, but only after this sized the shared memory by it
   const mb = initOptions.maxMemoryMB;
   if (mb !== undefined && !(typeof mb === "number" && mb > 0 && mb <= 4096)) throw new RangeError(`initThreads: maxMemoryMB must be a number in (0, 4096], got ${show(mb)}`);
   if (isReady() && !starting) throw new Error("initThreads: polyhead was already initialised with the default kernels (init() ran first); the kernels are chosen once");
   if (min !== undefined) minWork = min;
   if (starting) { await starting; return init(initOptions); }
-  starting = start(threads, initOptions).catch((e) => { starting = null; throw e; });
+  starting = start(threads, fast === true, initOptions).catch((e) => { starting = null; throw e; });
   return starting;
 }
 
-async function start(threads: number | undefined, initOptions: InitOptions): Promise<void> {
-  const want = threads ?? Math.min(16, await availableCores());
-  const why = want > 1 ? unsupported() : null;
-  if (why) warnOnce(why);
-  if (want === 1 || why) return init(initOptions);
-  let module: WebAssembly.Module;
-  try { module = await WebAssembly.compile(bytes as BufferSource); } catch (e) { // workerd compiles no Wasm from bytes
-    warnOnce(`the threaded kernels did not compile here (${(e as Error).message})`);
-    return init(initOptions);
+/** The threaded module: the fast build if `fast` and it compiles (else, saying so, the default one); null where neither compiles. */
+async function threadedModule(fast: boolean): Promise<WebAssembly.Module | null> {
+  if (fast) {
+    try {
+      const m = await WebAssembly.compile((await import("../../build/polyhead-threads-fast.wasm")).default as BufferSource);
+      markFastMode();
+      return m;
+    } catch (e) { // workerd and some edge runtimes compile no Wasm from bytes
+      console.warn(`polyhead: initThreads: the fast kernels did not compile here (${(e as Error).message}); running the default kernels`);
+    }
   }
+  try { return await WebAssembly.compile(bytes as BufferSource); } catch (e) { // workerd compiles no Wasm from bytes
+    warnOnce(`the threaded kernels did not compile here (${(e as Error).message})`);
+    return null;
+  }
+}
+
+async function start(threads: number | undefined, fast: boolean, initOptions: InitOptions): Promise<void> {
+  const want = threads ?? Math.min(16, await availableCores());
+  const why = want > 1 || fast ? unsupported() : null;
+  if (why) warnOnce(why);
+  const relaxed = fast && !why && relaxedSimdSupported();
+  if (fast && !why && !relaxed) console.warn("polyhead: initThreads: this runtime lacks WebAssembly relaxed SIMD; running the default kernels");
+  // fast on one thread still takes the threaded build (a pool of none): it is the only fast one here
+  if ((want === 1 && !relaxed) || why) return init(initOptions);
+  const module = await threadedModule(relaxed);
+  if (!module) return init(initOptions);
   const maxPages = Math.min(65536, Math.ceil((initOptions.maxMemoryMB ?? 2048) * 16));
   const memory = new WebAssembly.Memory({ initial: Math.min(FIRST_PAGES, maxPages), maximum: maxPages, shared: true });
   const pool = want - 1;
