@@ -1,7 +1,8 @@
 // The benchmark suite (`npm run bench`): every workload in its own processes, polyhead
 // beside TensorFlow.js (wasm stock and with explicit transposes, cpu), jax-js, PyTorch CPU
 // on 1 and 2 threads (Debian's /usr/bin/python3) and numpy's OpenBLAS for matmul, and
-// polyhead/threads on 1 and all cores for matmul and the batch-256 steps. Each
+// polyhead/threads on 1 and all cores for matmul and the batch-256 steps (default and fast
+// kernels). Each
 // implementation first shows that it computes the same losses or outputs as polyhead (a
 // mismatch fails the run); then warm-up, medians, ratios. Workloads: bench/suite/workloads.mjs.
 //   npm run bench                      full run, writes bench/results/suite.json (~10 min on 2 cores)
@@ -50,6 +51,7 @@ function runWorker(cmd, argv, env = {}) {
 
 // ------------------------------------------------------------------ checks
 const groupBy = (xs, key) => { const g = {}; for (const x of xs) (g[key(x)] ??= []).push(x); return g; };
+const fastImpl = (r) => r.impl === "polyhead-fast" || r.impl === "polyhead-threads-fast";
 const rel = (a, b) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
 function check(workload, spec, got) {
   const ref = got.find((r) => r.impl === "polyhead");
@@ -59,19 +61,22 @@ function check(workload, spec, got) {
     if (!Number.isFinite(r.median)) problems.push(`${who}: no timing`);
     if (!r.check) continue;
     // the thread count never changes a bit: every step's loss is one thread's exactly
-    if (r.impl === "polyhead-threads" && !(r.check.length === ref.check.length && r.check.every((v, i) => Object.is(v, ref.check[i])))) {
-      problems.push(`${who}: losses ${r.check.slice(0, 3)}... are not polyhead's bits (${ref.check.slice(0, 3)}...)`);
+    // ... and on the fast kernels, polyhead/fast's (the same build's matmul, on this machine)
+    const same = r.impl === "polyhead-threads" ? ref : r.impl === "polyhead-threads-fast" ? got.find((g) => g.impl === "polyhead-fast") : null;
+    if (r.impl === "polyhead-threads-fast" && !same) problems.push(`${who}: no polyhead-fast result to check against`);
+    if (same && !(r.check.length === same.check.length && r.check.every((v, i) => Object.is(v, same.check[i])))) {
+      problems.push(`${who}: losses ${r.check.slice(0, 3)}... are not ${same.impl}'s bits (${same.check.slice(0, 3)}...)`);
     }
     if (spec.kind === "train") {
       const first = r.check[0], last = r.check[r.check.length - 1];
       const rf = ref.check[0], rl = ref.check[ref.check.length - 1];
       if (!r.check.every(Number.isFinite)) problems.push(`${who}: a loss is not finite`);
       if (!(last < first)) problems.push(`${who}: the loss did not fall (${first} -> ${last})`);
-      if (!(rel(first, rf) < (r.impl === "polyhead-fast" ? 1e-3 : 1e-4))) problems.push(`${who}: first loss ${first} differs from polyhead's ${rf} (same weights and batch)`);
+      if (!(rel(first, rf) < (fastImpl(r) ? 1e-3 : 1e-4))) problems.push(`${who}: first loss ${first} differs from polyhead's ${rf} (same weights and batch)`);
       const tol = spec.lastTol ?? 1e-2;
       if (!(rel(last, rl) < tol)) problems.push(`${who}: loss after ${r.check.length} steps ${last} is more than ${tol * 100}% from polyhead's ${rl}`);
     } else if (spec.kind === "infer") {
-      const tol = r.impl === "polyhead-fast" ? 1e-3 : 1e-4;
+      const tol = fastImpl(r) ? 1e-3 : 1e-4;
       const bad = r.check.findIndex((v, i) => !(Math.abs(v - ref.check[i]) <= tol * Math.abs(ref.check[i]) + 1e-5));
       if (r.check.length !== ref.check.length || bad >= 0) problems.push(`${who}: outputs differ from polyhead's (check value ${bad}: ${r.check[bad]} vs ${ref.check[bad]})`);
     }
@@ -83,8 +88,10 @@ function checkMatmul(got) {
     const ref = rs.find((r) => r.impl === "polyhead");
     for (const r of rs) {
       // the fast build's FMA rounds once per product: it differs from the default in the last bits only
-      const tol = r.impl === "polyhead-fast" ? 1e-3 : 1e-4;
+      const tol = fastImpl(r) ? 1e-3 : 1e-4;
       if (r.impl === "polyhead-threads" && !(r.agree === 0 && r.check.every((v, i) => v === ref.check[i]))) problems.push(`${w}: polyhead-threads (${r.threads} threads) is not one thread's bits`);
+      const fast = rs.find((f) => f.impl === "polyhead-fast");
+      if (r.impl === "polyhead-threads-fast" && !(r.agree === 0 && fast && r.check.every((v, i) => v === fast.check[i]))) problems.push(`${w}: polyhead-threads-fast (${r.threads} threads) is not polyhead-fast's bits`);
       if (r.agree !== undefined && !(r.agree < tol)) problems.push(`${w}: ${r.impl} differs from polyhead by ${r.agree} (relative to max |C|)`);
       if (!(Math.abs(r.check[0] - ref.check[0]) <= tol * ref.check[0] && Math.abs(r.check[1] - ref.check[1]) <= tol * ref.check[0])) {
         problems.push(`${w}: ${r.impl} (${r.threads} threads) fingerprint ${r.check} differs from polyhead's ${ref.check}`);
@@ -103,7 +110,10 @@ for (const w of names) {
   if (spec.kind !== "matmul") {  // polyhead on the fast kernels, in a process of its own (the engine loads one build)
     got.push(...runWorker(process.execPath, ["--experimental-wasm-relaxed-simd", path.join(here, "suite/js.mjs"), w, dir, "--fast", ...(quick ? ["--quick"] : [])]));
   }
-  if (threaded(spec)) got.push(...runWorker(process.execPath, [path.join(here, "suite/js.mjs"), w, dir, "--threads", String(CORES), ...(quick ? ["--quick"] : [])]));
+  if (threaded(spec)) {
+    got.push(...runWorker(process.execPath, [path.join(here, "suite/js.mjs"), w, dir, "--threads", String(CORES), ...(quick ? ["--quick"] : [])]));
+    got.push(...runWorker(process.execPath, ["--experimental-wasm-relaxed-simd", path.join(here, "suite/js.mjs"), w, dir, "--threads", String(CORES), "--fast", ...(quick ? ["--quick"] : [])]));
+  }
   if (existsSync(path.join(dir, `${w}.json`))) {
     for (const t of quick ? [1] : THREADS) got.push(...runWorker(PY, [path.join(here, "suite/torch_peer.py"), w, dir, String(t)], { OPENBLAS_NUM_THREADS: String(t), OMP_NUM_THREADS: String(t) }));
   }
@@ -197,13 +207,14 @@ for (const w of names.filter((n) => WORKLOADS[n].kind === "train")) {
   if (one && all) targets.push([`${w}: ${CORES} threads >= 1.8x one thread`, `${(one.median / all.median).toFixed(2)}x`, one.median >= 1.8 * all.median]);
   if (all && pt) targets.push([`${w}: polyhead on ${CORES} threads vs PyTorch on ${CORES}`, `${(pt.median / all.median).toFixed(2)}x as fast`, pt.median >= all.median]);
 }
-// "all cores and fast mode at or under PyTorch on the same core count": fast mode has no
-// threaded build, so its single-thread step stands against PyTorch on 1 and on 2 threads
+// "all cores and fast mode at or under PyTorch on the same core count": polyhead/threads'
+// fast kernels on t threads against PyTorch on t; a step that is not threaded (tabular,
+// batch 32) on polyhead/fast (1 thread) against PyTorch on 1 and on 2 threads
 for (const w of ["shared-bottom", "mmoe", "tabular"].filter((n) => names.includes(n))) {
-  const f = get(w, "polyhead-fast");
   for (const t of THREADS) {
-    const pt = get(w, "pytorch", t);
-    if (f && pt) targets.push([`${w}: polyhead-fast (1 thread) at or under PyTorch on ${t} thread${t > 1 ? "s" : ""}`, `${f.median.toFixed(2)} vs ${pt.median.toFixed(2)} ms`, f.median <= pt.median]);
+    const pt = get(w, "pytorch", t), tf = get(w, "polyhead-threads-fast", t), f = tf ?? get(w, "polyhead-fast");
+    const who = tf ? `${t === CORES ? "all cores" : `${t} thread${t > 1 ? "s" : ""}`} + fast mode (polyhead-threads-fast)` : "polyhead-fast (1 thread)";
+    if (f && pt) targets.push([`${w}: ${who} at or under PyTorch on ${t} thread${t > 1 ? "s" : ""}`, `${f.median.toFixed(2)} vs ${pt.median.toFixed(2)} ms`, f.median <= pt.median]);
   }
 }
 // matmul against the peaks: the best 512/1024 NN row as a share of the peak timed in turn

@@ -2,7 +2,7 @@
 // JavaScript peers (TensorFlow.js wasm and cpu, jax-js), one after another, each checked
 // (losses or outputs) before it is timed. It first writes the workload's inputs (data,
 // initial weights, spec) for the PyTorch process, so every implementation starts alike.
-//   node bench/suite/js.mjs <workload> <dir> [--quick] [--only polyhead,jax-js] [--fast] [--threads N]
+//   node bench/suite/js.mjs <workload> <dir> [--quick] [--only polyhead,jax-js] [--fast] [--threads N] (both: polyhead/threads' fast kernels)
 // prints progress, then one line `RESULT <json>` that the suite reads.
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -35,12 +35,15 @@ const BUDGET_MS = quick ? 300 : 4000, MIN_REPEATS = quick ? 2 : 5, MAX_REPEATS =
 // --fast: polyhead alone, on the fast kernels (polyhead/fast), as the row "polyhead-fast"
 const fastMode = args.includes("--fast");
 // --threads N: polyhead alone, on polyhead/threads, timed on 1 and on N threads of one pool
-// in turn (setThreads before each call), as the rows "polyhead-threads"
+// in turn (setThreads before each call), as the rows "polyhead-threads"; with --fast, on its
+// fast kernels (initThreads({ fast: true })), as the rows "polyhead-threads-fast"
 const threadsAt = args.indexOf("--threads"), nThreads = threadsAt >= 0 ? Number(args[threadsAt + 1]) : 0;
 const pool = nThreads ? await import("../../dist/threads.js") : null;
+const threadedImpl = fastMode ? "polyhead-threads-fast" : "polyhead-threads";
 if (pool) {
-  await pool.initThreads({ threads: nThreads });
+  await pool.initThreads({ threads: nThreads, fast: fastMode });
   if (pool.threadCount() !== nThreads) throw new Error(`--threads ${nThreads}: the pool started ${pool.threadCount()} threads`);
+  if (pool.fastModeActive() !== fastMode) throw new Error("--threads --fast: the fast kernels did not load (run Node with --experimental-wasm-relaxed-simd)");
 } else if (fastMode) {
   const { fastModeActive, initFast } = await import("../../dist/fast.js");
   await initFast();
@@ -387,7 +390,7 @@ async function matmulRows() {
   const impls = [];
   // --threads: the matmul op (tensors in, a tensor out) on 1 and on N threads of the pool
   for (const t of pool ? [1, nThreads] : []) {
-    impls.push({ impl: "polyhead-threads", threads: t, setup([m, k, n], [tA, tB], av, bv) {
+    impls.push({ impl: threadedImpl, threads: t, setup([m, k, n], [tA, tB], av, bv) {
       const a = ph.tensor(av, tA ? [k, m] : [m, k]).keep(), b = ph.tensor(bv, tB ? [n, k] : [k, n]).keep();
       const run = () => { pool.setThreads(t); ph.scope(() => { ph.matmul(a, b, { transA: tA, transB: tB }); }); };
       return { run, result: () => ph.scope(() => ph.matmul(a, b, { transA: tA, transB: tB }).f32()), free: () => { a.dispose(); b.dispose(); } };
@@ -516,7 +519,7 @@ if (W.kind === "matmul") {
     // every run's check calls (a trainer's first steps) come first, then the timed rounds
     const res = await measureInTurn(group.map((g) => g.run), W.kind === "train" ? CHECK_STEPS : 2, { sampleMs: quick ? 0 : 25 });
     group.forEach(({ d, t }, i) => {
-      const impl = fastMode ? "polyhead-fast" : pool ? "polyhead-threads" : d.impl, r = res[i];
+      const impl = pool ? threadedImpl : fastMode ? "polyhead-fast" : d.impl, r = res[i];
       const check = W.kind === "train" ? r.check : r.check[0];
       process.stderr.write(`${name}: ${impl}${pool ? ` (${t} thread${t > 1 ? "s" : ""})` : ""} ${r.median.toFixed(3)} ${metric} (${r.n} timed)\n`);
       rows.push({ workload: name, impl, threads: t, metric, median: r.median, min: r.min, max: r.max, n: r.n, check: d.noCheck ? undefined : check });
