@@ -40,14 +40,16 @@ describe("fast mode", () => {
     expect(probe.trim()).toBe("true false");
   });
 
+  // the shapes cover the fast build's 6-row tiles whole and cut (m = 1, 4, 5, 6, 13, 37) and k past
+  // one KC block (513: the later blocks add into C); alpha and beta also blend into a C set before
   it("fast matmul agrees with the default and the scalar reference within float32 round-off, every transpose", () => {
     const out = node(`
       import { readFileSync } from "node:fs";
       const load = async (f) => (await WebAssembly.instantiate(readFileSync("build/" + f), {})).instance.exports;
       const fast = await load("polyhead-fast.wasm"), plain = await load("polyhead.wasm");
       let worst = 0, differs = 0;
-      for (const [m, k, n] of [[1, 1, 1], [5, 300, 9], [37, 513, 21], [64, 64, 64]]) {
-        for (const tA of [0, 1]) for (const tB of [0, 1]) {
+      for (const [m, k, n] of [[1, 1, 1], [4, 20, 16], [5, 300, 9], [6, 40, 8], [13, 300, 17], [37, 513, 21], [64, 64, 64]]) {
+        for (const tA of [0, 1]) for (const tB of [0, 1]) for (const [alpha, beta] of [[1, 0], [0.75, -0.5]]) {
           const res = [];
           for (const ex of [fast, plain]) {
             const base = Math.ceil(ex.heap_base() / 64) * 64, need = base + 4 * (m * k + k * n + 2 * m * n) + 256;
@@ -55,9 +57,10 @@ describe("fast mode", () => {
             const f = new Float32Array(ex.memory.buffer);
             const a = base, b = a + 4 * m * k, c = b + 4 * k * n, r = c + 4 * m * n;
             let s = 12345;
-            for (let i = 0; i < m * k + k * n; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; f[a / 4 + i] = s / 2 ** 31 - 1; }
-            ex.matmul(c, a, b, m, n, k, tA, tB, 1, 0);
-            ex.matmul_ref(r, a, b, m, n, k, tA, tB, 1, 0);
+            for (let i = 0; i < m * k + k * n + m * n; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; f[a / 4 + i] = s / 2 ** 31 - 1; }
+            f.copyWithin(r / 4, c / 4, c / 4 + m * n);
+            ex.matmul(c, a, b, m, n, k, tA, tB, alpha, beta);
+            ex.matmul_ref(r, a, b, m, n, k, tA, tB, alpha, beta);
             res.push([f.slice(c / 4, c / 4 + m * n), f.slice(r / 4, r / 4 + m * n)]);
           }
           const [[cf, rf], [cp]] = res;

@@ -34,13 +34,18 @@ export function matmul_ref(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
 //   v128 loads with folded offsets, where load32_splat at an offset costs V8 an extra lea
 //   per row. +5% over broadcast loads; the price is a 4x larger A block, hence small MC.
 // - KC x MC x NC = 256 x 32 x 512 measured best among 128..512 x 16..128 x 128..512.
+// - The fast build's FMA needs no temporary, so 6x8 (12 accumulators, 2 B, 1 A: all 15)
+//   fits there without a spill: +5..14% over its 4x8 on 512..1024 squares and the training
+//   shapes (bench/suite's shapes, Zen 3, the two tiles timed in turn), the same bits (each
+//   element is summed as before; the tile only changes which loop computes it). MC = 36,
+//   a whole number of its panels.
 
-const MR = 4;
+const MR = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
 const NR = 8;
 const KC = 256;
-const MC = 32;
+const MC = ASC_FEATURE_RELAXED_SIMD ? 36 : 32;
 const NC = 512;
-const AP0 = memory.data(MC * KC * 16, 64); // A block, pre-broadcast: 128 KiB
+const AP0 = memory.data(MC * KC * 16, 64); // A block, pre-broadcast: 128 KiB (fast build: 144)
 const BP0 = memory.data(KC * NC * 4, 64);  // B block: 512 KiB
 const TILE0 = memory.data(MR * NR * 4, 64); // an edge tile, before its partial store
 
@@ -118,7 +123,7 @@ export function matmul(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
           for (let ir = 0; ir < mc; ir += MR) {
             const rows = min(MR, mc - ir);
             const cp = c + (<usize>((ic + ir) * n + jc + jr) << 2);
-            micro4x8(AP() + (<usize>(ir * kc) << 4), bp, kc, cp, ldc, rows, cols, mode, alpha, beta);
+            micro(AP() + (<usize>(ir * kc) << 4), bp, kc, cp, ldc, rows, cols, mode, alpha, beta);
           }
         }
       }
@@ -126,15 +131,32 @@ export function matmul(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32,
   }
 }
 
-// C[0:rows, 0:cols] (row stride ldc bytes) <- the 4x8 product of an A panel (kc x 4
-// pre-broadcast v128s, p-major) and a B panel (kc x 8, p-major), stored per mode.
-function micro4x8(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, rows: i32, cols: i32,
+// C[0:rows, 0:cols] (row stride ldc bytes) <- the MR x 8 product of an A panel (kc x MR
+// pre-broadcast v128s, p-major) and a B panel (kc x 8, p-major), stored per mode. Rows 4
+// and 5 exist in the fast build alone (MR = 6; a compile-time choice).
+function micro(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, rows: i32, cols: i32,
   mode: i32, alpha: f32, beta: f32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  const end = ap + (<usize>kc << 6);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  const end = ap + <usize>kc * (MR << 4);
+  // the fast build's panels of at most 4 rows (a batch of 1, C's last rows) skip the
+  // padding rows 4 and 5: the 4x8 loop over the 6-row panel
+  if (MR == 6 && rows <= 4) while (ap < end) {
+    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+    let av = v128.load(ap);
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
+    av = v128.load(ap, 16);
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
+    av = v128.load(ap, 32);
+    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
+    av = v128.load(ap, 48);
+    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
+    ap += MR << 4; bp += 32;
+  }
   while (ap < end) {
     const b0 = v128.load(bp), b1 = v128.load(bp, 16);
     let av = v128.load(ap);
@@ -145,7 +167,13 @@ function micro4x8(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, rows: i32
     c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
     av = v128.load(ap, 48);
     c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
-    ap += 64; bp += 32;
+    if (MR == 6) {
+      av = v128.load(ap, 64);
+      c40 = madd(av, b0, c40); c41 = madd(av, b1, c41);
+      av = v128.load(ap, 80);
+      c50 = madd(av, b0, c50); c51 = madd(av, b1, c51);
+    }
+    ap += MR << 4; bp += 32;
   }
   if (rows == MR && cols == NR) {
     const va = f32x4.splat(alpha), vb = f32x4.splat(beta);
@@ -153,12 +181,20 @@ function micro4x8(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, rows: i32
     storeRow(c, c10, c11, mode, va, vb); c += ldc;
     storeRow(c, c20, c21, mode, va, vb); c += ldc;
     storeRow(c, c30, c31, mode, va, vb);
+    if (MR == 6) {
+      c += ldc; storeRow(c, c40, c41, mode, va, vb);
+      c += ldc; storeRow(c, c50, c51, mode, va, vb);
+    }
     return;
   }
   v128.store(TILE(), c00); v128.store(TILE(), c01, 16);
   v128.store(TILE(), c10, 32); v128.store(TILE(), c11, 48);
   v128.store(TILE(), c20, 64); v128.store(TILE(), c21, 80);
   v128.store(TILE(), c30, 96); v128.store(TILE(), c31, 112);
+  if (MR == 6) {
+    v128.store(TILE(), c40, 128); v128.store(TILE(), c41, 144);
+    v128.store(TILE(), c50, 160); v128.store(TILE(), c51, 176);
+  }
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < cols; j++) {
       const s = load<f32>(TILE() + (<usize>(i * NR + j) << 2));
@@ -255,7 +291,8 @@ function packA(a: usize, m: i32, k: i32, transA: i32, ic: i32, pc: i32, mc: i32,
         const s = src + <usize>p * ps;
         v128.store(dst, v128.load32_splat(s)); v128.store(dst, v128.load32_splat(s + rs), 16);
         v128.store(dst, v128.load32_splat(s + rs * 2), 32); v128.store(dst, v128.load32_splat(s + rs * 3), 48);
-        dst += 64;
+        if (MR == 6) { v128.store(dst, v128.load32_splat(s + rs * 4), 64); v128.store(dst, v128.load32_splat(s + rs * 5), 80); }
+        dst += MR << 4;
       }
     } else {
       for (let p = 0; p < kc; p++) {

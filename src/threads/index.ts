@@ -16,7 +16,7 @@
 // import { initThreads } from "polyhead/threads";
 // await initThreads({ threads: 4 });
 import bytes from "../../build/polyhead-threads.wasm";
-import { markFastMode, relaxedSimdSupported } from "../fast/relaxed.js";
+import { fastModeActive, markFastMode, relaxedSimdSupported } from "../fast/relaxed.js";
 import { init, isReady, setWasmSource, type InitOptions } from "../engine/engine.js";
 import type { Kernels } from "../engine/kernels.js";
 import { checkOptions, show } from "../validate.js";
@@ -51,7 +51,9 @@ const PAGE = 65536;
 // The module asks for 11 pages of static data today (asc's count); a larger first size
 // leaves it room, and a module that outgrows it fails to link, loudly, in the tests.
 const FIRST_PAGES = 32;
-const MR = 4, NR = 8; // matmul's register tile (assembly/kernels/matmul.ts): blocks start on its edges
+// matmul's register tile (assembly/kernels/matmul.ts): blocks start on its edges. Its rows
+// are 4, and 6 in the fast builds (whose FMA frees the registers for two more).
+const MR = 4, MR_FAST = 6, NR = 8;
 
 // The control block, an Int32Array over its own SharedArrayBuffer: the job (pointers,
 // sizes, alpha and beta as float bits), its kind and number, the chunk counter (chunks in
@@ -216,7 +218,7 @@ async function start(threads: number | undefined, fast: boolean, initOptions: In
     per = ex.matmul_scratch_bytes();
     const end = scratch + pool * per;
     if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
-    return { exports: { ...ex, heap_base: () => end, matmul: threadedMatmul(ex), bmm: threadedBmm(ex) } };
+    return { exports: { ...ex, heap_base: () => end, matmul: threadedMatmul(ex, fastModeActive() ? MR_FAST : MR), bmm: threadedBmm(ex) } };
   });
   await init(initOptions);
   ctl = new Int32Array(new SharedArrayBuffer(4 * (BLOCKS + 4 * MAX_CHUNKS)));
@@ -239,14 +241,14 @@ async function start(threads: number | undefined, fast: boolean, initOptions: In
  * C cut into chunks of whole register tiles, of rows when there are enough, of columns
  * otherwise.
  */
-function threadedMatmul(ex: ThreadKernels): Kernels["matmul"] {
+function threadedMatmul(ex: ThreadKernels, mr: number): Kernels["matmul"] {
   return function matmul(c, a, b, m, n, k, transA, transB, alpha, beta) {
     const t = Math.min(used, workers.length + 1);
-    const rowTiles = Math.ceil(m / MR), colTiles = Math.ceil(n / NR);
+    const rowTiles = Math.ceil(m / mr), colTiles = Math.ceil(n / NR);
     const byRows = rowTiles >= t && (m >= n || colTiles < t);
     const tiles = byRows ? rowTiles : colTiles, chunks = Math.min(tiles, CHUNKS_PER_THREAD * t);
     if (t < 2 || chunks < 2 || k <= 0 || m * n * k < minWork) return ex.matmul(c, a, b, m, n, k, transA, transB, alpha, beta);
-    const edge = byRows ? MR : NR, size = byRows ? m : n;
+    const edge = byRows ? mr : NR, size = byRows ? m : n;
     const cut = (q: number) => Math.min(size, Math.floor((q * tiles) / chunks) * edge);
     spread(MATMUL, [c, a, b, m, n, k, transA, transB], alpha, beta, t, chunks,
       (q) => (byRows ? [cut(q), cut(q + 1), 0, n] : [0, m, cut(q), cut(q + 1)]),
