@@ -175,13 +175,14 @@ function micro(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, rows: i32, c
     }
     ap += MR << 4; bp += 32;
   }
-  if (rows == MR && cols == NR) {
+  // whole tiles, and the fast build's 4-row ones, store by rows of v128s
+  if ((rows == MR && cols == NR) || (MR == 6 && rows == 4 && cols == NR)) {
     const va = f32x4.splat(alpha), vb = f32x4.splat(beta);
     storeRow(c, c00, c01, mode, va, vb); c += ldc;
     storeRow(c, c10, c11, mode, va, vb); c += ldc;
     storeRow(c, c20, c21, mode, va, vb); c += ldc;
     storeRow(c, c30, c31, mode, va, vb);
-    if (MR == 6) {
+    if (MR == 6 && rows == MR) {
       c += ldc; storeRow(c, c40, c41, mode, va, vb);
       c += ldc; storeRow(c, c50, c51, mode, va, vb);
     }
@@ -292,6 +293,14 @@ function packA(a: usize, m: i32, k: i32, transA: i32, ic: i32, pc: i32, mc: i32,
         v128.store(dst, v128.load32_splat(s)); v128.store(dst, v128.load32_splat(s + rs), 16);
         v128.store(dst, v128.load32_splat(s + rs * 2), 32); v128.store(dst, v128.load32_splat(s + rs * 3), 48);
         if (MR == 6) { v128.store(dst, v128.load32_splat(s + rs * 4), 64); v128.store(dst, v128.load32_splat(s + rs * 5), 80); }
+        dst += MR << 4;
+      }
+    } else if (MR == 6 && rows <= 4) {
+      // the fast build's short panels: the micro-kernel's 4-row loop reads rows 0..3 alone
+      for (let p = 0; p < kc; p++) {
+        for (let r = 0; r < 4; r++) {
+          v128.store(dst + (<usize>r << 4), r < rows ? v128.load32_splat(src + <usize>r * rs + <usize>p * ps) : f32x4.splat(0));
+        }
         dst += MR << 4;
       }
     } else {
