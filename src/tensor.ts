@@ -69,18 +69,24 @@ export function checkInt32(x: unknown, what: string): void {
 
 const EXACT_INT32 = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array];
 
-/** Throw unless every value fits `dtype` exactly: a number for float32, an int32 integer for int32. */
-export function checkValues(values: ArrayLike<number>, dtype: DType, what: string): void {
+/**
+ * Throw unless every value fits `dtype` exactly: a number for float32, an int32 integer for
+ * int32. `what` names the target in the message; a function is called only to throw (a
+ * write of one batch row calls this, so no message is built on the way).
+ */
+export function checkValues(values: ArrayLike<number>, dtype: DType, what: string | (() => string)): void {
+  const name = () => (typeof what === "string" ? what : what());
   if (ArrayBuffer.isView(values)) {
     if (values instanceof BigInt64Array || values instanceof BigUint64Array || values instanceof DataView) {
-      throw new Error(`${what}: a ${values.constructor.name} cannot fill a ${dtype} tensor (pass numbers)`);
+      throw new Error(`${name()}: a ${values.constructor.name} cannot fill a ${dtype} tensor (pass numbers)`);
     }
     if (dtype === "float32" || EXACT_INT32.some((c) => values instanceof c)) return;
   }
   for (let i = 0; i < values.length; i++) {
     const x = values[i];
-    if (dtype === "int32") checkInt32(x, `${what}: value ${i}`);
-    else if (typeof x !== "number") throw new Error(`${what}: value ${i} is ${JSON.stringify(x)} (${typeof x}), not a number`);
+    if (dtype === "int32") {
+      if (!(typeof x === "number" && Number.isInteger(x) && x >= -2147483648 && x <= 2147483647)) checkInt32(x, `${name()}: value ${i}`);
+    } else if (typeof x !== "number") throw new Error(`${name()}: value ${i} is ${JSON.stringify(x)} (${typeof x}), not a number`);
   }
 }
 
@@ -149,7 +155,7 @@ export class Tensor {
     if (offset === undefined ? values.length !== this.size : !(Number.isInteger(offset) && offset >= 0 && offset + values.length <= this.size)) {
       throw new Error(`write: ${values.length} values${offset === undefined ? "" : ` at offset ${offset}`} for ${this.describe()} (${this.size} elements)`);
     }
-    checkValues(values, this.dtype, `write to ${this.describe()}`);
+    checkValues(values, this.dtype, () => `write to ${this.describe()}`);
     const p = (this.ptr >>> 2) + (offset ?? 0);
     if (this.dtype === "int32") I32().set(values, p); else F32().set(values, p);
     return this;
