@@ -29,7 +29,7 @@ const PY = "/usr/bin/python3";  // Debian's, with python3-torch and numpy
 const THREADS = [1, 2];
 const CORES = os.availableParallelism?.() ?? os.cpus().length;
 // polyhead/threads runs these (matmul, and the training steps of batch 256) on 1 and all cores
-const threaded = (spec) => CORES > 1 && (spec.kind === "matmul" || (spec.kind === "train" && spec.B === 256));
+const threaded = (spec) => CORES > 1 && (spec.kind === "matmul" || (spec.kind === "train" && spec.B === 256) || (spec.kind === "infer" && spec.rows >= 256));
 const cpu = os.cpus()[0]?.model ?? "unknown CPU";
 const dir = mkdtempSync(path.join(os.tmpdir(), "polyhead-suite-"));
 if (!existsSync(path.join(root, "dist/index.js"))) execFileSync(process.execPath, [path.join(root, "build/build.mjs")], { stdio: "inherit" });
