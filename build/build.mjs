@@ -47,7 +47,8 @@ step("asc -> build/polyhead-threads.wasm", () => {
 // ... and with relaxed SIMD as well (polyhead/threads' `fast: true`): the fast build's
 // matmul on every thread
 step("asc -> build/polyhead-threads-fast.wasm", () => {
-  execFileSync(bin("asc"), [...THREADED, "--enable", "relaxed-simd", "-o", "build/polyhead-threads-fast.wasm"], { cwd: root, stdio: "inherit" });
+  // a text file of its own: asconfig.json's target would write build/polyhead.wat over the default build's
+  execFileSync(bin("asc"), [...THREADED, "--enable", "relaxed-simd", "-o", "build/polyhead-threads-fast.wasm", "--textFile", "build/polyhead-threads-fast.wat"], { cwd: root, stdio: "inherit" });
 });
 // The scalar references of the SIMD kernels, for the kernel tests only (not shipped);
 // a config of its own, since asconfig.json's entries would pull every kernel in.
