@@ -4,8 +4,12 @@
 // cross-runtime identity workload (every kernel, a hand-trained MLP, the MMoE Trainer run)
 // reproduces the pinned checksums on 1, 2 and 3 threads with every matmul split; options
 // are checked by name; a process using the pool exits by itself; without shared memory it
-// warns once and runs the default kernels. Child processes use the built dist/ (npm test
-// builds first).
+// warns once and runs the default kernels; a worker that dies (mid-chunk or between jobs) is
+// dropped with one warning and the job completes with one thread's bits (or, for a product
+// that adds into C, throws), while a worker that is only slow is waited for. Child processes
+// use the built dist/ (npm test builds first); those that kill a worker run there, so that a
+// regression that hangs a synchronous matmul fails at the child's timeout instead of hanging
+// the suite.
 import { describe, it, expect, beforeAll } from "vitest";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -20,8 +24,8 @@ import { expectSameChecksums } from "./runtimes/compare.js";
 import { workload } from "./runtimes/workload.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const node = (code: string) => execFileSync(process.execPath, ["--input-type=module", "-e", code],
-  { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
+const node = (code: string, timeout = 30_000) => execFileSync(process.execPath, ["--input-type=module", "-e", code],
+  { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout });
 
 describe("initThreads options", () => {
   it("rejects unknown and bad options by name before loading anything", async () => {
@@ -142,6 +146,91 @@ describe("threads in a process of their own", () => {
     expect(r.threads).toBe(1);
     expect(r.c).toEqual([11]);
   });
+});
+
+describe("a pool worker that dies", () => {
+  // the jobs every scenario checks against one thread's bits: a matmul, a bmm (attention's
+  // heads) and conv2d's backward, whose weight gradient is summed over the batch by
+  // matmuls with beta = 1
+  const setup = `
+    import { initThreads, threadCount, testPool, chunksOnWorkers, setThreads } from "./dist/threads.js";
+    import * as ph from "./dist/index.js";
+    const warnings = [];
+    console.warn = (m) => warnings.push(String(m));
+    let a, b, q, k, x, w, one;
+    const bits = (t) => new Uint32Array(t.f32().buffer).join();
+    const jobs = {
+      matmul: () => ph.scope(() => bits(ph.matmul(a, b))),
+      bmm: () => ph.scope(() => bits(ph.bmm(q, k, { transB: true }))),
+      conv: () => ph.scope(() => {
+        ph.backward(ph.sum(ph.conv2d(x, w, null, { padding: 1 })));
+        const g = w.grad ? bits(w.grad) : "no gradient";
+        w.grad?.dispose(); w.grad = null;
+        return g;
+      }),
+    };
+    const sameBits = () => Object.keys(jobs).every((j) => jobs[j]() === one[j]);
+    async function start(threads) {
+      await initThreads({ threads, minWork: 0 });
+      const rng = new ph.Rng(3), randn = (shape, sd = 1) => ph.randn(shape, 0, sd, rng).keep();
+      [a, b, q, k, x, w] = [randn([256, 200]), randn([200, 192]), randn([6, 64, 32]), randn([6, 64, 32]), randn([4, 8, 12, 12]), randn([16, 8, 3, 3], 0.3)];
+      w.requiresGrad = true;
+      setThreads(1); one = Object.fromEntries(Object.keys(jobs).map((j) => [j, jobs[j]()])); setThreads(threads);
+    }`;
+
+  it("one that dies holding a chunk is dropped with one warning and the job completes with one thread's bits (one adding into C throws, naming it); one that is only slow is waited for", () => {
+    const out = node(`${setup}
+      await start(5);
+      // run a job until a worker has taken the armed hook (the calling thread may claim a whole job itself)
+      const untilTaken = (job) => {
+        let runs = 0, same = true, error = null;
+        while (testPool() !== 0 && runs < 200) {
+          runs++;
+          try { same = jobs[job]() === one[job] && same; } catch (e) { error = e.message; break; }
+        }
+        return { runs, same, error, taken: testPool() === 0, threads: threadCount(), warnings: warnings.splice(0) };
+      };
+      const t0 = performance.now();
+      testPool(300, 100); // the next worker to claim a chunk sleeps 300 ms; the calling thread warns after 100 ms
+      const slow = { ...untilTaken("matmul"), ms: performance.now() - t0 };
+      const died = [["die", "matmul"], ["die", "bmm"], ["die-adding", "conv"]].map(([hook, job]) => {
+        testPool(hook);
+        const r = untilTaken(job), before = chunksOnWorkers();
+        return { hook, job, ...r, after: sameBits(), byWorkersAfter: chunksOnWorkers() - before };
+      });
+      console.log(JSON.stringify({ slow, died }));`, 20_000);
+    const { slow, died } = JSON.parse(out.trim());
+    expect(slow).toMatchObject({ taken: true, same: true, error: null, threads: 5 });
+    expect(slow.ms, "the calling thread waited for the slow worker").toBeGreaterThanOrEqual(300);
+    expect(slow.warnings).toHaveLength(1);
+    expect(slow.warnings[0]).toMatch(/polyhead\/threads: a matmul has waited .* for a pool worker holding part of it, with no sign here that the worker is gone; it waits on/);
+    const dropped = (threads: number) => new RegExp(`a pool worker stopped in the middle of a (matmul|bmm); the pool goes on without it, on ${threads} threads`);
+    for (const [i, r] of died.entries()) {
+      expect(r, `${r.hook} in ${r.job}`).toMatchObject({ taken: true, threads: 4 - i, after: true });
+      expect(r.warnings, `${r.hook} in ${r.job}: one warning`).toHaveLength(1);
+      expect(r.warnings[0]).toMatch(dropped(4 - i));
+      expect(r.byWorkersAfter, `${r.hook} in ${r.job}: the surviving workers still compute chunks`).toBeGreaterThan(0);
+    }
+    expect(died[0]).toMatchObject({ same: true, error: null });
+    expect(died[1]).toMatchObject({ same: true, error: null });
+    expect(died[2].error).toMatch(/^polyhead: matmul \(C = 1·A·B \+ 1·C, C 16 x 72, k = 144\): a polyhead\/threads pool worker died while computing C's rows \d+\.\.\d+, columns \d+\.\.\d+; this product adds into what C held .*it now holds NaN/);
+  }, 30_000);
+
+  it("one that ends between jobs is dropped with one warning; threadCount() and setThreads() follow; the others give one thread's bits", () => {
+    const out = node(`${setup}
+      await start(3);
+      testPool("end");
+      for (let waited = 0; threadCount() === 3 && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      const threads = threadCount(), before = chunksOnWorkers(), same = sameBits();
+      let bound = null;
+      try { setThreads(3); } catch (e) { bound = e.message; }
+      console.log(JSON.stringify({ threads, same, byWorkers: chunksOnWorkers() - before, warnings, bound }));`, 20_000);
+    const r = JSON.parse(out.trim());
+    expect(r).toMatchObject({ threads: 2, same: true });
+    expect(r.byWorkers).toBeGreaterThan(0);
+    expect(r.warnings).toEqual(["polyhead: polyhead/threads: a pool worker exited with code 1; the pool goes on without it, on 2 threads (the same bits)"]);
+    expect(r.bound).toMatch(/setThreads: n must be an integer in \[1, 2\]/);
+  }, 30_000);
 });
 
 interface PlainKernels { memory: WebAssembly.Memory; heap_base(): number; matmul(...args: number[]): void; bmm(...args: number[]): void }

@@ -6,9 +6,10 @@
 // which the threads claim one at a time; no reduction is ever split, so every element is
 // summed in the same order as on one thread: the bits are those of the default kernels
 // for any thread count and any claiming.
-// Idle workers sleep in Atomics.wait (no spinning) and never keep a process
-// alive. Where there is no shared memory (a page without cross-origin isolation, workerd)
-// it says so once and runs the default kernels on one thread.
+// Idle workers sleep in Atomics.wait (no spinning) and never keep a process alive; a
+// worker that dies is dropped, saying so, and the others go on (see settle()). Where there
+// is no shared memory (a page without cross-origin isolation, workerd) it says so once and
+// runs the default kernels on one thread.
 // With `fast: true` the module is the same build with relaxed SIMD's fused multiply-add in
 // matmul (build/polyhead-threads-fast.wasm, loaded from a chunk of its own only then):
 // polyhead/fast's bits on any thread count, where relaxed SIMD validates.
@@ -45,6 +46,7 @@ interface ThreadKernels extends Kernels {
     alpha: number, beta: number, i0: number, i1: number, j0: number, j1: number): void;
   matmul_scratch(at: number): void;
   matmul_scratch_bytes(): number;
+  memory: WebAssembly.Memory;
 }
 
 const PAGE = 65536;
@@ -59,46 +61,66 @@ const MR = 4, MR_FAST = 6, NR = 8;
 // sizes, alpha and beta as float bits), its kind and number, the chunk counter (chunks in
 // the high half, the next unclaimed one in the low half, one word so a claim is one
 // compare-and-swap), chunks done, a failure flag, the word workers sleep on (bumped per
-// job), a quit flag, chunks workers have done (for the tests), then each chunk's block (of
-// C's rows and columns, or of bmm's batch).
-const JOB = 0, KIND = 10, JOB_ID = 11, NEXT = 12, DONE = 13, FAILED = 14, WAKE = 15, QUIT = 16, BY_WORKERS = 17, BLOCKS = 20;
+// job), a quit flag, chunks workers have done (for the tests), the tests' hook (TEST: see
+// testPool()), then each chunk's block (of C's rows and columns, or of bmm's batch), each
+// chunk's mark (the number of the last job that finished it) and each worker's state
+// (idle, inside a job's claiming loop, or gone: its loop ended for good).
+const JOB = 0, KIND = 10, JOB_ID = 11, NEXT = 12, DONE = 13, FAILED = 14, WAKE = 15, QUIT = 16, BY_WORKERS = 17, TEST = 18, NAP = 19, BLOCKS = 20;
 const MATMUL = 0, BMM = 1;
 // Chunks per thread: more than one, so that a thread the OS has not scheduled (a loaded
 // machine, a busy browser) leaves its share to the others instead of holding up the job;
 // few, since every chunk of rows packs B again.
 const CHUNKS_PER_THREAD = 3, MAX_CHUNKS = 3 * 64;
+const MARKS = BLOCKS + 4 * MAX_CHUNKS, STATE = MARKS + MAX_CHUNKS, CTL_WORDS = STATE + 64;
+const IDLE = 0, CLAIMING = 1, GONE = 2;
+const DIE = -1, DIE_ADDING = -2; // testPool()'s hooks: the next worker to claim a chunk (of a product with beta != 0) dies
+// How long the calling thread sleeps before it looks for a worker that died holding a chunk.
+const SLICE_MS = 20;
 
 // What a worker runs, given `port` (its parent: self, or worker_threads' parentPort; see
 // platform.ts): no import of its own, so one text serves a Node worker thread and a module
 // Web Worker (Deno, Bun, browsers) alike. Woken, it claims chunks until none is left. A
 // claim is always of the job in progress (that job cannot end before the chunk is done),
 // so a worker that slept through jobs reads the job again when its number has changed.
+// Its state word says CLAIMING from before its first claim of a job until after its last
+// chunk is marked and counted (so the calling thread can tell when no live worker holds a
+// chunk); the timer below runs only if the handler ever unwinds (a Web Worker outlives an
+// uncaught error; the loop does not) and records that the worker is gone.
 const WORKER_SOURCE = `
 const on = (f) => port.on ? port.once("message", f) : (port.onmessage = (e) => f(e.data));
-on(({ module, memory, ctl, scratch }) => {
+on(({ module, memory, ctl, scratch, slot }) => {
   const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
   ex.matmul_scratch(scratch);
-  const f = new Float32Array(ctl.buffer);
+  const f = new Float32Array(ctl.buffer), state = ${STATE} + slot;
   let job = -1, c, a, b, m, n, k, tA, tB, alpha, beta, kind;
+  setTimeout(() => { if (!Atomics.load(ctl, ${QUIT})) { Atomics.store(ctl, state, ${GONE}); Atomics.notify(ctl, ${DONE}); } });
   port.postMessage("ready");
   for (let seen = 0;;) {
     Atomics.wait(ctl, ${WAKE}, seen);
     if (Atomics.load(ctl, ${QUIT})) break;
     seen = Atomics.load(ctl, ${WAKE});
+    Atomics.store(ctl, state, ${CLAIMING});
     for (;;) {
       const w = Atomics.load(ctl, ${NEXT}), chunks = w >>> 16, q = w & 0xffff;
       if (q >= chunks) break;
       if (Atomics.compareExchange(ctl, ${NEXT}, w, w + 1) !== w) continue;
       const id = Atomics.load(ctl, ${JOB_ID});
       if (id !== job) { job = id; [c, a, b, m, n, k, tA, tB] = ctl.subarray(0, 8); alpha = f[8]; beta = f[9]; kind = ctl[${KIND}]; }
+      const t = ctl[${TEST}];
+      if (t && (t !== ${DIE_ADDING} || beta !== 0) && Atomics.compareExchange(ctl, ${TEST}, t, 0) === t) {
+        if (t < 0) throw new Error("polyhead/threads: the tests' hook ends this worker");
+        Atomics.wait(ctl, ${NAP}, 0, t);
+      }
       const blk = ${BLOCKS} + 4 * q, from = ctl[blk], to = ctl[blk + 1];
       try {
         if (kind === ${BMM}) ex.bmm(c + from * m * n * 4, a + from * m * k * 4, b + from * k * n * 4, to - from, m, n, k, tA, tB);
         else ex.matmul_part(c, a, b, m, n, k, tA, tB, alpha, beta, from, to, ctl[blk + 2], ctl[blk + 3]);
       } catch (e) { Atomics.store(ctl, ${FAILED}, 1); }
+      Atomics.store(ctl, ${MARKS} + q, id);
       Atomics.add(ctl, ${BY_WORKERS}, 1);
       if (Atomics.add(ctl, ${DONE}, 1) + 1 === chunks) Atomics.notify(ctl, ${DONE});
     }
+    Atomics.store(ctl, state, ${IDLE});
   }
 });
 `;
@@ -111,12 +133,28 @@ let canBlock = false;    // Atomics.wait is allowed on this thread (not a browse
 let jobs = 0;
 let starting: Promise<void> | null = null; // the first initThreads(), which picks the kernels
 let warned = false;
+const slots = new Map<PoolWorker, number>(); // each worker's state word, STATE + its slot
+let stallMs = 10_000, stallWarned = false;
 
 /** Threads a large matmul runs on now, the calling one included (1 without a pool). */
 export function threadCount(): number { return used; }
 
 /** @internal Chunks of work the pool's workers (not the calling thread) have computed so far. */
 export function chunksOnWorkers(): number { return ctl.length ? Atomics.load(ctl, BY_WORKERS) : 0; }
+
+/**
+ * @internal For the tests: "die" makes the next worker to claim a chunk throw out of its
+ * loop, outside any try (in Node its thread ends), "die-adding" the same in a product with
+ * beta != 0; a number of milliseconds makes it sleep that long first (a slow worker), with
+ * `stallAfter` the wait after which the calling thread warns; "end" terminates a worker
+ * between jobs. Returns the hook still armed (0 once a worker took it).
+ */
+export function testPool(hook?: "die" | "die-adding" | "end" | number, stallAfter?: number): number {
+  if (stallAfter !== undefined) stallMs = stallAfter;
+  if (hook === "end") workers[0]?.terminate();
+  else if (hook !== undefined) Atomics.store(ctl, TEST, hook === "die" ? DIE : hook === "die-adding" ? DIE_ADDING : hook);
+  return ctl.length ? Atomics.load(ctl, TEST) : 0;
+}
 
 /**
  * Use `n` threads from now on (1 up to the number initThreads started): results are the
@@ -134,7 +172,23 @@ export function stopThreads(): void {
   if (workers.length) { Atomics.store(ctl, QUIT, 1); Atomics.notify(ctl, WAKE); }
   workers.forEach((w) => w.terminate());
   workers = [];
+  slots.clear();
   used = 1;
+}
+
+/** Keep an eye on a started worker (its state word is STATE + slot): should it end, the pool drops it. */
+function watch(w: PoolWorker, slot: number): void {
+  slots.set(w, slot);
+  w.onEnd((why) => drop(w, why));
+}
+
+/** Take `w` out of the pool for good, saying so (once: a worker is dropped once); the others give the same bits. */
+function drop(w: PoolWorker, why: string): void {
+  if (!workers.includes(w)) return;
+  workers = workers.filter((x) => x !== w);
+  w.terminate();
+  used = Math.min(used, workers.length + 1);
+  console.warn(`polyhead: polyhead/threads: a pool worker ${why}; the pool goes on without it, on ${workers.length + 1} thread${workers.length ? "s" : ""} (the same bits)`);
 }
 
 function warnOnce(why: string): void {
@@ -221,13 +275,14 @@ async function start(threads: number | undefined, fast: boolean, initOptions: In
     return { exports: { ...ex, heap_base: () => end, matmul: threadedMatmul(ex, fastModeActive() ? MR_FAST : MR), bmm: threadedBmm(ex) } };
   });
   await init(initOptions);
-  ctl = new Int32Array(new SharedArrayBuffer(4 * (BLOCKS + 4 * MAX_CHUNKS)));
+  ctl = new Int32Array(new SharedArrayBuffer(4 * CTL_WORDS));
   ctlF = new Float32Array(ctl.buffer);
   try { Atomics.wait(ctl, DONE, 1, 0); canBlock = true; } catch { canBlock = false; }
   try {
     workers = await Promise.all(Array.from({ length: pool }, (_, index) =>
-      spawnPoolWorker(WORKER_SOURCE, { module, memory, ctl, scratch: scratch + index * per })));
+      spawnPoolWorker(WORKER_SOURCE, { module, memory, ctl, scratch: scratch + index * per, slot: index })));
     await Promise.all(workers.map((w) => w.ready));
+    workers.forEach(watch);
   } catch (e) {
     stopThreads();
     warnOnce(`the workers did not start (${(e as Error).message})`);
@@ -252,8 +307,24 @@ function threadedMatmul(ex: ThreadKernels, mr: number): Kernels["matmul"] {
     const cut = (q: number) => Math.min(size, Math.floor((q * tiles) / chunks) * edge);
     spread(MATMUL, [c, a, b, m, n, k, transA, transB], alpha, beta, t, chunks,
       (q) => (byRows ? [cut(q), cut(q + 1), 0, n] : [0, m, cut(q), cut(q + 1)]),
-      (p) => ex.matmul_part(c, a, b, m, n, k, transA, transB, alpha, beta, p[0], p[1], p[2], p[3]));
+      (p) => ex.matmul_part(c, a, b, m, n, k, transA, transB, alpha, beta, p[0], p[1], p[2], p[3]),
+      beta === 0 ? undefined : (lost) => { throw lostSum(ex.memory, c, m, n, k, alpha, beta, lost); });
   };
+}
+
+/**
+ * A worker died inside C = alpha·A·B + beta·C with beta != 0: its blocks may hold part of
+ * the sum, and C's old values there are gone, so they cannot be computed again. They are
+ * set to NaN, so that a caller who catches the error cannot use them unawares; the rest of
+ * C holds the result.
+ */
+function lostSum(memory: WebAssembly.Memory, c: number, m: number, n: number, k: number, alpha: number, beta: number, lost: number[][]): Error {
+  const f = new Float32Array(memory.buffer);
+  for (const [i0, i1, j0, j1] of lost) for (let i = i0; i < i1; i++) f.fill(NaN, c / 4 + i * n + j0, c / 4 + i * n + j1);
+  const where = lost.map(([i0, i1, j0, j1]) => `rows ${i0}..${i1 - 1}, columns ${j0}..${j1 - 1}`).join("; ");
+  return new Error(`polyhead: matmul (C = ${alpha}·A·B + ${beta}·C, C ${m} x ${n}, k = ${k}): a polyhead/threads pool worker died while computing C's ${where}; ` +
+    "this product adds into what C held (an accumulation, such as a gradient summed over a batch), so that part cannot be computed again: " +
+    "it now holds NaN, the rest of C the sum. Compute the result again from its inputs; the pool goes on without the worker");
 }
 
 /** The engine's bmm (attention's heads): the batch cut into chunks of whole products. */
@@ -272,10 +343,13 @@ function threadedBmm(ex: ThreadKernels): Kernels["bmm"] {
  * Post a job of `kind` in `chunks` chunks (chunk q is `block(q)`), wake `threads - 1`
  * workers, claim chunks here as well (`mine` runs one) and wait until all are done; a
  * kernel that trapped in a worker throws here. Every chunk is computed alike wherever it
- * runs, so who takes which changes no bit.
+ * runs, so who takes which changes no bit. Chunks a worker that died had claimed are
+ * handed to `orphaned`: by default they are computed here (the same bits: a product that
+ * overwrites C does not depend on what C held).
  */
 function spread(kind: number, job: number[], alpha: number, beta: number, threads: number, chunks: number,
-  block: (q: number) => number[], mine: (block: number[]) => void): void {
+  block: (q: number) => number[], mine: (block: number[]) => void,
+  orphaned = (lost: number[][]) => lost.forEach(mine)): void {
   ctl.set(job, JOB);
   ctlF[JOB + 8] = alpha; ctlF[JOB + 9] = beta;
   ctl[KIND] = kind;
@@ -283,7 +357,8 @@ function spread(kind: number, job: number[], alpha: number, beta: number, thread
   blocks.forEach((blk, q) => ctl.set(blk, BLOCKS + 4 * q));
   Atomics.store(ctl, DONE, 0);
   Atomics.store(ctl, FAILED, 0);
-  Atomics.store(ctl, JOB_ID, ++jobs | 0);
+  const id = ++jobs | 0;
+  Atomics.store(ctl, JOB_ID, id);
   Atomics.store(ctl, NEXT, chunks << 16);
   Atomics.add(ctl, WAKE, 1);
   Atomics.notify(ctl, WAKE, threads - 1);
@@ -293,9 +368,59 @@ function spread(kind: number, job: number[], alpha: number, beta: number, thread
     if (q >= chunks) break;
     if (Atomics.compareExchange(ctl, NEXT, w, w + 1) !== w) continue;
     try { mine(blocks[q]); } catch (e) { error ??= e; }
+    Atomics.store(ctl, MARKS + q, id);
     Atomics.add(ctl, DONE, 1);
   }
-  for (let d; (d = Atomics.load(ctl, DONE)) !== chunks;) if (canBlock) Atomics.wait(ctl, DONE, d);
+  const lost = settle(chunks, id, kind === MATMUL ? "matmul" : "bmm");
+  if (lost.length) orphaned(lost.map((q) => blocks[q]));
   if (error) throw error;
   if (ctl[FAILED]) throw new Error(`polyhead: a worker thread failed in ${kind === MATMUL ? "matmul" : "bmm"} (its kernel trapped)`);
+}
+
+/**
+ * Wait until every chunk of job `id` is done, or until those left are held only by workers
+ * that are gone for sure, and return those. A worker that may be alive is waited for however
+ * long it takes: one that is only slow (descheduled on a loaded machine, a huge chunk) would
+ * otherwise write into C later, when C's memory may hold something else. Gone for sure: the
+ * runtime says the worker's thread has stopped (Node: PoolWorker.stopped()), or the worker's
+ * own timer says its loop has ended. This thread is inside a synchronous kernel call, so no
+ * event reaches it: it sleeps in slices of SLICE_MS and asks. Where neither can tell (a Web
+ * Worker killed from outside, which browsers do not report synchronously) it waits on, and
+ * warns once after stallMs without progress rather than hang silently.
+ */
+function settle(chunks: number, id: number, what: string): number[] {
+  for (let last = -1, since = 0;;) {
+    const d = Atomics.load(ctl, DONE);
+    if (d === chunks) return [];
+    const now = performance.now();
+    if (d !== last) { last = d; since = now; } else if (!stallWarned && now - since > stallMs) {
+      stallWarned = true;
+      console.warn(`polyhead: polyhead/threads: a ${what} has waited ${((now - since) / 1000).toFixed(1)} s for a pool worker holding part of it, ` +
+        "with no sign here that the worker is gone; it waits on, since a worker that is only slow would write into its output later");
+    }
+    if (canBlock ? Atomics.wait(ctl, DONE, d, SLICE_MS) === "not-equal" : spin(d)) continue;
+    if (Atomics.load(ctl, DONE) === chunks) return [];
+    const lost = orphans(chunks, id, what);
+    if (lost) return lost;
+  }
+}
+
+/** Spin (where this thread may not block: a browser's main thread) until DONE moves from `d` or SLICE_MS pass; true if it moved. */
+function spin(d: number): boolean {
+  for (const end = performance.now() + SLICE_MS; performance.now() < end;) if (Atomics.load(ctl, DONE) !== d) return true;
+  return false;
+}
+
+/**
+ * Drop the workers gone for sure; then, once no other worker is inside a claiming loop, the
+ * chunks of job `id` not marked done are exactly those gone workers claimed (every claim was
+ * made before the calling thread left its own loop, and a worker marks its chunk before it
+ * leaves its loop). Null while a live worker may still hold one.
+ */
+function orphans(chunks: number, id: number, what: string): number[] | null {
+  const state = (w: PoolWorker) => Atomics.load(ctl, STATE + (slots.get(w) ?? 0));
+  for (const w of workers) if (state(w) === GONE || w.stopped()) drop(w, `stopped in the middle of a ${what}`);
+  if (workers.some((w) => state(w) !== IDLE)) return null;
+  const lost = Array.from({ length: chunks }, (_, q) => q).filter((q) => Atomics.load(ctl, MARKS + q) !== id);
+  return lost.length ? lost : null;
 }
