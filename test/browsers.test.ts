@@ -4,8 +4,9 @@
 // (test/runtimes/webkit.ts). The repository is served on 127.0.0.1; the workload runs on
 // the page's main thread and in a module Web Worker and must give Node's checksums, and
 // trainInWorker's fixed run must give the weights it gives in Node. In Chromium and Firefox the
-// workload also runs on polyhead/threads: on 3 threads in a cross-origin isolated page, on
-// one after a warning in a page that is not.
+// workload also runs on polyhead/threads: on 3 threads in a cross-origin isolated page
+// (where a worker is then made to die holding a chunk: dropped with one warning, the matmul
+// done with one thread's bits), on one after a warning in a page that is not.
 // Playwright is not used: it drives Firefox only through its own patched build (Juggler),
 // and stock firefox-esr exits at once when launched by it.
 // A missing browser fails the suite; POLYHEAD_SKIP_BROWSERS=1 skips it, visibly.
@@ -60,7 +61,8 @@ function serve(): Promise<{ server: Server; origin: string }> {
 
 interface PageResults { ua: string; page: WorkloadResult; worker: WorkloadResult; trainInWorker: { checksums: Record<string, string> } }
 
-type ThreadedResult = WorkloadResult & { threads: number; isolated: boolean; warnings: string[] };
+type ThreadedResult = WorkloadResult & { threads: number; isolated: boolean; warnings: string[];
+  death: { taken: boolean; runs: number; same: boolean; after: boolean; threads: number; warnings: string[] } | null };
 
 /** Launch one browser, open the workload page, return { page, worker } results, then the threaded page's, isolated and not. */
 async function inBrowser(b: (typeof BROWSERS)[number], origin: string): Promise<PageResults & { threaded: ThreadedResult[] }> {
@@ -126,7 +128,7 @@ describe("browsers", () => {
   afterAll(() => new Promise<void>((r) => { server?.close(() => r()); server?.closeAllConnections(); }));
 
   for (const b of BROWSERS) {
-    it(`${b.name}: main thread, module Web Worker, trainInWorker and polyhead/threads (isolated: 3 threads; not: 1) give node's checksums`, async () => {
+    it(`${b.name}: main thread, module Web Worker, trainInWorker and polyhead/threads (isolated: 3 threads, then 2 after a worker dies; not: 1) give node's checksums`, async () => {
       if (!existsSync(b.exe)) {
         throw new Error(`${b.exe} is missing: install it with \`apt-get update && apt-get install -y ${b.pkg}\` ` +
           "(as root; .ci/run does this), or set POLYHEAD_SKIP_BROWSERS=1 to skip the browser suite");
@@ -138,6 +140,11 @@ describe("browsers", () => {
         throw new Error(`${b.name}: the isolated page did not run 3 threads: ${JSON.stringify({ ...isolated, checksums: undefined })}`);
       }
       expectSameChecksums(isolated.checksums, node.checksums, `${b.name} ${r.ua} polyhead/threads on 3 threads`);
+      // a worker that died holding a chunk: dropped with one warning, the matmul done with one thread's bits
+      const d = isolated.death;
+      if (!(d && d.taken && d.same && d.after && d.threads === 2 && d.warnings.length === 1 && /a pool worker stopped in the middle of a matmul; the pool goes on without it, on 2 threads/.test(d.warnings[0]))) {
+        throw new Error(`${b.name}: a pool worker that died was not dropped cleanly: ${JSON.stringify(d)}`);
+      }
       if (!(!plain.isolated && plain.threads === 1 && plain.warnings.length === 1 && /cross-origin isolation/.test(plain.warnings[0]))) {
         throw new Error(`${b.name}: the page without isolation did not fall back to one thread with one warning: ${JSON.stringify({ ...plain, checksums: undefined })}`);
       }
