@@ -211,7 +211,14 @@ function unsupported(): string | null {
  * (no shared memory, no workers) it warns once and loads the default kernels. Call it
  * first: the kernels are chosen once per process. The workers are started once and need no
  * shutting down (stopThreads() ends them early). `fast: true` loads the fast kernels
- * (polyhead/fast's, threaded) where relaxed SIMD validates.
+ * (polyhead/fast's, threaded) where relaxed SIMD validates. A worker that dies (ended,
+ * out of memory, an error) is dropped with a warning and threadCount() drops with it; a
+ * matmul or bmm it was part of completes on the others, the same bits, except a product
+ * that adds into its output (beta != 0: conv2d's weight gradient summed over the batch),
+ * which throws, with the dead worker's block of the output set to NaN. Node reports any
+ * death within milliseconds, Web Workers only an error that ended the worker's loop; where
+ * the runtime cannot say (a Web Worker stopped from outside, Deno) the matmul waits on,
+ * warning after 10 s, since a worker that is only slow would write into its output later.
  * @example
  * await initThreads({ threads: 2 });
  * matmul(a, b); // 512 x 512 x 512: half the rows of C on each thread, the same bits as on one
