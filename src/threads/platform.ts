@@ -81,9 +81,11 @@ export async function spawnPoolWorker(source: string, first: unknown): Promise<P
     // worker thread has torn its environment down, which that thread does only after its JS and
     // Wasm stack has unwound for the last time (node's src/node_worker.cc: Worker::Run's cleanup
     // sets stopped_ and clears env_; terminate(), process.exit() and running out of memory only
-    // ask the thread to stop). So -1 never means "slow". threadId reads -1 once the 'exit' event
-    // is on its way. Undocumented, hence checked once the worker is ready (a live worker reads
-    // idle >= 0); Deno's node:worker_threads is another implementation and is not asked.
+    // ask the thread to stop). So -1 never means "slow". threadId reads -1 only once this
+    // thread's event loop has taken the exit in, and a worker's own process 'exit' handler does
+    // not run when it is terminated, so neither can tell a blocked thread. Undocumented, hence
+    // checked once the worker is ready (a live worker reads idle >= 0); Deno's
+    // node:worker_threads is another implementation and is not asked.
     const elu = g.Deno ? undefined : node.performance?.eventLoopUtilization?.bind(node.performance);
     if (elu) {
       ready = ready.then(() => {
