@@ -8,8 +8,8 @@
 // for any thread count and any claiming.
 // Idle workers sleep in Atomics.wait (no spinning) and never keep a process alive; a
 // worker that dies is dropped, saying so, and the others go on (see settle()). Where there
-// is no shared memory (a page without cross-origin isolation, workerd) it says so once and
-// runs the default kernels on one thread.
+// is no shared memory (a page without cross-origin isolation, workerd, WebKitGTK even in an
+// isolated page) it says so once and runs the default kernels on one thread.
 // With `fast: true` the module is the same build with relaxed SIMD's fused multiply-add in
 // matmul (build/polyhead-threads-fast.wasm, loaded from a chunk of its own only then):
 // polyhead/fast's bits on any thread count, where relaxed SIMD validates.
@@ -199,6 +199,11 @@ function warnOnce(why: string): void {
 /** Why this runtime cannot run the pool, or null when it can. */
 function unsupported(): string | null {
   const g = globalThis as { crossOriginIsolated?: boolean };
+  // WebKitGTK 2.50 reports an isolated page yet exposes no SharedArrayBuffer (and cannot
+  // post shared memory to a worker): asking for the headers it already has would mislead
+  if (typeof SharedArrayBuffer !== "function" && g.crossOriginIsolated === true) {
+    return "shared memory is off (the page is cross-origin isolated, but this runtime exposes no SharedArrayBuffer)";
+  }
   if (typeof SharedArrayBuffer !== "function" || g.crossOriginIsolated === false) {
     return "shared memory is off (a page needs cross-origin isolation: Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)";
   }
