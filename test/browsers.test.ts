@@ -7,8 +7,9 @@
 // polyhead/threads: in Chromium and Firefox on 3 threads in a cross-origin isolated page
 // (where a worker is then made to die holding a chunk: dropped with one warning, the matmul
 // done with one thread's bits), in WebKitGTK (which shares no memory with workers even
-// there) on one after a warning saying so; everywhere on one after a warning in a page that
-// is not isolated.
+// there) on one after a warning saying so, and as in Chromium once JSC's own option gives
+// its processes SharedArrayBuffer; everywhere on one after a warning in a page that is not
+// isolated.
 // Playwright is not used: it drives Firefox only through its own patched build (Juggler),
 // and stock firefox-esr exits at once when launched by it.
 // A missing browser fails the suite; POLYHEAD_SKIP_BROWSERS=1 skips it, visibly.
@@ -20,7 +21,7 @@ import { extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import puppeteer from "puppeteer-core";
 import { nodeResult, expectSameChecksums, type WorkloadResult } from "./runtimes/compare.js";
-import { startWebKit, webkitMissing } from "./runtimes/webkit.js";
+import { startWebKit, webkitMissing, type WebKitSession } from "./runtimes/webkit.js";
 // @ts-ignore -- plain ESM shared with the browser page
 import { runInWorker } from "./runtimes/train-in-worker.mjs";
 // @ts-ignore -- the built entry (npm test builds first)
@@ -95,10 +96,9 @@ async function inBrowser(b: (typeof BROWSERS)[number], origin: string): Promise<
   }
 }
 
-/** The same pages in WebKitGTK's MiniBrowser, over WebDriver. */
-async function inWebKit(origin: string): Promise<PageResults & { threaded: ThreadedResult[] }> {
-  const wk = await startWebKit();
-  const results = async <T>(url: string): Promise<T> => {
+/** Navigate a WebKit session to `url` and wait for the page's window.results. */
+function webkitResults(wk: WebKitSession): <T>(url: string) => Promise<T> {
+  return async <T>(url: string): Promise<T> => {
     await wk.cmd("POST", "url", { url });
     const r = await wk.executeAsync(
       // the module may still be loading its imports when navigation returns: wait for it
@@ -109,10 +109,25 @@ async function inWebKit(origin: string): Promise<PageResults & { threaded: Threa
     if (!r.ok) throw new Error(`webkit: the workload failed in ${url}: ${r.error}`);
     return r.ok;
   };
+}
+
+/**
+ * The same pages in WebKitGTK's MiniBrowser, over WebDriver; then the isolated threaded page
+ * once more in a MiniBrowser whose web processes have SharedArrayBuffer switched on by JSC's
+ * own option (`shared`), as Safari's are for an isolated page.
+ */
+async function inWebKit(origin: string): Promise<PageResults & { threaded: ThreadedResult[]; shared: ThreadedResult }> {
+  const wk = await startWebKit();
+  let stock: PageResults & { threaded: ThreadedResult[] };
   try {
+    const results = webkitResults(wk);
     const r = await results<Omit<PageResults, "ua">>(`${origin}/test/runtimes/index.html`);
-    return { ua: `WebKitGTK ${wk.version}`, ...r, threaded: await threadedPages(results, origin) };
+    stock = { ua: `WebKitGTK ${wk.version}`, ...r, threaded: await threadedPages(results, origin) };
   } finally { await wk.close(); }
+  const withSab = await startWebKit({ JSC_useSharedArrayBuffer: "1" });
+  try {
+    return { ...stock, shared: await webkitResults(withSab)<ThreadedResult>(`${origin}/test/runtimes/threads.html?coi=1`) };
+  } finally { await withSab.close(); }
 }
 
 function expectPageAndWorker(name: string, r: PageResults, node: WorkloadResult, nodeTrained: Record<string, string>): void {
@@ -181,12 +196,15 @@ describe("browsers", () => {
 
   // WebKitGTK 2.50 makes the ?coi=1 page cross-origin isolated but exposes no
   // SharedArrayBuffer there (nor in its workers), and posting a shared WebAssembly.Memory
-  // to a worker throws DataCloneError: polyhead/threads runs one thread, saying why
-  it("webkit (WebKitGTK MiniBrowser): main thread, module Web Worker, trainInWorker and polyhead/threads (one thread, isolated or not: no shared memory for workers) give node's checksums", async () => {
+  // to a worker throws DataCloneError: polyhead/threads runs one thread, saying why. Its
+  // Cocoa port switches JSC's useSharedArrayBuffer on in the process of an isolated page
+  // (Safari's threads); with that option set here the pool runs 3 threads on JSC.
+  it("webkit (WebKitGTK MiniBrowser): main thread, module Web Worker, trainInWorker and polyhead/threads (isolated or not: 1 thread, no shared memory for workers; with JSC's SharedArrayBuffer on: 3) give node's checksums", async () => {
     const missing = webkitMissing();
     if (missing) throw new Error(`${missing} (as root; .ci/run does this), or set POLYHEAD_SKIP_BROWSERS=1 to skip the browser suite`);
     const r = await inWebKit(origin);
     expectPageAndWorker("webkit", r, node, nodeTrained);
     expectThreaded("webkit", r, node, /cross-origin isolated, but this runtime exposes no SharedArrayBuffer/);
+    expectThreaded("webkit with JSC_useSharedArrayBuffer=1", { ua: r.ua, threaded: [r.shared, r.threaded[1]] }, node);
   }, 120_000);
 });

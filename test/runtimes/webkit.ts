@@ -28,15 +28,19 @@ export interface WebKitSession {
   close(): Promise<void>;
 }
 
-/** Xvfb + WebKitWebDriver + one MiniBrowser session; close() ends all three. */
-export async function startWebKit(): Promise<WebKitSession> {
+/**
+ * Xvfb + WebKitWebDriver + one MiniBrowser session; close() ends all three. `env` is added to
+ * the driver's environment, which MiniBrowser and its web processes inherit (JSC reads its
+ * options from JSC_<name> variables there).
+ */
+export async function startWebKit(env: Record<string, string> = {}): Promise<WebKitSession> {
   const xvfb = spawn(XVFB, ["-displayfd", "1", "-nolisten", "tcp", "-screen", "0", "1280x800x24"], { stdio: ["ignore", "pipe", "pipe"] });
   const display = await new Promise<string>((resolve, reject) => {
     xvfb.stdout!.once("data", (d) => resolve(String(d).trim()));
     xvfb.once("exit", (code) => reject(new Error(`Xvfb exited with ${code} before choosing a display`)));
   });
   const port = await freePort();
-  const driver = spawn(WEBKIT_DRIVER, [`--port=${port}`], { env: { ...process.env, DISPLAY: `:${display}` }, stdio: ["ignore", "pipe", "pipe"] });
+  const driver = spawn(WEBKIT_DRIVER, [`--port=${port}`], { env: { ...process.env, ...env, DISPLAY: `:${display}` }, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   driver.stdout!.on("data", (d) => { log += d; });
   driver.stderr!.on("data", (d) => { log += d; });
