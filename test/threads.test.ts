@@ -130,22 +130,31 @@ describe("threads in a process of their own", () => {
     expect(Number.isFinite(Number(sum))).toBe(true);
   });
 
-  it("without shared memory it warns once and runs the default kernels on one thread", () => {
-    const out = node(`
-      globalThis.SharedArrayBuffer = undefined;
-      const warnings = [];
-      console.warn = (m) => warnings.push(String(m));
-      const { initThreads, threadCount } = await import("./dist/threads.js");
-      const { matmul, tensor, scope } = await import("./dist/index.js");
-      await initThreads({ threads: 4 });
-      await initThreads({ threads: 4 });
-      console.log(JSON.stringify({ warnings, threads: threadCount(), c: scope(() => Array.from(matmul(tensor([[1, 2]]), tensor([[3], [4]])).data())) }));`);
-    const r = JSON.parse(out.trim());
-    expect(r.warnings.length).toBe(1);
-    expect(r.warnings[0]).toMatch(/initThreads: shared memory is off.*running the default kernels on one thread/);
-    expect(r.threads).toBe(1);
-    expect(r.c).toEqual([11]);
-  });
+  // a page without isolation is told which headers it lacks; one that has them (WebKitGTK
+  // 2.50: isolated, yet no SharedArrayBuffer) is told the runtime is what lacks shared memory
+  for (const [isolated, why] of [
+    [undefined, /shared memory is off \(a page needs cross-origin isolation: Cross-Origin-Opener-Policy/],
+    [true, /shared memory is off \(the page is cross-origin isolated, but this runtime exposes no SharedArrayBuffer\)/],
+  ] as const) {
+    it(`without shared memory${isolated ? " in an isolated page" : ""} it warns once, saying why, and runs the default kernels on one thread`, () => {
+      const out = node(`
+        globalThis.SharedArrayBuffer = undefined;
+        ${isolated ? "globalThis.crossOriginIsolated = true;" : ""}
+        const warnings = [];
+        console.warn = (m) => warnings.push(String(m));
+        const { initThreads, threadCount } = await import("./dist/threads.js");
+        const { matmul, tensor, scope } = await import("./dist/index.js");
+        await initThreads({ threads: 4 });
+        await initThreads({ threads: 4 });
+        console.log(JSON.stringify({ warnings, threads: threadCount(), c: scope(() => Array.from(matmul(tensor([[1, 2]]), tensor([[3], [4]])).data())) }));`);
+      const r = JSON.parse(out.trim());
+      expect(r.warnings.length).toBe(1);
+      expect(r.warnings[0]).toMatch(/^polyhead: initThreads: shared memory is off.*running the default kernels on one thread$/);
+      expect(r.warnings[0]).toMatch(why);
+      expect(r.threads).toBe(1);
+      expect(r.c).toEqual([11]);
+    });
+  }
 });
 
 describe("a pool worker that dies", () => {
