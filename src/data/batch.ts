@@ -1,5 +1,6 @@
 // Batches: rows of a store, gathered into tensors only when first read (so a training
 // step's scope frees them with the step).
+import { F32, I32 } from "../engine/engine.js";
 import { tensor } from "../ops/creation.js";
 import { Tensor } from "../tensor.js";
 import type { InputArray } from "./dataset.js";
@@ -33,10 +34,16 @@ export function gather<T extends InputArray | Uint8Array>(src: T, width: number,
   return out;
 }
 
-/** Rows of `src` gathered straight into a new tensor's Wasm memory (one copy, not two). */
+/**
+ * Rows of `src` gathered straight into a new tensor's Wasm memory (one copy, not two). The
+ * store's arrays were checked when the dataset was made, so the rows go in without
+ * Tensor.write's per-call checks (one call per row was 2% of a batch-256 training step).
+ */
 function gatherTensor(src: InputArray, width: number, rows: ArrayLike<number>, shape: number[]): Tensor {
   const t = new Tensor(shape, src instanceof Int32Array ? "int32" : "float32");
-  for (let i = 0; i < rows.length; i++) t.write(src.subarray(rows[i] * width, rows[i] * width + width), i * width);
+  const mem = src instanceof Int32Array ? I32() : F32(), at = t.ptr >>> 2;
+  if (width === 1) for (let i = 0; i < rows.length; i++) mem[at + i] = src[rows[i]];
+  else for (let i = 0; i < rows.length; i++) mem.set(src.subarray(rows[i] * width, rows[i] * width + width), at + i * width);
   return t;
 }
 
