@@ -27,7 +27,7 @@ let chosen = false;  // an initFast() picked the kernels (fast or, failing that,
  * Call it first: the kernels are chosen once per process.
  */
 export async function initFast(options: InitOptions = {}): Promise<void> {
-  if (isReady() && !chosen) throw new Error("initFast: polyhead was already initialised with the default kernels (init() ran first); the kernels are chosen once");
+  if (isReady() && !chosen) throw new Error("initFast: polyhead's kernels were already chosen (by init(), initFast() or initThreads(), whichever ran first); they are chosen once per process");
   if (!isReady()) {
     let mod: WebAssembly.Module | null = null;
     if (!relaxedSimdSupported()) console.warn("polyhead: initFast: this runtime lacks WebAssembly relaxed SIMD; running the default kernels");

@@ -239,7 +239,7 @@ export async function initThreads(options: ThreadsOptions = {}): Promise<void> {
   // init() checks it too, but only after this sized the shared memory by it
   const mb = initOptions.maxMemoryMB;
   if (mb !== undefined && !(typeof mb === "number" && mb > 0 && mb <= 4096)) throw new RangeError(`initThreads: maxMemoryMB must be a number in (0, 4096], got ${show(mb)}`);
-  if (isReady() && !starting) throw new Error("initThreads: polyhead was already initialised with the default kernels (init() ran first); the kernels are chosen once");
+  if (isReady() && !starting) throw new Error("initThreads: polyhead's kernels were already chosen (by init(), initFast() or initThreads(), whichever ran first); they are chosen once per process");
   if (min !== undefined) minWork = min;
   if (starting) { await starting; return init(initOptions); }
   starting = start(threads, fast === true, initOptions).catch((e) => { starting = null; throw e; });
