@@ -1,8 +1,7 @@
 // Batches: rows of a store, gathered into tensors only when first read (so a training
 // step's scope frees them with the step).
-import { F32, I32 } from "../engine/engine.js";
 import { tensor } from "../ops/creation.js";
-import { Tensor } from "../tensor.js";
+import { Tensor, writeRows } from "../tensor.js";
 import type { InputArray } from "./dataset.js";
 import type { Store } from "./store.js";
 /** A batch: tensors are made on first access (so inside a step's scope they are freed with it). */
@@ -34,16 +33,10 @@ export function gather<T extends InputArray | Uint8Array>(src: T, width: number,
   return out;
 }
 
-/**
- * Rows of `src` gathered straight into a new tensor's Wasm memory (one copy, not two). The
- * store's arrays were checked when the dataset was made, so the rows go in without
- * Tensor.write's per-call checks (one call per row was 2% of a batch-256 training step).
- */
+/** Rows of `src` gathered straight into a new tensor's Wasm memory (one copy, not two). */
 function gatherTensor(src: InputArray, width: number, rows: ArrayLike<number>, shape: number[]): Tensor {
   const t = new Tensor(shape, src instanceof Int32Array ? "int32" : "float32");
-  const mem = src instanceof Int32Array ? I32() : F32(), at = t.ptr >>> 2;
-  if (width === 1) for (let i = 0; i < rows.length; i++) mem[at + i] = src[rows[i]];
-  else for (let i = 0; i < rows.length; i++) mem.set(src.subarray(rows[i] * width, rows[i] * width + width), at + i * width);
+  writeRows(t, src, width, rows);
   return t;
 }
 
