@@ -84,8 +84,10 @@ const SLICE_MS = 20;
 // so a worker that slept through jobs reads the job again when its number has changed.
 // Its state word says CLAIMING from before its first claim of a job until after its last
 // chunk is marked and counted (so the calling thread can tell when no live worker holds a
-// chunk); the timer below runs only if the handler ever unwinds (a Web Worker outlives an
-// uncaught error; the loop does not) and records that the worker is gone.
+// chunk); the finally records that the worker is gone when its loop unwinds (a Web Worker
+// outlives an uncaught error; the loop does not). It runs on the way out, on the worker's
+// own stack: a timer set for it would wait for a task that WebKit does not run while the
+// page's thread spins in the matmul the worker held a chunk of.
 const WORKER_SOURCE = `
 const on = (f) => port.on ? port.once("message", f) : (port.onmessage = (e) => f(e.data));
 on(({ module, memory, ctl, scratch, slot }) => {
@@ -93,8 +95,8 @@ on(({ module, memory, ctl, scratch, slot }) => {
   ex.matmul_scratch(scratch);
   const f = new Float32Array(ctl.buffer), state = ${STATE} + slot;
   let job = -1, c, a, b, m, n, k, tA, tB, alpha, beta, kind;
-  setTimeout(() => { if (!Atomics.load(ctl, ${QUIT})) { Atomics.store(ctl, state, ${GONE}); Atomics.notify(ctl, ${DONE}); } });
   port.postMessage("ready");
+  try {
   for (let seen = 0;;) {
     Atomics.wait(ctl, ${WAKE}, seen);
     if (Atomics.load(ctl, ${QUIT})) break;
@@ -122,6 +124,7 @@ on(({ module, memory, ctl, scratch, slot }) => {
     }
     Atomics.store(ctl, state, ${IDLE});
   }
+  } finally { if (!Atomics.load(ctl, ${QUIT})) { Atomics.store(ctl, state, ${GONE}); Atomics.notify(ctl, ${DONE}); } }
 });
 `;
 
@@ -395,7 +398,7 @@ function spread(kind: number, job: number[], alpha: number, beta: number, thread
  * long it takes: one that is only slow (descheduled on a loaded machine, a huge chunk) would
  * otherwise write into C later, when C's memory may hold something else. Gone for sure: the
  * runtime says the worker's thread has stopped (Node: PoolWorker.stopped()), or the worker's
- * own timer says its loop has ended. This thread is inside a synchronous kernel call, so no
+ * own loop marked it gone as it unwound. This thread is inside a synchronous kernel call, so no
  * event reaches it: it sleeps in slices of SLICE_MS and asks. Where neither can tell (a Web
  * Worker killed from outside, which browsers do not report synchronously) it waits on, and
  * warns once after stallMs without progress rather than hang silently.
