@@ -69,24 +69,25 @@ export function checkInt32(x: unknown, what: string): void {
 
 const EXACT_INT32 = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array];
 
+const nameOf = (what: string | (() => string)): string => (typeof what === "string" ? what : what());
+
 /**
  * Throw unless every value fits `dtype` exactly: a number for float32, an int32 integer for
  * int32. `what` names the target in the message; a function is called only to throw (a
  * write of one batch row calls this, so no message is built on the way).
  */
 export function checkValues(values: ArrayLike<number>, dtype: DType, what: string | (() => string)): void {
-  const name = () => (typeof what === "string" ? what : what());
   if (ArrayBuffer.isView(values)) {
     if (values instanceof BigInt64Array || values instanceof BigUint64Array || values instanceof DataView) {
-      throw new Error(`${name()}: a ${values.constructor.name} cannot fill a ${dtype} tensor (pass numbers)`);
+      throw new Error(`${nameOf(what)}: a ${values.constructor.name} cannot fill a ${dtype} tensor (pass numbers)`);
     }
     if (dtype === "float32" || EXACT_INT32.some((c) => values instanceof c)) return;
   }
   for (let i = 0; i < values.length; i++) {
     const x = values[i];
     if (dtype === "int32") {
-      if (!(typeof x === "number" && Number.isInteger(x) && x >= -2147483648 && x <= 2147483647)) checkInt32(x, `${name()}: value ${i}`);
-    } else if (typeof x !== "number") throw new Error(`${name()}: value ${i} is ${JSON.stringify(x)} (${typeof x}), not a number`);
+      if (!(typeof x === "number" && Number.isInteger(x) && x >= -2147483648 && x <= 2147483647)) checkInt32(x, `${nameOf(what)}: value ${i}`);
+    } else if (typeof x !== "number") throw new Error(`${nameOf(what)}: value ${i} is ${JSON.stringify(x)} (${typeof x}), not a number`);
   }
 }
 

@@ -435,16 +435,14 @@ async function matmulRows() {
           for (let i = 0; i < c.length; i++) { s1 += Math.abs(c[i]); s2 += c[i] * ((i % 7) - 3); dmax = Math.max(dmax, Math.abs(c[i] - ref[i])); smax = Math.max(smax, Math.abs(ref[i])); }
           return { check: [s1, s2], agree: dmax / (smax || 1) };
         });
-        // calls per sample so that a sample takes ~20 ms
-        let t = now(); rs[0].run(); const once = Math.max(now() - t, 1e-3);
-        const batch = Math.max(1, Math.round((quick ? 5 : 20) / once));
         // the rows issue 13's peak targets read (512 and 1024, NN, one thread; 128 in --quick, to run the code) take turns with
         // the peaks, so that a ratio to a peak compares calls timed under the same load
-        const pk = !pool && m === n && m === k && (m >= 512 || quick) && !combo[0] && !combo[1] ? (await peakKernel()).map((p) => ({ ...p, iters: p.sized(once * batch) })) : [];
-        const res = await measureInTurn([...rs.map((r) => () => { for (let i = 0; i < batch; i++) r.run(); }), ...pk.map((p) => () => p.f(p.iters))], 0);
+        const pk = !pool && m === n && m === k && (m >= 512 || quick) && !combo[0] && !combo[1] ? await peakKernel() : [];
+        // each sample ~20 ms of calls, timed per call
+        const res = await measureInTurn([...rs.map((r) => r.run), ...pk.map((p) => () => p.f(PEAK_ITERS))], 0, { sampleMs: quick ? 5 : 20 });
         rs.forEach((r) => r.free());
-        const gf = (ms) => flop / (ms / batch) / 1e6;
-        const inTurn = Object.fromEntries(pk.map((p, i) => [p.impl === "peak fma" ? "peakFma" : "peakMulAdd", (p.iters * p.perIter) / res[rs.length + i].median / 1e6]));
+        const gf = (ms) => flop / ms / 1e6;
+        const inTurn = Object.fromEntries(pk.map((p, i) => [p.impl === "peak fma" ? "peakFma" : "peakMulAdd", (PEAK_ITERS * p.perIter) / res[rs.length + i].median / 1e6]));
         group.forEach((I, g) => out.push({ workload, impl: I.impl, threads: I.threads ?? 1, metric: "GFLOP/s",
           median: gf(res[g].median), min: gf(res[g].max), max: gf(res[g].min), n: res[g].n, ...inTurn, ...marks[g] }));
       }
@@ -456,6 +454,7 @@ async function matmulRows() {
 
 /** bench/suite/peak.ts compiled on the spot: the mul+add and FMA ceilings of 128-bit Wasm SIMD here. */
 let peakKernels = null;
+const PEAK_ITERS = 100000; // a peak call in turn with matmul (well under a ms; measureInTurn batches calls)
 async function peakKernel() {
   if (peakKernels) return peakKernels;
   const outFile = path.join(dir, "peak.wasm");
@@ -463,9 +462,7 @@ async function peakKernel() {
   const ex = (await WebAssembly.instantiate(readFileSync(outFile), {})).instance.exports;
   peakKernels = [["peak mul+add", ex.peak_muladd, ex.MULADD_FLOPS.value], ["peak fma", ex.peak_fma, ex.FMA_FLOPS.value]].map(([impl, f, perIter]) => {
     f(1000);
-    // iterations per call so that a call takes about `ms`
-    const sized = (ms) => { const t = now(); f(100000); const once = Math.max(now() - t, 1e-3); return Math.max(1000, Math.round(100000 * ms / once)); };
-    return { impl, f, perIter, sized };
+    return { impl, f, perIter };
   });
   return peakKernels;
 }
