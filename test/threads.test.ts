@@ -19,6 +19,9 @@ import * as io from "../src/io/index.js";
 import * as seq from "../src/seq/index.js";
 import { K, F32, isReady } from "../src/engine/engine.js";
 import { chunksOnWorkers, initThreads, setThreads, stopThreads, threadCount } from "../src/threads/index.js";
+import { independentRuns, RETURNING } from "../src/engine/record.js";
+import { independent } from "../src/engine/engine.js";
+import { vaxpy } from "../src/ops/vector.js";
 import { expectSameChecksums } from "./runtimes/compare.js";
 // @ts-ignore -- plain ESM shared with every runtime
 import { workload } from "./runtimes/workload.mjs";
@@ -101,6 +104,65 @@ describe("threaded matmul", () => {
     }
   });
 
+  // a small shared trunk, five heads: each task's backward pass through the trunk is one list
+  type Body = (losses: ph.Tensor[], shared: ph.Tensor[], i: number) => ph.Tensor[];
+  const bitsOf = (ts: ph.Tensor[]) => ts.map((t) => new Uint32Array(t.f32().buffer).join()).join(";");
+  const perTask = (body: Body, threads: number) => ph.scope(() => {
+    setThreads(threads);
+    const rng = new ph.Rng(11), param = (shape: number[]) => { const p = ph.randn(shape, 0, 0.3, rng); p.requiresGrad = true; return p; };
+    const w1 = param([40, 64]), w2 = param([64, 48]), x = ph.randn([37, 40], 0, 1, rng);
+    const h = ph.relu(ph.matmul(ph.tanh(ph.matmul(x, w1)), w2));
+    const losses = Array.from({ length: 5 }, () => ph.mean(ph.square(ph.matmul(h, param([48, 3])))));
+    return independent(5, (i) => body(losses, [w1, w2], i)).map(bitsOf); // read once every body has run
+  });
+  const grads: Body = (losses, shared, i) => ph.gradients(losses[i], shared);
+
+  it("independent work (each task's backward pass) runs on the pool, a list of kernel calls per thread, with the bits of one by one on 1, 2 and 3 threads", () => {
+    const one = perTask(grads, 1);
+    const runs = independentRuns().together, chunks = chunksOnWorkers();
+    for (const t of [2, 3]) expect(perTask(grads, t), `${t} threads`).toEqual(one);
+    expect(independentRuns().together - runs, "both runs went to the pool").toBe(2);
+    expect(chunksOnWorkers() - chunks, "workers ran lists").toBeGreaterThan(0);
+    expect(new Set(one).size, "the tasks' gradients differ (the check can fail)").toBe(5);
+  });
+
+  it("independent work that writes outside its own memory (an accumulation in place) runs here, in order; a read from JS runs what was recorded first; the same results as one by one", () => {
+    let total: ph.Tensor | null = null;
+    const accumulate: Body = (losses, shared, i) => {
+      const g = ph.reshape(ph.gradients(losses[i], shared)[1], [-1]);
+      vaxpy(total!, g, i + 1); // into a vector made before: not a block of this body's own
+      return [g, ph.affine(total!, 0.5, 0)]; // and what the sum is so far
+    };
+    const reading: Body = (losses, shared, i) => {
+      const g = ph.gradients(losses[i], shared);
+      return [...g, ph.scalar(g[0].f32()[7 + i])]; // a read from JS: what each body recorded has run
+    };
+    const once = (body: Body, t: number) => { total = ph.zeros([64 * 48]).keep(); try { return [...perTask(body, t), bitsOf([total])]; } finally { total.dispose(); } };
+    for (const body of [accumulate, reading]) {
+      const one = once(body, 1), inOrder = independentRuns().inOrder;
+      expect(once(body, 3)).toEqual(one);
+      expect(independentRuns().inOrder - inOrder, "only the accumulation does not keep apart (it runs here)").toBe(body === accumulate ? 1 : 0);
+    }
+  });
+
+  it("a body that throws: its error comes out, nothing is held, and the next run is unaffected", () => {
+    const before = ph.memoryStats().liveAllocations, one = perTask(grads, 1);
+    expect(() => perTask((losses, shared, i) => {
+      if (i === 3) throw new Error("body 3 fails");
+      return ph.gradients(losses[i], shared);
+    }, 3)).toThrow("body 3 fails");
+    expect(ph.memoryStats().liveAllocations).toBe(before);
+    expect(perTask(grads, 3)).toEqual(one);
+    expect(ph.memoryStats().liveAllocations).toBe(before);
+  });
+
+  it("the kernels that return a value run at once while recording (their list is every such kernel in the binding)", () => {
+    const generated = readFileSync(`${root}src/engine/kernels.generated.ts`, "utf8");
+    const returning = [...generated.matchAll(/^  (\w+)\([^)]*\): (?!void)\w+;$/gm)].map((m) => m[1]);
+    expect(returning.length).toBeGreaterThan(5);
+    expect([...RETURNING].sort()).toEqual(returning.sort());
+  });
+
   it("stopThreads ends the pool; matmul then runs on this thread, the same bits", () => {
     ph.scope(() => {
       const rng = new ph.Rng(5);
@@ -177,19 +239,30 @@ describe("a pool worker that dies", () => {
         w.grad?.dispose(); w.grad = null;
         return g;
       }),
+      // a PCGrad step: each task's backward pass through the trunk is a list of the pool's
+      lists: () => ph.scope(() => {
+        const model = new ph.SharedBottom({ tasks, inputs: 24, trunk: [96, 64], towers: [16], rng: new ph.Rng(9) });
+        const trainer = new ph.Trainer(model, { tasks, weighting: new ph.PCGrad(), seed: 5, optimizer: (p) => new ph.SGD(p, { lr: 0.1 }) });
+        trainer.trainStep([{ tasks: tasks.map((t) => t.name), batch: data.batch(Array.from({ length: 64 }, (_, i) => i)) }]);
+        return model.parameters().map(bits).join(";");
+      }),
     };
+    const tasks = [0, 1, 2, 3].map((i) => ph.task("t" + i, { kind: "regression", outputs: 1 }));
+    let data;
     const sameBits = () => Object.keys(jobs).every((j) => jobs[j]() === one[j]);
     async function start(threads) {
       await initThreads({ threads, minWork: 0 });
       const rng = new ph.Rng(3), randn = (shape, sd = 1) => ph.randn(shape, 0, sd, rng).keep();
       [a, b, q, k, x, w] = [randn([256, 200]), randn([200, 192]), randn([6, 64, 32]), randn([6, 64, 32]), randn([4, 8, 12, 12]), randn([16, 8, 3, 3], 0.3)];
       w.requiresGrad = true;
+      const table = ph.scope(() => ph.randn([64, 28], 0, 1, rng).data());
+      data = new ph.MultiTaskDataset({ x: table.slice(0, 64 * 24), xShape: [24], labels: Object.fromEntries(tasks.map((t, i) => [t.name, table.slice(64 * (24 + i), 64 * (25 + i))])) });
       setThreads(1); one = Object.fromEntries(Object.keys(jobs).map((j) => [j, jobs[j]()])); setThreads(threads);
     }`;
 
   it("one that dies holding a chunk is dropped with one warning and the job completes with one thread's bits (one adding into C throws, naming it); one that is only slow is waited for", () => {
     const out = node(`${setup}
-      await start(5);
+      await start(6);
       // run a job until a worker has taken the armed hook (the calling thread may claim a whole job itself)
       const untilTaken = (job) => {
         let runs = 0, same = true, error = null;
@@ -202,27 +275,28 @@ describe("a pool worker that dies", () => {
       const t0 = performance.now();
       testPool(300, 100); // the next worker to claim a chunk sleeps 300 ms; the calling thread warns after 100 ms
       const slow = { ...untilTaken("matmul"), ms: performance.now() - t0 };
-      const died = [["die", "matmul"], ["die", "bmm"], ["die-adding", "conv"]].map(([hook, job]) => {
+      const died = [["die", "matmul"], ["die", "bmm"], ["die-listing", "lists"], ["die-adding", "conv"]].map(([hook, job]) => {
         testPool(hook);
         const r = untilTaken(job), before = chunksOnWorkers();
         return { hook, job, ...r, after: sameBits(), byWorkersAfter: chunksOnWorkers() - before };
       });
       console.log(JSON.stringify({ slow, died }));`, 20_000);
     const { slow, died } = JSON.parse(out.trim());
-    expect(slow).toMatchObject({ taken: true, same: true, error: null, threads: 5 });
+    expect(slow).toMatchObject({ taken: true, same: true, error: null, threads: 6 });
     expect(slow.ms, "the calling thread waited for the slow worker").toBeGreaterThanOrEqual(300);
     expect(slow.warnings).toHaveLength(1);
     expect(slow.warnings[0]).toMatch(/polyhead\/threads: a matmul has waited .* for a pool worker holding part of it, with no sign here that the worker is gone; it waits on/);
-    const dropped = (threads: number) => new RegExp(`a pool worker stopped in the middle of a (matmul|bmm); the pool goes on without it, on ${threads} threads`);
+    const dropped = (threads: number, what: string) => new RegExp(`a pool worker stopped in the middle of a ${what}; the pool goes on without it, on ${threads} threads`);
     for (const [i, r] of died.entries()) {
-      expect(r, `${r.hook} in ${r.job}`).toMatchObject({ taken: true, threads: 4 - i, after: true });
+      expect(r, `${r.hook} in ${r.job}`).toMatchObject({ taken: true, threads: 5 - i, after: true });
       expect(r.warnings, `${r.hook} in ${r.job}: one warning`).toHaveLength(1);
-      expect(r.warnings[0]).toMatch(dropped(4 - i));
+      expect(r.warnings[0]).toMatch(dropped(5 - i, r.job === "lists" ? "run of independent work \\(each task's backward pass\\)" : "(matmul|bmm)"));
       expect(r.byWorkersAfter, `${r.hook} in ${r.job}: the surviving workers still compute chunks`).toBeGreaterThan(0);
     }
     expect(died[0]).toMatchObject({ same: true, error: null });
     expect(died[1]).toMatchObject({ same: true, error: null });
-    expect(died[2].error).toMatch(/^polyhead: matmul \(C = 1·A·B \+ 1·C, C 16 x 72, k = 144\): a polyhead\/threads pool worker died while computing C's rows \d+\.\.\d+, columns \d+\.\.\d+; this product adds into what C held .*it now holds NaN/);
+    expect(died[2], "a list a worker died in is run again here: the same bits").toMatchObject({ same: true, error: null });
+    expect(died[3].error).toMatch(/^polyhead: matmul \(C = 1·A·B \+ 1·C, C 16 x 72, k = 144\): a polyhead\/threads pool worker died while computing C's rows \d+\.\.\d+, columns \d+\.\.\d+; this product adds into what C held .*it now holds NaN/);
   }, 30_000);
 
   it("one that ends between jobs is dropped with one warning; threadCount() and setThreads() follow; the others give one thread's bits", () => {

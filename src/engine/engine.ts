@@ -84,8 +84,42 @@ async function load(): Promise<void> {
 
 /** The kernels; throws a clear error when init() has not finished. */
 export function K(): Kernels {
+  if (hooks) return hooks.kernels;
   if (!kernels) throw new Error("polyhead: call `await init()` before creating tensors");
   return kernels;
+}
+
+/**
+ * @internal What record.ts puts in place while it records independent work: kernels that
+ * record their calls instead of running them, and hooks on allocation (a block a list was
+ * given), on free (held back until every list has run: another list must not be handed a
+ * block one may still write) and on a whole-memory view (the recorded work runs first, so
+ * what JS reads or writes is as if every call had run when made).
+ */
+export interface RecordHooks {
+  kernels: Kernels;
+  alloc(ptr: number, size: number): void;
+  free(ptr: number, bytes: number): void;
+  touch(): void;
+}
+let hooks: RecordHooks | null = null;
+
+/** @internal Install (or, with null, remove) record.ts's hooks. */
+export function setRecordHooks(h: RecordHooks | null): void { hooks = h; }
+
+type Independent = <T>(n: number, body: (i: number) => T) => T[];
+let independentOn: Independent | null = null;
+
+/** @internal Set by polyhead/threads while its pool runs: record.ts's recorder (it stays out of the universal bundle). */
+export function setIndependent(f: Independent | null): void { independentOn = f; }
+
+/**
+ * @internal body(0), ..., body(n - 1): work the bodies do not share (each task's backward
+ * pass), which polyhead/threads' pool may run at once, one body's kernel calls on each
+ * thread, with the bits of one by one (engine/record.ts); a plain loop otherwise.
+ */
+export function independent<T>(n: number, body: (i: number) => T): T[] {
+  return independentOn ? independentOn(n, body) : Array.from({ length: n }, (_, i) => body(i));
 }
 
 /** True once `init()` has finished. */
@@ -166,6 +200,12 @@ function findFree(size: number): number {
 
 /** @internal Allocate `bytes` of Wasm memory (64-byte aligned); throws a clear error past the configured maximum. */
 export function alloc(bytes: number): number {
+  const ptr = allocBlock(bytes);
+  if (hooks) hooks.alloc(ptr, align(Math.max(bytes, 1)));
+  return ptr;
+}
+
+function allocBlock(bytes: number): number {
   if (!(bytes >= 0 && bytes <= 4294901760)) throw new RangeError(`polyhead: cannot allocate ${bytes} bytes (at most 4 GiB)`);
   const size = align(Math.max(bytes, 1));
   const list = exact.get(size);
@@ -205,6 +245,7 @@ export function alloc(bytes: number): number {
 
 /** @internal Return a block from `alloc`: kept for its size, merged with its neighbours when a request needs it. */
 export function free(ptr: number, bytes: number): void {
+  if (hooks) { hooks.free(ptr, bytes); return; }
   const size = align(Math.max(bytes, 1));
   // inUse peaks just before a free (or now: memoryStats), so the peak is tracked here,
   // one place instead of each of alloc's paths (a reused exact-size block, a fresh one)
@@ -276,16 +317,19 @@ let u32: Uint32Array = new Uint32Array(0);
 
 /** Float32 view of all of Wasm memory, rebuilt after memory.grow detaches the old one. */
 export function F32(): Float32Array {
+  if (hooks) hooks.touch();
   if (f32.buffer !== memory!.buffer) refresh();
   return f32;
 }
 /** Int32 view of all of Wasm memory (rebuilt after growth). */
 export function I32(): Int32Array {
+  if (hooks) hooks.touch();
   if (i32.buffer !== memory!.buffer) refresh();
   return i32;
 }
 /** Uint32 view of all of Wasm memory (rebuilt after growth). */
 export function U32(): Uint32Array {
+  if (hooks) hooks.touch();
   if (u32.buffer !== memory!.buffer) refresh();
   return u32;
 }

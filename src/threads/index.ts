@@ -5,7 +5,9 @@
 // (or columns) of C, and a batched one (bmm: attention's heads) into runs of its products,
 // which the threads claim one at a time; no reduction is ever split, so every element is
 // summed in the same order as on one thread: the bits are those of the default kernels
-// for any thread count and any claiming.
+// for any thread count and any claiming. A gradient method's per-task gradients (each
+// task's backward pass) go to the pool whole: engine/record.ts records each task's kernel
+// calls as a list, and the threads claim lists (runLists) and run their calls in order.
 // Idle workers sleep in Atomics.wait (no spinning) and never keep a process alive; a
 // worker that dies is dropped, saying so, and the others go on (see settle()). Where there
 // is no shared memory (a page without cross-origin isolation, workerd, WebKitGTK even in an
@@ -19,7 +21,8 @@
 import bytes from "../../build/polyhead-threads.wasm";
 import { fastModeActive, markFastMode, relaxedSimdSupported } from "../fast/relaxed.js";
 import { init, isReady, setWasmSource, type InitOptions } from "../engine/engine.js";
-import type { Kernels } from "../engine/kernels.js";
+import { KERNEL_ARITY, KERNEL_NAMES, type Kernels } from "../engine/kernels.js";
+import { programRunner, setListRunner } from "../engine/record.js";
 import { checkOptions, show } from "../validate.js";
 import { availableCores, spawnPoolWorker, type PoolWorker } from "./platform.js";
 
@@ -66,14 +69,16 @@ const MR = 4, MR_FAST = 6, NR = 8;
 // chunk's mark (the number of the last job that finished it) and each worker's state
 // (idle, inside a job's claiming loop, or gone: its loop ended for good).
 const JOB = 0, KIND = 10, JOB_ID = 11, NEXT = 12, DONE = 13, FAILED = 14, WAKE = 15, QUIT = 16, BY_WORKERS = 17, TEST = 18, NAP = 19, BLOCKS = 20;
-const MATMUL = 0, BMM = 1;
+const MATMUL = 0, BMM = 1, LISTS = 2;
+const KIND_NAMES = ["matmul", "bmm", "run of independent work (each task's backward pass)"];
 // Chunks per thread: more than one, so that a thread the OS has not scheduled (a loaded
 // machine, a busy browser) leaves its share to the others instead of holding up the job;
 // few, since every chunk of rows packs B again.
 const CHUNKS_PER_THREAD = 3, MAX_CHUNKS = 3 * 64;
 const MARKS = BLOCKS + 4 * MAX_CHUNKS, STATE = MARKS + MAX_CHUNKS, CTL_WORDS = STATE + 64;
 const IDLE = 0, CLAIMING = 1, GONE = 2;
-const DIE = -1, DIE_ADDING = -2; // testPool()'s hooks: the next worker to claim a chunk (of a product with beta != 0) dies
+// testPool()'s hooks: the next worker to claim a chunk (of a product with beta != 0, of a run of independent work) dies
+const DIE = -1, DIE_ADDING = -2, DIE_LISTING = -3;
 // How long the calling thread sleeps before it looks for a worker that died holding a chunk.
 const SLICE_MS = 20;
 
@@ -90,9 +95,10 @@ const SLICE_MS = 20;
 // page's thread spins in the matmul the worker held a chunk of.
 const WORKER_SOURCE = `
 const on = (f) => port.on ? port.once("message", f) : (port.onmessage = (e) => f(e.data));
-on(({ module, memory, ctl, scratch, slot }) => {
+on(({ module, memory, ctl, scratch, slot, names, arity }) => {
   const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
   ex.matmul_scratch(scratch);
+  const fns = names.map((n) => ex[n]), args = [];
   const f = new Float32Array(ctl.buffer), state = ${STATE} + slot;
   let job = -1, c, a, b, m, n, k, tA, tB, alpha, beta, kind;
   port.postMessage("ready");
@@ -109,14 +115,21 @@ on(({ module, memory, ctl, scratch, slot }) => {
       const id = Atomics.load(ctl, ${JOB_ID});
       if (id !== job) { job = id; [c, a, b, m, n, k, tA, tB] = ctl.subarray(0, 8); alpha = f[8]; beta = f[9]; kind = ctl[${KIND}]; }
       const t = ctl[${TEST}];
-      if (t && (t !== ${DIE_ADDING} || beta !== 0) && Atomics.compareExchange(ctl, ${TEST}, t, 0) === t) {
+      if (t && (t === ${DIE_ADDING} ? beta !== 0 : t !== ${DIE_LISTING} || kind === ${LISTS}) && Atomics.compareExchange(ctl, ${TEST}, t, 0) === t) {
         if (t < 0) throw new Error("polyhead/threads: the tests' hook ends this worker");
         Atomics.wait(ctl, ${NAP}, 0, t);
       }
       const blk = ${BLOCKS} + 4 * q, from = ctl[blk], to = ctl[blk + 1];
       try {
         if (kind === ${BMM}) ex.bmm(c + from * m * n * 4, a + from * m * k * 4, b + from * k * n * 4, to - from, m, n, k, tA, tB);
-        else ex.matmul_part(c, a, b, m, n, k, tA, tB, alpha, beta, from, to, ctl[blk + 2], ctl[blk + 3]);
+        else if (kind === ${LISTS}) {
+          const p = new Float64Array(memory.buffer);
+          for (let i = from; i < to; i += args.length + 1) {
+            args.length = arity[p[i]];
+            for (let j = 0; j < args.length; j++) args[j] = p[i + 1 + j];
+            fns[p[i]].apply(null, args);
+          }
+        } else ex.matmul_part(c, a, b, m, n, k, tA, tB, alpha, beta, from, to, ctl[blk + 2], ctl[blk + 3]);
       } catch (e) { Atomics.store(ctl, ${FAILED}, 1); }
       Atomics.store(ctl, ${MARKS} + q, id);
       Atomics.add(ctl, ${BY_WORKERS}, 1);
@@ -148,14 +161,14 @@ export function chunksOnWorkers(): number { return ctl.length ? Atomics.load(ctl
 /**
  * @internal For the tests: "die" makes the next worker to claim a chunk throw out of its
  * loop, outside any try (in Node its thread ends), "die-adding" the same in a product with
- * beta != 0; a number of milliseconds makes it sleep that long first (a slow worker), with
- * `stallAfter` the wait after which the calling thread warns; "end" terminates a worker
- * between jobs. Returns the hook still armed (0 once a worker took it).
+ * beta != 0, "die-listing" in a run of independent work (engine/record.ts); a number of
+ * milliseconds makes it sleep that long first (a slow worker), with `stallAfter` the wait
+ * after which the calling thread warns; "end" terminates a worker between jobs. Returns the hook still armed (0 once a worker took it).
  */
-export function testPool(hook?: "die" | "die-adding" | "end" | number, stallAfter?: number): number {
+export function testPool(hook?: "die" | "die-adding" | "die-listing" | "end" | number, stallAfter?: number): number {
   if (stallAfter !== undefined) stallMs = stallAfter;
   if (hook === "end") workers[0]?.terminate();
-  else if (hook !== undefined) Atomics.store(ctl, TEST, hook === "die" ? DIE : hook === "die-adding" ? DIE_ADDING : hook);
+  else if (hook !== undefined) Atomics.store(ctl, TEST, hook === "die" ? DIE : hook === "die-adding" ? DIE_ADDING : hook === "die-listing" ? DIE_LISTING : hook);
   return ctl.length ? Atomics.load(ctl, TEST) : 0;
 }
 
@@ -177,6 +190,7 @@ export function stopThreads(): void {
   workers = [];
   slots.clear();
   used = 1;
+  setListRunner(null);
 }
 
 /** Keep an eye on a started worker (its state word is STATE + slot): should it end, the pool drops it. */
@@ -279,9 +293,9 @@ async function start(threads: number | undefined, fast: boolean, initOptions: In
   const maxPages = Math.min(65536, Math.ceil((initOptions.maxMemoryMB ?? 2048) * 16));
   const memory = new WebAssembly.Memory({ initial: Math.min(FIRST_PAGES, maxPages), maximum: maxPages, shared: true });
   const pool = want - 1;
-  let scratch = 0, per = 0;
+  let scratch = 0, per = 0, raw: ThreadKernels | null = null;
   setWasmSource(async () => {
-    const ex = (await WebAssembly.instantiate(module, { env: { memory } })).exports as unknown as ThreadKernels;
+    const ex = raw = (await WebAssembly.instantiate(module, { env: { memory } })).exports as unknown as ThreadKernels;
     // each worker's packing region lies below the allocator's first block
     scratch = Math.ceil(ex.heap_base() / 64) * 64;
     per = ex.matmul_scratch_bytes();
@@ -295,7 +309,8 @@ async function start(threads: number | undefined, fast: boolean, initOptions: In
   try { Atomics.wait(ctl, DONE, 1, 0); canBlock = true; } catch { canBlock = false; }
   try {
     workers = await Promise.all(Array.from({ length: pool }, (_, index) =>
-      spawnPoolWorker(WORKER_SOURCE, { module, memory, ctl, scratch: scratch + index * per, slot: index })));
+      spawnPoolWorker(WORKER_SOURCE, { module, memory, ctl, scratch: scratch + index * per, slot: index,
+        names: KERNEL_NAMES, arity: KERNEL_NAMES.map((n) => KERNEL_ARITY[n]) })));
     await Promise.all(workers.map((w) => w.ready));
     workers.forEach(watch);
   } catch (e) {
@@ -304,6 +319,25 @@ async function start(threads: number | undefined, fast: boolean, initOptions: In
     return;
   }
   used = want;
+  setListRunner({ threads: () => Math.min(used, workers.length + 1), run: runLists(programRunner(raw!)) });
+}
+
+/**
+ * The pool's part in independent work (engine/record.ts): each list of kernel calls is a
+ * chunk, run whole on the thread that claims it. A list writes only memory of its own, so
+ * one that a worker died holding is run again here, from its start, the same bits. One list
+ * left over after whole rounds (5 tasks on 2 threads) would leave the other threads idle
+ * while it runs: it runs afterwards, here, with its matmuls split over the pool instead.
+ */
+function runLists(mine: (from: number, to: number) => void) {
+  return (bounds: number[], work: number, here: (q: number) => void): boolean => {
+    const t = Math.min(used, workers.length + 1), lists = bounds.length / 2;
+    if (t < 2 || lists < 2 || lists > MAX_CHUNKS || work < minWork) return false;
+    const chunks = lists > t && lists % t === 1 ? lists - 1 : lists;
+    spread(LISTS, [0, 0, 0, 0, 0, 0, 0, 0], 1, 0, t, chunks, (q) => [bounds[2 * q], bounds[2 * q + 1], 0, 0], ([from, to]) => mine(from, to));
+    for (let q = chunks; q < lists; q++) here(q);
+    return true;
+  };
 }
 
 /**
@@ -386,10 +420,11 @@ function spread(kind: number, job: number[], alpha: number, beta: number, thread
     Atomics.store(ctl, MARKS + q, id);
     Atomics.add(ctl, DONE, 1);
   }
-  const lost = settle(chunks, id, kind === MATMUL ? "matmul" : "bmm");
+  const what = KIND_NAMES[kind];
+  const lost = settle(chunks, id, what);
   if (lost.length) orphaned(lost.map((q) => blocks[q]));
   if (error) throw error;
-  if (ctl[FAILED]) throw new Error(`polyhead: a worker thread failed in ${kind === MATMUL ? "matmul" : "bmm"} (its kernel trapped)`);
+  if (ctl[FAILED]) throw new Error(`polyhead: a worker thread failed in ${what} (its kernel trapped)`);
 }
 
 /**

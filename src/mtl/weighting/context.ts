@@ -28,6 +28,7 @@
 // trains it, checks the heads train and round-trips its state. PCGrad (./pcgrad.ts) is a
 // short example of the gradient-combination kind.
 import { Tensor } from "../../tensor.js";
+import { independent } from "../../engine/engine.js";
 import type { Rng } from "../../random.js";
 import { backward, gradients, accumulateGrad } from "../../autograd/index.js";
 import { add, affine } from "../../ops/elementwise.js";
@@ -160,8 +161,9 @@ export function weightingContext(s: StepInputs): { ctx: WeightingContext; finish
     sharedGrads: () => {
       // each task's per-parameter gradients are freed once concatenated, so the T flat
       // vectors are all a step holds: (T + 2) x P at most with the update (test/methods-memory.test.ts)
-      sharedCache ??= losses.map((l) => {
-        const gs = gradients(l, shared());
+      // independent: with polyhead/threads, the tasks' backward passes run at once (same bits)
+      sharedCache ??= independent(losses.length, (i) => {
+        const gs = gradients(losses[i], shared());
         if (gs.length === 0) return new Tensor([0]);
         const flat = concat(gs.map((g) => reshape(g, [-1])));
         for (const g of gs) g.dispose();
@@ -185,7 +187,7 @@ export function weightingContext(s: StepInputs): { ctx: WeightingContext; finish
     },
     applySharedUpdate: (update, w) => { checkWeights("applySharedUpdate", w); ctx.addSharedGrad(update); ctx.backwardTaskSpecific(w); },
     representationGrads: () => {
-      repCache ??= losses.map((l) => gradients(l, [rep()])[0]);
+      if (!repCache) { const z = rep(); repCache = independent(losses.length, (i) => gradients(losses[i], [z])[0]); }
       return repCache;
     },
     backwardRepresentation: (g) => {
