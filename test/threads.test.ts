@@ -21,7 +21,7 @@ import { K, F32, isReady } from "../src/engine/engine.js";
 import { chunksOnWorkers, initThreads, setThreads, stopThreads, threadCount } from "../src/threads/index.js";
 import { independentRuns, RETURNING } from "../src/engine/record.js";
 import { independent } from "../src/engine/engine.js";
-import { vaxpy } from "../src/ops/vector.js";
+import { vaxpy, vdot } from "../src/ops/vector.js";
 import { expectSameChecksums } from "./runtimes/compare.js";
 // @ts-ignore -- plain ESM shared with every runtime
 import { workload } from "./runtimes/workload.mjs";
@@ -143,6 +143,30 @@ describe("threaded matmul", () => {
       expect(once(body, 3)).toEqual(one);
       expect(independentRuns().inOrder - inOrder, "only the accumulation does not keep apart (it runs here)").toBe(body === accumulate ? 1 : 0);
     }
+  });
+
+  it("a body that runs a kernel at once in its middle (a dot product, the random kernels) gets the bits of one by one; blocks a body frees serve its own later requests", () => {
+    const mixed: Body = (losses, shared, i) => {
+      const g = ph.gradients(losses[i], shared);
+      const d = vdot(g[0], g[0]); // returns a value: everything recorded runs first
+      const noise = ph.rand([16], 0, 1, new ph.Rng(i)); // the random kernels share static scratch: they run at once
+      return [...ph.gradients(ph.mul(losses[i], ph.scalar(d)), shared), noise];
+    };
+    const one = perTask(mixed, 1);
+    expect(perTask(mixed, 3)).toEqual(one);
+    // the same work as one task after another, the gradients of each freed before the next:
+    // with its own freed blocks reused, a run on 3 threads holds ~ the tasks' results more, not every temporary
+    const peak = (t: number) => ph.scope(() => {
+      ph.resetMemoryPeak();
+      const base = ph.memoryStats().bytesInUse;
+      perTask((losses, shared, i) => {
+        for (let r = 0; r < 3; r++) ph.scope(() => { ph.gradients(losses[i], shared); });
+        return ph.gradients(losses[i], shared);
+      }, t);
+      return ph.memoryStats().peakBytesInUse - base;
+    });
+    const [p1, p3] = [peak(1), peak(3)];
+    expect(p3, `peak bytes in use: ${p1} on one thread, ${p3} on three`).toBeLessThan(2 * p1);
   });
 
   it("a body that throws: its error comes out, nothing is held, and the next run is unaffected", () => {

@@ -92,12 +92,14 @@ export function K(): Kernels {
 /**
  * @internal What record.ts puts in place while it records independent work: kernels that
  * record their calls instead of running them, and hooks on allocation (a block a list was
- * given), on free (held back until every list has run: another list must not be handed a
- * block one may still write) and on a whole-memory view (the recorded work runs first, so
+ * given, or one it freed itself), on free (held back until every list has run: another list
+ * must not be handed a block one may still write) and on a whole-memory view (the recorded work runs first, so
  * what JS reads or writes is as if every call had run when made).
  */
 export interface RecordHooks {
   kernels: Kernels;
+  /** A block of `size` bytes the list being recorded freed itself (it runs in order on one thread), or -1. */
+  reuse(size: number): number;
   alloc(ptr: number, size: number): void;
   free(ptr: number, bytes: number): void;
   touch(): void;
@@ -200,8 +202,11 @@ function findFree(size: number): number {
 
 /** @internal Allocate `bytes` of Wasm memory (64-byte aligned); throws a clear error past the configured maximum. */
 export function alloc(bytes: number): number {
+  if (!hooks) return allocBlock(bytes);
+  const size = align(Math.max(bytes, 1)), again = hooks.reuse(size);
+  if (again >= 0) return again; // never given back to the allocator: its figures stand
   const ptr = allocBlock(bytes);
-  if (hooks) hooks.alloc(ptr, align(Math.max(bytes, 1)));
+  hooks.alloc(ptr, size);
   return ptr;
 }
 

@@ -25,9 +25,10 @@ export interface ListRunner {
    * Run the lists: list q is the calls in f64 words [bounds[2q], bounds[2q+1]) of Wasm
    * memory, and `here(q)` runs it on the calling thread with the engine's kernels (whose
    * matmul the pool splits). `work` is their matmuls' multiply-adds; false when the runner
-   * declines (too little work, one thread), and nothing has run.
+   * declines (too little work, one thread), and nothing has run. `again[q]`: list q can run
+   * a second time from its start (a worker died holding it) and give the same bits.
    */
-  run(bounds: number[], work: number, here: (q: number) => void): boolean;
+  run(bounds: number[], work: number, here: (q: number) => void, again: boolean[]): boolean;
 }
 
 let runner: ListRunner | null = null;
@@ -54,20 +55,32 @@ const WRITES: Record<string, number[]> = {
   sgd_step: [0, 2], adam_step: [0, 2, 3, 4], rmsprop_step: [0, 2, 3, 4], adagrad_step: [0, 2],
 };
 
-interface List { calls: number[]; own: number[] } // own: [start, end) of each block it was given
+// own: [start, end) of each block it was given; spare: the blocks of its own it freed, by
+// size (its later requests take them: its calls run in order, on one thread); again: false
+// once calls of it ran before the rest (a flush), since the rest may then update in place
+// what those wrote, and cannot be run a second time from its start
+interface List { calls: number[]; own: number[]; spare: Map<number, number[]>; again: boolean }
+const newList = (): List => ({ calls: [], own: [], spare: new Map(), again: true });
 
 let lists: List[] = [];
-let cur: List = { calls: [], own: [] };
-let held: number[] = [];   // freed while recording: ptr, bytes
+let cur = newList();
+let held: number[] = [];   // freed while recording, not the freeing list's own: ptr, bytes
 let apart = true;          // no list writes outside its own blocks
 let work = 0;
+let failure: unknown = null; // a kernel that trapped in a flush (a body may have caught it)
 let real: Kernels | null = null;
 let recorder: Kernels | null = null, recorderOf: Kernels | null = null;
 
+const align = (n: number) => Math.ceil(Math.max(n, 1) / 64) * 64;
 const hooks = {
   kernels: null as unknown as Kernels,
+  reuse(size: number) { return cur.spare.get(size)?.pop() ?? -1; },
   alloc(ptr: number, size: number) { cur.own.push(ptr, ptr + size); },
-  free(ptr: number, bytes: number) { held.push(ptr, bytes); },
+  free(ptr: number, bytes: number) {
+    if (!owns(cur, ptr)) { held.push(ptr, bytes); return; }
+    const size = align(bytes), list = cur.spare.get(size);
+    if (list) list.push(ptr); else cur.spare.set(size, [ptr]);
+  },
   touch() { flush(); },
 };
 
@@ -79,7 +92,8 @@ function owns(l: List, p: number): boolean {
 
 /** The recording stand-in for `k`: every kernel records its call, except those that must run now. */
 function recorderFor(k: Kernels): Kernels {
-  const r: Record<string, unknown> = { memory: k.memory };
+  // whatever reads memory through the module's own buffer reads it as if every call had run
+  const r: Record<string, unknown> = { get memory() { flush(); return k.memory; } };
   KERNEL_NAMES.forEach((name, op) => {
     const f = (k as unknown as Record<string, (...a: number[]) => unknown>)[name];
     if (RETURNING.has(name) || name.startsWith("rng_")) {
@@ -114,18 +128,27 @@ export function programRunner(k: Kernels): (from: number, to: number) => void {
   return (from, to) => runCalls(k, new Float64Array(k.memory.buffer), from, to);
 }
 
-function releaseHeld(): void {
+/** Give back the blocks freed while recording (once nothing recorded is left to run). */
+function releaseHeld(ls: List[]): void {
   const h = held;
   held = [];
   for (let i = 0; i < h.length; i += 2) free(h[i], h[i + 1]);
+  for (const l of ls) {
+    for (const [size, ptrs] of l.spare) for (const p of ptrs) free(p, size);
+    l.spare.clear();
+  }
 }
 
 /** Make every call recorded so far (here, in order), then go on recording. */
 function flush(): void {
   setRecordHooks(null);
+  cur.again = false;
   try {
     for (const l of lists) { const c = l.calls; l.calls = []; runCalls(real!, c, 0, c.length); }
-    releaseHeld();
+    releaseHeld(lists);
+  } catch (e) {
+    failure ??= e; // it is thrown again at the end, should the body catch it
+    throw e;
   } finally {
     setRecordHooks(hooks);
   }
@@ -134,26 +157,27 @@ function flush(): void {
 /** Stop recording and run what was recorded: on the pool when `together` and the lists keep apart, else here, in order. */
 function finish(together: boolean): void {
   setRecordHooks(null);
-  const ls = lists.filter((l) => l.calls.length > 0);
+  const all = lists, ls = lists.filter((l) => l.calls.length > 0);
   lists = [];
   try {
     if (together && apart && ls.length > 1 && runOnPool(ls)) { stats.together++; return; }
     if (!apart) stats.inOrder++;
     for (const l of ls) runCalls(real!, l.calls, 0, l.calls.length);
   } finally {
-    releaseHeld();
-    cur = { calls: [], own: [] };
+    releaseHeld(all);
+    cur = newList();
   }
 }
 
 function runOnPool(ls: List[]): boolean {
   const words = ls.reduce((n, l) => n + l.calls.length, 0);
-  const at = alloc(words * 8);
+  let at: number;
+  try { at = alloc(words * 8); } catch { return false; } // no room for the program: in order, here
   try {
     const f64 = new Float64Array(real!.memory.buffer), bounds: number[] = [];
     let p = at / 8;
     for (const l of ls) { f64.set(l.calls, p); bounds.push(p, p + l.calls.length); p += l.calls.length; }
-    return runner!.run(bounds, work, (q) => runCalls(real!, ls[q].calls, 0, ls[q].calls.length));
+    return runner!.run(bounds, work, (q) => runCalls(real!, ls[q].calls, 0, ls[q].calls.length), ls.map((l) => l.again));
   } finally {
     free(at, words * 8);
   }
@@ -169,12 +193,12 @@ function recordIndependent<T>(n: number, body: (i: number) => T): T[] {
   real = K();
   if (recorderOf !== real) { recorder = recorderFor(real); recorderOf = real; }
   hooks.kernels = recorder!;
-  apart = true; work = 0; held = [];
+  apart = true; work = 0; held = []; failure = null;
   const out: T[] = [];
   setRecordHooks(hooks);
   try {
     for (let i = 0; i < n; i++) {
-      cur = { calls: [], own: [] };
+      cur = newList();
       lists.push(cur);
       out.push(body(i));
     }
@@ -184,5 +208,6 @@ function recordIndependent<T>(n: number, body: (i: number) => T): T[] {
     throw e;
   }
   try { finish(true); } finally { real = null; }
+  if (failure) throw failure;
   return out;
 }

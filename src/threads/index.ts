@@ -130,7 +130,7 @@ on(({ module, memory, ctl, scratch, slot, names, arity }) => {
             fns[p[i]].apply(null, args);
           }
         } else ex.matmul_part(c, a, b, m, n, k, tA, tB, alpha, beta, from, to, ctl[blk + 2], ctl[blk + 3]);
-      } catch (e) { Atomics.store(ctl, ${FAILED}, 1); }
+      } catch (e) { Atomics.store(ctl, ${FAILED}, 1); ex.matmul_part(0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0x7fffffff, 0, 0x7fffffff); } // a trap inside matmul_part leaves its block set: m = 0 resets it
       Atomics.store(ctl, ${MARKS} + q, id);
       Atomics.add(ctl, ${BY_WORKERS}, 1);
       if (Atomics.add(ctl, ${DONE}, 1) + 1 === chunks) Atomics.notify(ctl, ${DONE});
@@ -330,14 +330,25 @@ async function start(threads: number | undefined, fast: boolean, initOptions: In
  * while it runs: it runs afterwards, here, with its matmuls split over the pool instead.
  */
 function runLists(mine: (from: number, to: number) => void) {
-  return (bounds: number[], work: number, here: (q: number) => void): boolean => {
+  return (bounds: number[], work: number, here: (q: number) => void, again: boolean[]): boolean => {
     const t = Math.min(used, workers.length + 1), lists = bounds.length / 2;
     if (t < 2 || lists < 2 || lists > MAX_CHUNKS || work < minWork) return false;
     const chunks = lists > t && lists % t === 1 ? lists - 1 : lists;
-    spread(LISTS, [0, 0, 0, 0, 0, 0, 0, 0], 1, 0, t, chunks, (q) => [bounds[2 * q], bounds[2 * q + 1], 0, 0], ([from, to]) => mine(from, to));
+    spread(LISTS, [0, 0, 0, 0, 0, 0, 0, 0], 1, 0, t, chunks, (q) => [bounds[2 * q], bounds[2 * q + 1], q, 0], ([from, to]) => mine(from, to),
+      (lost) => {
+        if (lost.some(([, , q]) => !again[q])) throw lostList();
+        lost.forEach(([from, to]) => mine(from, to));
+      });
     for (let q = chunks; q < lists; q++) here(q);
     return true;
   };
+}
+
+/** A worker died inside a list that cannot run again from its start (see engine/record.ts): its results are not to be trusted. */
+function lostList(): Error {
+  return new Error("polyhead: a polyhead/threads pool worker died while running one task's part of independent work (each task's backward pass) " +
+    "that cannot be run again: part of its calls ran before the rest (a read of tensor values, or a random or loss kernel, in the middle of it), " +
+    "so the rest may update in place what they wrote. Compute the result again; the pool goes on without the worker");
 }
 
 /**
@@ -356,7 +367,12 @@ function threadedMatmul(ex: ThreadKernels, mr: number): Kernels["matmul"] {
     const cut = (q: number) => Math.min(size, Math.floor((q * tiles) / chunks) * edge);
     spread(MATMUL, [c, a, b, m, n, k, transA, transB], alpha, beta, t, chunks,
       (q) => (byRows ? [cut(q), cut(q + 1), 0, n] : [0, m, cut(q), cut(q + 1)]),
-      (p) => ex.matmul_part(c, a, b, m, n, k, transA, transB, alpha, beta, p[0], p[1], p[2], p[3]),
+      (p) => {
+        try { ex.matmul_part(c, a, b, m, n, k, transA, transB, alpha, beta, p[0], p[1], p[2], p[3]); } catch (e) {
+          ex.matmul_part(0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0x7fffffff, 0, 0x7fffffff); // as in a worker: a trap leaves its block set
+          throw e;
+        }
+      },
       beta === 0 ? undefined : (lost) => { throw lostSum(ex.memory, c, m, n, k, alpha, beta, lost); });
   };
 }
