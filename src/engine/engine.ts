@@ -101,7 +101,7 @@ export interface RecordHooks {
   /** A block of `size` bytes the list being recorded freed itself (it runs in order on one thread), or -1. */
   reuse(size: number): number;
   alloc(ptr: number, size: number): void;
-  free(ptr: number, bytes: number): void;
+  free(ptr: number, size: number): void;
   touch(): void;
 }
 let hooks: RecordHooks | null = null;
@@ -250,8 +250,8 @@ function allocBlock(bytes: number): number {
 
 /** @internal Return a block from `alloc`: kept for its size, merged with its neighbours when a request needs it. */
 export function free(ptr: number, bytes: number): void {
-  if (hooks) { hooks.free(ptr, bytes); return; }
   const size = align(Math.max(bytes, 1));
+  if (hooks) { hooks.free(ptr, size); return; }
   // inUse peaks just before a free (or now: memoryStats), so the peak is tracked here,
   // one place instead of each of alloc's paths (a reused exact-size block, a fresh one)
   peakInUse = Math.max(peakInUse, inUse);

@@ -10,7 +10,7 @@
 // while it was recorded (checked for every call; a list that writes anything else, such as
 // a gradient accumulated in place, makes the whole lot run here, in order), (b) a block freed
 // while recording is held back until every list has run, so no list is handed a block
-// another may still write, and (c) whatever must run now runs everything recorded first, in
+// another may still write (only the list that freed it may take it again), and (c) whatever must run now runs everything recorded first, in
 // order: a kernel that returns a value (dot, a loss), the random kernels (which share 16
 // bytes of static scratch), and any whole-memory view from JS (Tensor.read, tensor()).
 // A body must not use what another body computed (results go to the caller).
@@ -64,21 +64,20 @@ const newList = (): List => ({ calls: [], own: [], spare: new Map(), again: true
 
 let lists: List[] = [];
 let cur = newList();
-let held: number[] = [];   // freed while recording, not the freeing list's own: ptr, bytes
+let held: number[] = [];   // freed while recording, not the freeing list's own: ptr, size
 let apart = true;          // no list writes outside its own blocks
 let work = 0;
 let failure: unknown = null; // a kernel that trapped in a flush (a body may have caught it)
 let real: Kernels | null = null;
 let recorder: Kernels | null = null, recorderOf: Kernels | null = null;
 
-const align = (n: number) => Math.ceil(Math.max(n, 1) / 64) * 64;
 const hooks = {
   kernels: null as unknown as Kernels,
   reuse(size: number) { return cur.spare.get(size)?.pop() ?? -1; },
   alloc(ptr: number, size: number) { cur.own.push(ptr, ptr + size); },
-  free(ptr: number, bytes: number) {
-    if (!owns(cur, ptr)) { held.push(ptr, bytes); return; }
-    const size = align(bytes), list = cur.spare.get(size);
+  free(ptr: number, size: number) { // size: the block's, as the allocator aligned it
+    if (!owns(cur, ptr)) { held.push(ptr, size); return; }
+    const list = cur.spare.get(size);
     if (list) list.push(ptr); else cur.spare.set(size, [ptr]);
   },
   touch() { flush(); },

@@ -160,8 +160,9 @@ export function weightingContext(s: StepInputs): { ctx: WeightingContext; finish
     },
     sharedGrads: () => {
       // each task's per-parameter gradients are freed once concatenated, so the T flat
-      // vectors are all a step holds: (T + 2) x P at most with the update (test/methods-memory.test.ts)
-      // independent: with polyhead/threads, the tasks' backward passes run at once (same bits)
+      // vectors are all a step holds: (T + 2) x P at most with the update (test/methods-memory.test.ts).
+      // independent: with polyhead/threads, the tasks' backward passes run at once (same bits);
+      // then each task's per-parameter gradients are held until all have run: about P more per task
       sharedCache ??= independent(losses.length, (i) => {
         const gs = gradients(losses[i], shared());
         if (gs.length === 0) return new Tensor([0]);
