@@ -126,6 +126,25 @@ describe("threaded matmul", () => {
     expect(new Set(one).size, "the tasks' gradients differ (the check can fail)").toBe(5);
   });
 
+  it("an MMoE's experts run as independent work (a list per expert): its Trainer's losses and weights have the bits of one thread on 2 and 3 threads", () => {
+    const run = (threads: number) => ph.scope(() => {
+      setThreads(threads);
+      const tasks = [ph.task("a", { kind: "regression", outputs: 1 }), ph.task("b", { kind: "binary", outputs: 1 })];
+      const rng = new ph.Rng(5), x = ph.randn([29, 20], 0, 1, rng).f32();
+      const labels = { a: ph.randn([29], 0, 1, rng).f32(), b: Float32Array.from({ length: 29 }, (_, i) => x[i * 20] > 0 ? 1 : 0) };
+      const model = new ph.MMoE({ tasks, inputs: 20, experts: 3, expertWidths: [32, 24], towers: [8], rng });
+      const trainer = new ph.Trainer(model, { tasks, seed: 2, optimizer: (p) => new ph.Adam(p, { lr: 0.01 }) });
+      const batch = new ph.MultiTaskDataset({ x, xShape: [20], labels }).batch(Int32Array.from({ length: 29 }, (_, i) => i));
+      const losses: number[] = [];
+      for (let s = 0; s < 4; s++) { const l = trainer.trainStep([{ tasks: ["a", "b"], batch }]).losses; losses.push(l.a, l.b); }
+      return [losses.join(), ...model.namedParameters().map(([k, p]) => `${k}:${new Uint32Array(p.f32().buffer).join()}`)];
+    });
+    const one = run(1), runs = independentRuns().together;
+    for (const t of [2, 3]) expect(run(t), `${t} threads`).toEqual(one);
+    expect(independentRuns().together - runs, "each step's experts went to the pool, on 2 and on 3 threads").toBeGreaterThanOrEqual(8);
+    expect(one[0].split(",").slice(0, 2), "the steps trained (the check can fail)").not.toEqual(one[0].split(",").slice(-2));
+  });
+
   it("independent work that writes outside its own memory (an accumulation in place) runs here, in order; a read from JS runs what was recorded first; the same results as one by one", () => {
     let total: ph.Tensor | null = null;
     const accumulate: Body = (losses, shared, i) => {

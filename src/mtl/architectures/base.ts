@@ -11,6 +11,7 @@ import { mul } from "../../ops/elementwise.js";
 import { sum } from "../../ops/reduce.js";
 import { reshape, stack } from "../../ops/shape.js";
 import { checkOptions as checkKeys, show, suggest } from "../../validate.js";
+import { independent } from "../../engine/engine.js";
 
 /** A multi-task model's forward result: each task's head output and the shared representation. */
 export interface MultiTaskOutput {
@@ -169,7 +170,9 @@ export function mixExperts(weights: Tensor, experts: Tensor): Tensor {
 
 /** Run each expert on x and stack the results: [batch, E, H]. */
 export function runExperts(experts: Sequential[], x: Tensor): Tensor {
-  return stack(experts.map((m) => m.forward(x)), 1);
+  // independent: the experts share only x, so polyhead/threads' pool may run them at once,
+  // each expert's kernel calls on one thread, with the bits of one by one (a plain loop elsewhere)
+  return stack(independent(experts.length, (i) => experts[i].forward(x)), 1);
 }
 
 /** A stream of its own for one sub-network (an expert, a column, a trunk): Rng.fork of the given or default stream. */
