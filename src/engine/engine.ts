@@ -117,7 +117,7 @@ export function setIndependent(f: Independent | null): void { independentOn = f;
 
 /**
  * @internal body(0), ..., body(n - 1): work the bodies do not share (each task's backward
- * pass), which polyhead/threads' pool may run at once, one body's kernel calls on each
+ * pass, each expert's forward), which polyhead/threads' pool may run at once, one body's kernel calls on each
  * thread, with the bits of one by one (engine/record.ts); a plain loop otherwise.
  */
 export function independent<T>(n: number, body: (i: number) => T): T[] {

@@ -70,7 +70,7 @@ const MR = 4, MR_FAST = 6, NR = 8;
 // (idle, inside a job's claiming loop, or gone: its loop ended for good).
 const JOB = 0, KIND = 10, JOB_ID = 11, NEXT = 12, DONE = 13, FAILED = 14, WAKE = 15, QUIT = 16, BY_WORKERS = 17, TEST = 18, NAP = 19, BLOCKS = 20;
 const MATMUL = 0, BMM = 1, LISTS = 2;
-const KIND_NAMES = ["matmul", "bmm", "run of independent work (each task's backward pass)"];
+const KIND_NAMES = ["matmul", "bmm", "run of independent work (each task's backward pass, or each expert's forward)"];
 // Chunks per thread: more than one, so that a thread the OS has not scheduled (a loaded
 // machine, a busy browser) leaves its share to the others instead of holding up the job;
 // few, since every chunk of rows packs B again.
@@ -346,7 +346,7 @@ function runLists(mine: (from: number, to: number) => void) {
 
 /** A worker died inside a list that cannot run again from its start (see engine/record.ts): its results are not to be trusted. */
 function lostList(): Error {
-  return new Error("polyhead: a polyhead/threads pool worker died while running one task's part of independent work (each task's backward pass) " +
+  return new Error("polyhead: a polyhead/threads pool worker died while running one part of independent work (one task's backward pass, or one expert's forward) " +
     "that cannot be run again: part of its calls ran before the rest (a read of tensor values, or a random or loss kernel, in the middle of it), " +
     "so the rest may update in place what they wrote. Compute the result again; the pool goes on without the worker");
 }
