@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import * as ph from "../src/index.js";
 import * as io from "../src/io/index.js";
 import * as seq from "../src/seq/index.js";
-import { PLE, DSelectK } from "../src/architectures/index.js";
+import { PLE, DSelectK, CrossStitch, SoftSharing, MTAN } from "../src/architectures/index.js";
 import { K, F32, isReady } from "../src/engine/engine.js";
 import { chunksOnWorkers, initThreads, setThreads, stopThreads, threadCount } from "../src/threads/index.js";
 import { independentRuns, RETURNING } from "../src/engine/record.js";
@@ -142,27 +142,34 @@ describe("threaded matmul", () => {
     });
     const one = run(1), runs = independentRuns().together;
     for (const t of [2, 3]) expect(run(t), `${t} threads`).toEqual(one);
-    expect(independentRuns().together - runs, "each step's experts went to the pool, on 2 and on 3 threads").toBe(8);
+    expect(independentRuns().together - runs, "each step's experts and its towers went to the pool, on 2 and on 3 threads").toBe(16);
     expect(one[0].split(",").slice(0, 2), "the steps trained (the check can fail)").not.toEqual(one[0].split(",").slice(-2));
   });
 
-  it("PLE's and DSelect-k's experts too, in eval mode without the tape: the outputs have the bits of one thread on 2 and 3 threads", () => {
+  it("every architecture's experts and tasks' parts (towers, gates, columns) too, in eval mode without the tape: the outputs have the bits of one thread on 2 and 3 threads", () => {
     const tasks = [ph.task("a", { kind: "regression", outputs: 1 }), ph.task("b", { kind: "classification", outputs: 3 })];
-    const builds = {
-      PLE: () => new PLE({ tasks, inputs: 20, sharedExperts: 2, taskExperts: 2, expertWidths: [32, 16], layers: 2, towers: [8], rng: new ph.Rng(8) }),
-      DSelectK: () => new DSelectK({ tasks, inputs: 20, experts: 4, expertWidths: [32], k: 2, towers: [8], rng: new ph.Rng(8) }),
+    const common = () => ({ tasks, inputs: 20, towers: [8], rng: new ph.Rng(8) }); // a stream of its own for every build
+    const builds: Record<string, () => ph.MultiTaskModel> = {
+      SharedBottom: () => new ph.SharedBottom({ ...common(), trunk: [32] }),
+      MMoE: () => new ph.MMoE({ ...common(), experts: 3, expertWidths: [32] }),
+      PLE: () => new PLE({ ...common(), sharedExperts: 2, taskExperts: 2, expertWidths: [32, 16], layers: 2 }),
+      DSelectK: () => new DSelectK({ ...common(), experts: 4, expertWidths: [32], k: 2 }),
+      CrossStitch: () => new CrossStitch({ ...common(), columns: [32, 16] }),
+      SoftSharing: () => new SoftSharing({ ...common(), trunk: [32] }),
+      MTAN: () => new MTAN({ tasks, inChannels: 2, channels: [4, 8], towers: [8], rng: new ph.Rng(8) }),
     };
     for (const [name, build] of Object.entries(builds)) {
       const run = (threads: number) => ph.scope(() => {
         setThreads(threads);
         const model = build();
         model.eval();
-        const { outputs } = ph.noGrad(() => model.forward(ph.randn([31, 20], 0, 1, new ph.Rng(4))));
+        const x = name === "MTAN" ? ph.randn([5, 2, 8, 8], 0, 1, new ph.Rng(4)) : ph.randn([31, 20], 0, 1, new ph.Rng(4));
+        const { outputs } = ph.noGrad(() => model.forward(x));
         return Object.entries(outputs).map(([t, y]) => `${t}:${new Uint32Array(y.f32().buffer).join()}`);
       });
       const one = run(1), runs = independentRuns().together;
       for (const t of [2, 3]) expect(run(t), `${name} on ${t} threads`).toEqual(one);
-      expect(independentRuns().together - runs, `${name}'s experts went to the pool`).toBeGreaterThan(0);
+      expect(independentRuns().together - runs, `${name}'s independent parts went to the pool`).toBeGreaterThan(0);
     }
   });
 

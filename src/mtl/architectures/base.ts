@@ -168,6 +168,19 @@ export function mixExperts(weights: Tensor, experts: Tensor): Tensor {
   return sum(mul(experts, w), 1);
 }
 
+/**
+ * f(t) for each task t, as an object in `names`' order. The tasks' parts of a forward pass (a
+ * tower, a gate, a column) read what they share and write only their own, so they run as
+ * independent work: polyhead/threads' pool may run them at once, one task's kernel calls on
+ * each thread, with the bits of one by one (a plain loop elsewhere).
+ */
+export function perTask<T>(names: readonly string[], f: (t: string) => T): Record<string, T> {
+  const ys = independent(names.length, (i) => f(names[i]));
+  const out: Record<string, T> = {};
+  names.forEach((t, i) => { out[t] = ys[i]; });
+  return out;
+}
+
 /** Run each expert on x and stack the results: [batch, E, H]. */
 export function runExperts(experts: Sequential[], x: Tensor): Tensor {
   // independent: the experts share only x, so polyhead/threads' pool may run them at once,

@@ -9,9 +9,10 @@ import { tensor } from "../../ops/creation.js";
 import { matmul } from "../../ops/matmul.js";
 import { concat, reshape, slice } from "../../ops/shape.js";
 import {
-  MultiTaskModel, mlp, towers, fork, checkCommon, checkWidths,
+  MultiTaskModel, mlp, towers, fork, checkCommon, checkWidths, perTask,
   type ArchitectureOptions, type MultiTaskOutput,
 } from "./base.js";
+import { independent } from "../../engine/engine.js";
 
 const NAME = "CrossStitch";
 
@@ -85,10 +86,10 @@ export class CrossStitch extends MultiTaskModel {
     // Every column runs even for a subset of tasks: the stitches mix all of them.
     let hs = this.taskNames.map(() => x);
     this.stitches.forEach((unit, l) => {
-      hs = unit.forward(this.taskNames.map((t, i) => this.columns[t][l].forward(hs[i])));
+      // each task's column reads its own input alone: independent work (see perTask)
+      hs = unit.forward(independent(this.taskNames.length, (i) => this.columns[this.taskNames[i]][l].forward(hs[i])));
     });
-    const outputs: Record<string, Tensor> = {};
-    for (const t of names) outputs[t] = this.towers[t].forward(hs[this.taskNames.indexOf(t)]);
+    const outputs = perTask(names, (t) => this.towers[t].forward(hs[this.taskNames.indexOf(t)]));
     // Each head reads its own (mixed) column: there is no single shared representation.
     return { outputs, representation: null };
   }

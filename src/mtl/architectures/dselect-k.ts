@@ -28,7 +28,7 @@ import { sum } from "../../ops/reduce.js";
 import { reshape, slice } from "../../ops/shape.js";
 import type { Rng } from "../../random.js";
 import {
-  MultiTaskModel, mlp, towers, fork, checkCommon, checkCount, checkWidths, softmaxRows, mixExperts, runExperts,
+  MultiTaskModel, mlp, towers, fork, checkCommon, checkCount, checkWidths, softmaxRows, mixExperts, runExperts, perTask,
   type ArchitectureOptions, type MultiTaskOutput,
 } from "./base.js";
 
@@ -176,13 +176,12 @@ export class DSelectK extends MultiTaskModel {
   forward(x: Tensor, tasks?: string[]): MultiTaskOutput {
     const names = this.checkTasks(tasks);
     const experts = runExperts(this.experts, x);
-    const outputs: Record<string, Tensor> = {};
     const record = this.training && isGradEnabled();
-    for (const t of names) {
+    const outputs = perTask(names, (t) => {
       const g = this.gates[t].forward(x);
       if (record) this.lastSelectors.set(t, g.selectors);
-      outputs[t] = this.towers[t].forward(mixExperts(g.weights, experts));
-    }
+      return this.towers[t].forward(mixExperts(g.weights, experts));
+    });
     if (record) this.lastTasks = names; // regularization() covers the tasks this step trained
     return { outputs, representation: experts };
   }

@@ -5,7 +5,7 @@
 import { Linear, Sequential } from "../../nn/layers.js";
 import { Tensor } from "../../tensor.js";
 import {
-  MultiTaskModel, mlp, towers, fork, checkCommon, checkCount, checkWidths, softmaxRows, mixExperts, runExperts,
+  MultiTaskModel, mlp, towers, fork, checkCommon, checkCount, checkWidths, softmaxRows, mixExperts, runExperts, perTask,
   type ArchitectureOptions, type MultiTaskOutput,
 } from "./base.js";
 
@@ -49,8 +49,7 @@ export class MMoE extends MultiTaskModel {
   forward(x: Tensor, tasks?: string[]): MultiTaskOutput {
     const names = this.checkTasks(tasks);
     const experts = runExperts(this.experts, x);
-    const outputs: Record<string, Tensor> = {};
-    for (const t of names) outputs[t] = this.towers[t].forward(mixExperts(this.gate(t, x), experts));
+    const outputs = perTask(names, (t) => this.towers[t].forward(mixExperts(this.gate(t, x), experts)));
     return { outputs, representation: experts };
   }
 

@@ -13,7 +13,7 @@ import { mean } from "../../ops/reduce.js";
 import { concat } from "../../ops/shape.js";
 import type { Task } from "../tasks.js";
 import type { Rng } from "../../random.js";
-import { MultiTaskModel, activation, towers, checkOptions, checkTaskList, checkTowers, checkWidths, checkCount, type Activation, type MultiTaskOutput } from "./base.js";
+import { MultiTaskModel, activation, towers, perTask, checkOptions, checkTaskList, checkTowers, checkWidths, checkCount, type Activation, type MultiTaskOutput } from "./base.js";
 
 const NAME = "MTAN";
 
@@ -102,16 +102,15 @@ export class MTAN extends MultiTaskModel {
       h = this.blocks[j].forward(h);
       shared.push(h);
     }
-    const outputs: Record<string, Tensor> = {};
-    for (const t of names) {
+    const outputs = perTask(names, (t) => {
       let prev: Tensor | null = null, attended: Tensor | null = null;
       for (let j = 0; j < shared.length; j++) {
         const input: Tensor = prev ? concat([shared[j], prev], 1) : shared[j];
         attended = mul(this.attention[t][j].forward(input), shared[j]);
         if (j + 1 < shared.length) prev = maxPool2d(this.blockAtt[j].forward(attended), 2);
       }
-      outputs[t] = this.towers[t].forward(mean(attended!, [2, 3]));
-    }
+      return this.towers[t].forward(mean(attended!, [2, 3]));
+    });
     // no single representation: each task reads its own attended features of every block
     return { outputs, representation: null };
   }

@@ -10,7 +10,7 @@ import { Tensor } from "../../tensor.js";
 import type { Task } from "../tasks.js";
 import { concat } from "../../ops/shape.js";
 import {
-  MultiTaskModel, mlp, towers, fork, checkCommon, checkCount, checkWidths, softmaxRows, mixExperts, runExperts,
+  MultiTaskModel, mlp, towers, fork, checkCommon, checkCount, checkWidths, softmaxRows, mixExperts, runExperts, perTask,
   type ArchitectureOptions, type MlpOptions, type MultiTaskOutput,
 } from "./base.js";
 
@@ -150,8 +150,7 @@ export class PLE extends MultiTaskModel {
       taskIn = res.tasks;
       if (res.shared) shared = res.shared;
     }
-    const outputs: Record<string, Tensor> = {};
-    for (const t of names) outputs[t] = this.towers[t].forward(res.tasks[t]);
+    const outputs = perTask(names, (t) => this.towers[t].forward(res.tasks[t]));
     return { outputs, representation: this.layers.length === 1 ? res.sharedExperts : null, gates };
   }
 }

@@ -5,7 +5,7 @@ import { Sequential } from "../../nn/layers.js";
 import { Tensor } from "../../tensor.js";
 import type { Task } from "../tasks.js";
 import type { Rng } from "../../random.js";
-import { MultiTaskModel, mlp, towers, checkOptions, checkTaskList, checkTowers, type Activation, type MultiTaskOutput } from "./base.js";
+import { MultiTaskModel, mlp, towers, perTask, checkOptions, checkTaskList, checkTowers, type Activation, type MultiTaskOutput } from "./base.js";
 
 /** Options of SharedBottom: the tasks, input width, shared trunk and per-task towers. */
 export interface SharedBottomOptions {
@@ -59,8 +59,7 @@ export class SharedBottom extends MultiTaskModel {
   forward(x: Tensor, tasks?: string[]): MultiTaskOutput {
     const names = this.checkTasks(tasks);
     const h = (this.trunk as unknown as { forward(t: Tensor): Tensor }).forward(x);
-    const outputs: Record<string, Tensor> = {};
-    for (const t of names) outputs[t] = this.towers[t].forward(h);
+    const outputs = perTask(names, (t) => this.towers[t].forward(h));
     return { outputs, representation: h };
   }
 }

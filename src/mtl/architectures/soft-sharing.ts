@@ -9,7 +9,7 @@ import { add, affine, square, sub } from "../../ops/elementwise.js";
 import { sum } from "../../ops/reduce.js";
 import { concat, reshape } from "../../ops/shape.js";
 import {
-  MultiTaskModel, mlp, towers, fork, checkCommon, checkWidths,
+  MultiTaskModel, mlp, towers, fork, checkCommon, checkWidths, perTask,
   type ArchitectureOptions, type MultiTaskOutput,
 } from "./base.js";
 
@@ -50,8 +50,7 @@ export class SoftSharing extends MultiTaskModel {
   override taskPrefixes(task: string): string[] { return [`trunks.${task}.`, `towers.${task}.`]; }
 
   forward(x: Tensor, tasks?: string[]): MultiTaskOutput {
-    const outputs: Record<string, Tensor> = {};
-    for (const t of this.checkTasks(tasks)) outputs[t] = this.towers[t].forward(this.trunks[t].forward(x));
+    const outputs = perTask(this.checkTasks(tasks), (t) => this.towers[t].forward(this.trunks[t].forward(x)));
     // Each head reads its own trunk: there is no shared representation.
     return { outputs, representation: null };
   }
