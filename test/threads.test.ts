@@ -127,50 +127,90 @@ describe("threaded matmul", () => {
     expect(new Set(one).size, "the tasks' gradients differ (the check can fail)").toBe(5);
   });
 
-  it("an MMoE's experts run as independent work (a list per expert): its Trainer's losses and weights have the bits of one thread on 2 and 3 threads", () => {
-    const run = (threads: number) => ph.scope(() => {
-      setThreads(threads);
-      const tasks = [ph.task("a", { kind: "regression", outputs: 1 }), ph.task("b", { kind: "binary", outputs: 1 })];
-      const rng = new ph.Rng(5), x = ph.randn([29, 20], 0, 1, rng).f32();
-      const labels = { a: ph.randn([29], 0, 1, rng).f32(), b: Float32Array.from({ length: 29 }, (_, i) => x[i * 20] > 0 ? 1 : 0) };
-      const model = new ph.MMoE({ tasks, inputs: 20, experts: 3, expertWidths: [32, 24], towers: [8], rng });
-      const trainer = new ph.Trainer(model, { tasks, seed: 2, optimizer: (p) => new ph.Adam(p, { lr: 0.01 }) });
-      const batch = new ph.MultiTaskDataset({ x, xShape: [20], labels }).batch(Int32Array.from({ length: 29 }, (_, i) => i));
-      const losses: number[] = [];
-      for (let s = 0; s < 4; s++) { const l = trainer.trainStep([{ tasks: ["a", "b"], batch }]).losses; losses.push(l.a, l.b); }
-      return [losses.join(), ...model.namedParameters().map(([k, p]) => `${k}:${new Uint32Array(p.f32().buffer).join()}`)];
-    });
-    const one = run(1), runs = independentRuns().together;
-    for (const t of [2, 3]) expect(run(t), `${t} threads`).toEqual(one);
-    expect(independentRuns().together - runs, "each step's experts and its towers went to the pool, on 2 and on 3 threads").toBe(16);
-    expect(one[0].split(",").slice(0, 2), "the steps trained (the check can fail)").not.toEqual(one[0].split(",").slice(-2));
+  // seven architectures, each built on a stream of its own
+  const archTasks = [ph.task("a", { kind: "regression", outputs: 1 }), ph.task("b", { kind: "classification", outputs: 3 }), ph.task("c", { kind: "binary", outputs: 1 })];
+  const common = () => ({ tasks: archTasks, inputs: 20, towers: [8], rng: new ph.Rng(8) });
+  const builds: Record<string, () => ph.MultiTaskModel> = {
+    SharedBottom: () => new ph.SharedBottom({ ...common(), trunk: [32] }),
+    MMoE: () => new ph.MMoE({ ...common(), experts: 3, expertWidths: [32, 24] }),
+    PLE: () => new PLE({ ...common(), sharedExperts: 2, taskExperts: 2, expertWidths: [32, 16], layers: 2 }),
+    DSelectK: () => new DSelectK({ ...common(), experts: 4, expertWidths: [32], k: 2, entropyReg: 1e-3 }),
+    CrossStitch: () => new CrossStitch({ ...common(), columns: [32, 16] }),
+    SoftSharing: () => new SoftSharing({ ...common(), trunk: [32], lambda: 1e-3 }),
+    MTAN: () => new MTAN({ tasks: archTasks, inChannels: 2, channels: [4, 8], towers: [8], rng: new ph.Rng(8) }),
+  };
+  const inputOf = (name: string, rows: number) => name === "MTAN" ? ph.randn([rows, 2, 8, 8], 0, 1, new ph.Rng(4)) : ph.randn([rows, 20], 0, 1, new ph.Rng(4));
+
+  it("every architecture trains with the bits of one thread on 2 and 3 threads (its forward's experts and tasks' parts, and its backward walk's branches, run as lists on the pool)", () => {
+    for (const [name, build] of Object.entries(builds)) {
+      for (const weighting of [undefined, new ph.PCGrad()]) {
+        const run = (threads: number) => ph.scope(() => {
+          setThreads(threads);
+          const x = inputOf(name, 13), n = x.shape[0], rng = new ph.Rng(5);
+          const labels = { a: ph.randn([n], 0, 1, rng).f32(), b: Float32Array.from({ length: n }, (_, i) => i % 3), c: Float32Array.from({ length: n }, (_, i) => (i * 7) % 2) };
+          const model = build();
+          const trainer = new ph.Trainer(model, { tasks: archTasks, weighting, seed: 2, optimizer: (p) => new ph.Adam(p, { lr: 0.01 }) });
+          const batch = new ph.MultiTaskDataset({ x: x.f32(), xShape: x.shape.slice(1), labels }).batch(Int32Array.from({ length: n }, (_, i) => i));
+          const losses: number[] = [];
+          for (let s = 0; s < 3; s++) { const l = trainer.trainStep([{ tasks: ["a", "b", "c"], batch }]).losses; losses.push(l.a, l.b, l.c); }
+          return [losses.join(), ...model.namedParameters().map(([k, p]) => `${k}:${new Uint32Array(p.f32().buffer).join()}`)];
+        });
+        const one = run(1), runs = independentRuns().together;
+        for (const t of [2, 3]) expect(run(t), `${name}${weighting ? " with PCGrad" : ""} on ${t} threads`).toEqual(one);
+        expect(independentRuns().together - runs, `${name}: work went to the pool`).toBeGreaterThan(0);
+        expect(one[0].split(",").slice(0, 3), `${name}: the steps trained (the check can fail)`).not.toEqual(one[0].split(",").slice(-3));
+      }
+    }
   });
 
-  it("every architecture's experts and tasks' parts (towers, gates, columns) too, in eval mode without the tape: the outputs have the bits of one thread on 2 and 3 threads", () => {
-    const tasks = [ph.task("a", { kind: "regression", outputs: 1 }), ph.task("b", { kind: "classification", outputs: 3 })];
-    const common = () => ({ tasks, inputs: 20, towers: [8], rng: new ph.Rng(8) }); // a stream of its own for every build
-    const builds: Record<string, () => ph.MultiTaskModel> = {
-      SharedBottom: () => new ph.SharedBottom({ ...common(), trunk: [32] }),
-      MMoE: () => new ph.MMoE({ ...common(), experts: 3, expertWidths: [32] }),
-      PLE: () => new PLE({ ...common(), sharedExperts: 2, taskExperts: 2, expertWidths: [32, 16], layers: 2 }),
-      DSelectK: () => new DSelectK({ ...common(), experts: 4, expertWidths: [32], k: 2 }),
-      CrossStitch: () => new CrossStitch({ ...common(), columns: [32, 16] }),
-      SoftSharing: () => new SoftSharing({ ...common(), trunk: [32] }),
-      MTAN: () => new MTAN({ tasks, inChannels: 2, channels: [4, 8], towers: [8], rng: new ph.Rng(8) }),
-    };
+  it("an MMoE step's forward (experts, then towers) and backward walk (towers, then experts) are four runs on the pool", () => {
+    const x = ph.randn([16, 20], 0, 1, new ph.Rng(4)), model = builds.MMoE();
+    setThreads(2);
+    const runs = independentRuns().together;
+    ph.scope(() => {
+      const { outputs } = model.forward(x);
+      ph.backward(ph.add(ph.add(ph.mean(outputs.a), ph.mean(outputs.b)), ph.mean(outputs.c)));
+    });
+    expect(independentRuns().together - runs).toBe(4);
+    model.zeroGrad();
+  });
+
+  it("every architecture's forward in eval mode without the tape has the bits of one thread on 2 and 3 threads", () => {
     for (const [name, build] of Object.entries(builds)) {
       const run = (threads: number) => ph.scope(() => {
         setThreads(threads);
         const model = build();
         model.eval();
-        const x = name === "MTAN" ? ph.randn([5, 2, 8, 8], 0, 1, new ph.Rng(4)) : ph.randn([31, 20], 0, 1, new ph.Rng(4));
-        const { outputs } = ph.noGrad(() => model.forward(x));
+        const { outputs } = ph.noGrad(() => model.forward(inputOf(name, 31)));
         return Object.entries(outputs).map(([t, y]) => `${t}:${new Uint32Array(y.f32().buffer).join()}`);
       });
       const one = run(1), runs = independentRuns().together;
       for (const t of [2, 3]) expect(run(t), `${name} on ${t} threads`).toEqual(one);
       expect(independentRuns().together - runs, `${name}'s independent parts went to the pool`).toBeGreaterThan(0);
     }
+  });
+
+  it("the backward walk's branches keep every gradient's bits: weights two branches share, a sum of many losses, a tensor read inside and outside the branches, gradients() of parts", () => {
+    const run = (threads: number) => ph.scope(() => {
+      setThreads(threads);
+      const rng = new ph.Rng(21), param = (shape: number[]) => { const p = ph.randn(shape, 0, 0.4, rng); p.requiresGrad = true; return p; };
+      const w = param([12, 16]), tied = param([16, 16]), heads = [0, 1, 2, 3].map(() => param([16, 2]));
+      const x = ph.randn([9, 12], 0, 1, rng), z = ph.tanh(ph.matmul(x, w));
+      const parts = heads.map((h, i) => {
+        const u = i % 2 ? ph.relu(ph.matmul(z, tied)) : ph.sigmoid(ph.matmul(z, tied)); // tied: read by every branch
+        return ph.mean(ph.square(ph.matmul(ph.add(u, z), h)));                         // z: read inside each branch
+      });
+      const total = ph.add(parts.reduce((s, l) => ph.add(s, l)), ph.mean(ph.square(z)));  // a chain of adds, and z outside
+      const all = [w, tied, ...heads, z];
+      const bits = (ts: ph.Tensor[]) => ts.map((t) => new Uint32Array(t.f32().buffer).join());
+      const g = bits(ph.gradients(total, all)), some = bits(ph.gradients([parts[1], parts[2]], [tied, heads[2], w]));
+      ph.backward(total);
+      const acc = bits([w, tied, ...heads].map((p) => p.grad!));
+      return [...g, ...some, ...acc];
+    });
+    const one = run(1), runs = independentRuns().together;
+    for (const t of [2, 3]) expect(run(t), `${t} threads`).toEqual(one);
+    expect(independentRuns().together - runs, "the branches went to the pool").toBeGreaterThan(0);
   });
 
   it("independent work that writes outside its own memory (an accumulation in place) runs here, in order; a read from JS runs what was recorded first; the same results as one by one", () => {
@@ -361,7 +401,7 @@ describe("a pool worker that dies", () => {
     for (const [i, r] of died.entries()) {
       expect(r, `${r.hook} in ${r.job}`).toMatchObject({ taken: true, threads: 5 - i, after: true });
       expect(r.warnings, `${r.hook} in ${r.job}: one warning`).toHaveLength(1);
-      expect(r.warnings[0]).toMatch(dropped(5 - i, r.job === "lists" ? "run of independent work \\(each task's backward pass, or each expert's forward\\)" : "(matmul|bmm)"));
+      expect(r.warnings[0]).toMatch(dropped(5 - i, r.job === "lists" ? "run of independent work \\(each task's or expert's part of a forward or backward pass\\)" : "(matmul|bmm)"));
       expect(r.byWorkersAfter, `${r.hook} in ${r.job}: the surviving workers still compute chunks`).toBeGreaterThan(0);
     }
     expect(died[0]).toMatchObject({ same: true, error: null });

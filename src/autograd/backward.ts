@@ -37,6 +37,18 @@ function topo(roots: Tensor[]): Tensor[] {
   return order; // inputs before outputs
 }
 
+/** @internal One node of the backward walk: its rule, reading its gradient from `gradOf` and handing each input's part to `give`. */
+export type BackwardStep = (t: Tensor, gradOf: (t: Tensor) => Tensor | undefined, give: (x: Tensor, gx: Tensor) => void) => void;
+/**
+ * @internal Runs a walk's steps in another order with the same bits (autograd/split.ts,
+ * polyhead/threads'), given the topological order (inputs first), the walk's outputs and
+ * its gradient map; false: it declined, and the walk runs its steps in reverse order here.
+ */
+export type BackwardScheduler = (order: Tensor[], ys: Tensor[], grads: Map<Tensor, Tensor>, step: BackwardStep) => boolean;
+let scheduler: BackwardScheduler | null = null;
+/** @internal polyhead/threads installs its scheduler here (null: none). */
+export function setBackwardScheduler(s: BackwardScheduler | null): void { scheduler = s; }
+
 function walk(ys: Tensor[], dys: Tensor[], stopAt: Set<Tensor> | null): Map<Tensor, Tensor> {
   const order = topo(ys);
   // Only propagate through tensors that depend on a target (prunes other tasks' heads).
@@ -52,26 +64,29 @@ function walk(ys: Tensor[], dys: Tensor[], stopAt: Set<Tensor> | null): Map<Tens
     const prev = grads.get(y);
     grads.set(y, prev ? add(prev, dys[i]) : dys[i]);
   });
+  // one node's rule: its gradient from `gradOf`, each input's part handed to `give`
+  const step: BackwardStep = (t, gradOf, give) => {
+    const node = t.node;
+    const g = gradOf(t);
+    if (!node || !g) return;
+    if (reach && !reach.has(t)) return;
+    if (stopAt && stopAt.has(t) && !node.inputs.some((x) => reach!.has(x))) return;
+    const needs = node.inputs.map((x) => x.requiresGrad && (!reach || reach.has(x)));
+    const gin = ruleOf(node)(node, g, t, needs);
+    node.inputs.forEach((x, j) => {
+      const gx = gin[j];
+      if (!gx || !x.requiresGrad || (reach && !reach.has(x))) return;
+      if (gx.shape.length !== x.shape.length || gx.shape.some((d, k) => d !== x.shape[k])) {
+        throw new Error(`autograd: gradient rule of "${node.op}" returned shape [${gx.shape}] for input ${j} of shape [${x.shape}]`);
+      }
+      give(x, gx);
+    });
+  };
+  const gradOf = (t: Tensor) => grads.get(t);
+  const give = (x: Tensor, gx: Tensor) => { const prev = grads.get(x); grads.set(x, prev ? add(prev, gx) : gx); };
   noGrad(() => {
-    for (let i = order.length - 1; i >= 0; i--) {
-      const t = order[i];
-      const node = t.node;
-      const g = grads.get(t);
-      if (!node || !g) continue;
-      if (reach && !reach.has(t)) continue;
-      if (stopAt && stopAt.has(t) && !node.inputs.some((x) => reach!.has(x))) continue;
-      const needs = node.inputs.map((x) => x.requiresGrad && (!reach || reach.has(x)));
-      const gin = ruleOf(node)(node, g, t, needs);
-      node.inputs.forEach((x, j) => {
-        const gx = gin[j];
-        if (!gx || !x.requiresGrad || (reach && !reach.has(x))) return;
-        if (gx.shape.length !== x.shape.length || gx.shape.some((d, k) => d !== x.shape[k])) {
-          throw new Error(`autograd: gradient rule of "${node.op}" returned shape [${gx.shape}] for input ${j} of shape [${x.shape}]`);
-        }
-        const prev = grads.get(x);
-        grads.set(x, prev ? add(prev, gx) : gx);
-      });
-    }
+    if (scheduler && scheduler(order, ys, grads, step)) return;
+    for (let i = order.length - 1; i >= 0; i--) step(order[i], gradOf, give);
   });
   return grads;
 }

@@ -23,6 +23,8 @@ import { fastModeActive, markFastMode, relaxedSimdSupported } from "../fast/rela
 import { init, isReady, setWasmSource, type InitOptions } from "../engine/engine.js";
 import { KERNEL_ARITY, KERNEL_NAMES, type Kernels } from "../engine/kernels.js";
 import { programRunner, setListRunner } from "../engine/record.js";
+import { setBackwardScheduler } from "../autograd/backward.js";
+import { splitBackward } from "../autograd/split.js";
 import { checkOptions, show } from "../validate.js";
 import { availableCores, spawnPoolWorker, type PoolWorker } from "./platform.js";
 
@@ -70,7 +72,7 @@ const MR = 4, MR_FAST = 6, NR = 8;
 // (idle, inside a job's claiming loop, or gone: its loop ended for good).
 const JOB = 0, KIND = 10, JOB_ID = 11, NEXT = 12, DONE = 13, FAILED = 14, WAKE = 15, QUIT = 16, BY_WORKERS = 17, TEST = 18, NAP = 19, BLOCKS = 20;
 const MATMUL = 0, BMM = 1, LISTS = 2;
-const KIND_NAMES = ["matmul", "bmm", "run of independent work (each task's backward pass, or each expert's forward)"];
+const KIND_NAMES = ["matmul", "bmm", "run of independent work (each task's or expert's part of a forward or backward pass)"];
 // Chunks per thread: more than one, so that a thread the OS has not scheduled (a loaded
 // machine, a busy browser) leaves its share to the others instead of holding up the job;
 // few, since every chunk of rows packs B again.
@@ -191,6 +193,7 @@ export function stopThreads(): void {
   slots.clear();
   used = 1;
   setListRunner(null);
+  setBackwardScheduler(null);
 }
 
 /** Keep an eye on a started worker (its state word is STATE + slot): should it end, the pool drops it. */
@@ -319,7 +322,10 @@ async function start(threads: number | undefined, fast: boolean, initOptions: In
     return;
   }
   used = want;
-  setListRunner({ threads: () => Math.min(used, workers.length + 1), run: runLists(programRunner(raw!)) });
+  const running = () => Math.min(used, workers.length + 1);
+  setListRunner({ threads: running, run: runLists(programRunner(raw!)) });
+  // the backward walk's independent branches (each task's tower, each expert) as such lists too
+  setBackwardScheduler(splitBackward(running));
 }
 
 /**
@@ -346,7 +352,7 @@ function runLists(mine: (from: number, to: number) => void) {
 
 /** A worker died inside a list that cannot run again from its start (see engine/record.ts): its results are not to be trusted. */
 function lostList(): Error {
-  return new Error("polyhead: a polyhead/threads pool worker died while running one part of independent work (one task's backward pass, or one expert's forward) " +
+  return new Error("polyhead: a polyhead/threads pool worker died while running one part of independent work (one task's or expert's part of a forward or backward pass) " +
     "that cannot be run again: part of its calls ran before the rest (a read of tensor values, or a random or loss kernel, in the middle of it), " +
     "so the rest may update in place what they wrote. Compute the result again; the pool goes on without the worker");
 }
