@@ -46,6 +46,8 @@ export type BackwardStep = (t: Tensor, gradOf: (t: Tensor) => Tensor | undefined
  */
 export type BackwardScheduler = (order: Tensor[], ys: Tensor[], grads: Map<Tensor, Tensor>, step: BackwardStep) => boolean;
 let scheduler: BackwardScheduler | null = null;
+/** @internal The walk's sum of a tensor's gradient parts: m[x] = prev + gx, or gx itself when it is the first (prev: m[x]). */
+export function addTo(m: Map<Tensor, Tensor>, x: Tensor, gx: Tensor, prev = m.get(x)): void { m.set(x, prev ? add(prev, gx) : gx); }
 /** @internal polyhead/threads installs its scheduler here (null: none). */
 export function setBackwardScheduler(s: BackwardScheduler | null): void { scheduler = s; }
 
@@ -83,7 +85,7 @@ function walk(ys: Tensor[], dys: Tensor[], stopAt: Set<Tensor> | null): Map<Tens
     });
   };
   const gradOf = (t: Tensor) => grads.get(t);
-  const give = (x: Tensor, gx: Tensor) => { const prev = grads.get(x); grads.set(x, prev ? add(prev, gx) : gx); };
+  const give = (x: Tensor, gx: Tensor) => addTo(grads, x, gx);
   noGrad(() => {
     if (scheduler && scheduler(order, ys, grads, step)) return;
     for (let i = order.length - 1; i >= 0; i--) step(order[i], gradOf, give);

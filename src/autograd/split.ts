@@ -17,8 +17,7 @@
 // earlier parts left in the walk's map.
 import type { Tensor } from "../tensor.js";
 import { independent } from "../engine/engine.js";
-import { add } from "../ops/elementwise.js";
-import type { BackwardScheduler } from "./backward.js";
+import { addTo, type BackwardScheduler } from "./backward.js";
 
 /** Each tensor's branch (a number), for the tensors in one; `order` is topological (inputs first). */
 function branches(order: Tensor[], ys: Tensor[]): { branch: Map<Tensor, number>; count: number } {
@@ -53,9 +52,7 @@ export function splitBackward(threads: () => number): BackwardScheduler {
     if (threads() < 2) return false;
     const { branch, count } = branches(order, ys);
     if (count < 2) return false;
-    const at = new Map<Tensor, number>();
-    order.forEach((t, i) => at.set(t, i));
-    let waiting = new Map<number, Tensor[]>();   // branch -> its steps held back, in walk order
+    let waiting = new Map<number, number[]>();   // branch -> its steps held back (indices into order), in walk order
     const outside = new Set<Tensor>();            // tensors outside a branch that a held step gives to
     const flush = (): void => {
       if (waiting.size === 0) return;
@@ -65,10 +62,11 @@ export function splitBackward(threads: () => number): BackwardScheduler {
       const done = independent(lists.length, (k) => {
         const [b, steps] = lists[k];
         const own = new Map<Tensor, Tensor>(), away: [Tensor, Tensor, number, number][] = [];
-        for (const t of steps) {
+        const gradOf = (u: Tensor) => own.get(u) ?? grads.get(u);
+        for (const i of steps) {
           let j = 0;
-          step(t, (u) => own.get(u) ?? grads.get(u), (x, gx) => {
-            if (branch.get(x) === b) { const prev = own.get(x) ?? grads.get(x); own.set(x, prev ? add(prev, gx) : gx); } else away.push([x, gx, at.get(t)!, j++]);
+          step(order[i], gradOf, (x, gx) => {
+            if (branch.get(x) === b) addTo(own, x, gx, gradOf(x)); else away.push([x, gx, i, j++]);
           });
         }
         return { own, away };
@@ -76,18 +74,19 @@ export function splitBackward(threads: () => number): BackwardScheduler {
       for (const { own } of done) for (const [t, g] of own) grads.set(t, g);
       // held-back parts, in the plain walk's order: later nodes first, each node's inputs in order
       const away = done.flatMap((d) => d.away).sort((p, q) => q[2] - p[2] || p[3] - q[3]);
-      for (const [x, gx] of away) { const prev = grads.get(x); grads.set(x, prev ? add(prev, gx) : gx); }
+      for (const [x, gx] of away) addTo(grads, x, gx);
     };
+    const gradOf = (u: Tensor) => grads.get(u), give = (x: Tensor, gx: Tensor) => addTo(grads, x, gx);
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i], b = branch.get(t);
       if (b !== undefined) {
         const w = waiting.get(b);
-        if (w) w.push(t); else waiting.set(b, [t]);
+        if (w) w.push(i); else waiting.set(b, [i]);
         if (t.node) for (const x of t.node.inputs) if (x.requiresGrad && branch.get(x) !== b) outside.add(x);
         continue;
       }
       if (outside.has(t) || (t.node && t.node.inputs.some((x) => outside.has(x)))) flush();
-      step(t, (u) => grads.get(u), (x, gx) => { const prev = grads.get(x); grads.set(x, prev ? add(prev, gx) : gx); });
+      step(t, gradOf, give);
     }
     flush();
     return true;

@@ -117,8 +117,9 @@ export function setIndependent(f: Independent | null): void { independentOn = f;
 
 /**
  * @internal body(0), ..., body(n - 1): work the bodies do not share (each task's or
- * expert's part of a forward or backward pass), which polyhead/threads' pool may run at once, one body's kernel calls on each
- * thread, with the bits of one by one (engine/record.ts); a plain loop otherwise.
+ * expert's part of a forward or backward pass), which polyhead/threads' pool may run at
+ * once, one body's kernel calls on each thread, with the bits of one by one
+ * (engine/record.ts); a plain loop otherwise.
  */
 export function independent<T>(n: number, body: (i: number) => T): T[] {
   return independentOn ? independentOn(n, body) : Array.from({ length: n }, (_, i) => body(i));
